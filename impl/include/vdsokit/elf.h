@@ -1,0 +1,162 @@
+/*
+ * The hardened ELF resolver: the execution view of a vDSO-like shared object
+ * (ELF header, program headers, PT_LOAD segments, PT_DYNAMIC and the tables
+ * it names) and symbol lookup through DT_GNU_HASH, DT_HASH or a linear scan,
+ * with GNU symbol versions. Input is untrusted bytes of any class, byte order
+ * and machine; every field is read through bounds-checked readers into local
+ * structs, every walk is bounded, and every failure is an error message that
+ * names the field, its offset and its value. The section view lives in
+ * elf_sections.h and is not needed here.
+ */
+#ifndef VDSOKIT_ELF_H
+#define VDSOKIT_ELF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ELF_ERROR_MAX 192
+#define ELF_MAX_LOADS 16
+
+/* Why elf_open() refused an input: one sentence naming field, offset, value. */
+struct elf_error {
+    char msg[ELF_ERROR_MAX];
+};
+
+struct elf_load {
+    uint64_t offset; /* p_offset */
+    uint64_t vaddr;  /* p_vaddr */
+    uint64_t filesz;
+    uint64_t memsz;
+    uint32_t flags; /* PF_R | PF_W | PF_X */
+};
+
+/* Which dynamic tags were present (bits of elf_image.dyn_present). */
+enum {
+    ELF_DYN_STRTAB = 1u << 0,
+    ELF_DYN_SYMTAB = 1u << 1,
+    ELF_DYN_HASH = 1u << 2,
+    ELF_DYN_GNU_HASH = 1u << 3,
+    ELF_DYN_VERSYM = 1u << 4,
+    ELF_DYN_VERDEF = 1u << 5,
+    ELF_DYN_SONAME = 1u << 6,
+    ELF_DYN_REL = 1u << 7,     /* DT_REL or DT_RELSZ */
+    ELF_DYN_RELA = 1u << 8,    /* DT_RELA or DT_RELASZ */
+    ELF_DYN_JMPREL = 1u << 9,  /* DT_JMPREL or DT_PLTRELSZ */
+    ELF_DYN_TEXTREL = 1u << 10, /* DT_TEXTREL, or DF_TEXTREL in DT_FLAGS */
+};
+
+/* A parsed image. Offsets are file offsets inside data[0, size). */
+struct elf_image {
+    const uint8_t *data;
+    size_t size;
+
+    uint8_t elf_class;  /* ELFCLASS32 (1) or ELFCLASS64 (2) */
+    uint8_t byte_order; /* ELFDATA2LSB (1) or ELFDATA2MSB (2) */
+    uint16_t type;      /* e_type */
+    uint16_t machine;   /* e_machine */
+    uint64_t entry;
+    uint64_t phoff, shoff;
+    uint16_t phnum, phentsize, shnum, shentsize, shstrndx;
+
+    unsigned nloads;
+    struct elf_load loads[ELF_MAX_LOADS];
+    unsigned nnotes;          /* PT_NOTE segments */
+    uint64_t note_offset[4];  /* first four PT_NOTE file ranges */
+    uint64_t note_size[4];
+    bool has_eh_frame_hdr;    /* PT_GNU_EH_FRAME */
+
+    bool has_dynamic;
+    uint64_t dyn_offset, dyn_count; /* PT_DYNAMIC entries up to DT_NULL */
+    uint32_t dyn_present;           /* ELF_DYN_* */
+    uint64_t dt_flags, dt_flags_1;
+
+    /* Dynamic tables, as file offsets (mapped through PT_LOAD). */
+    uint64_t strtab, strsz;
+    uint64_t symtab, syment;
+    uint64_t versym, verdef, verdefnum;
+    uint64_t soname; /* offset into strtab */
+
+    /* DT_HASH: entry size is 8 on s390x/alpha (64-bit), 4 elsewhere. */
+    uint64_t hash, hash_nbucket, hash_nchain;
+    unsigned hash_entsize;
+    /* DT_GNU_HASH (always 32-bit words; bloom words are class-sized). */
+    uint64_t gnu_hash, gnu_nbuckets, gnu_symoffset, gnu_bloom_size;
+    uint32_t gnu_bloom_shift;
+    uint64_t gnu_buckets, gnu_chains; /* file offsets of the arrays */
+
+    uint32_t nsyms; /* dynamic symbol count, derived and bounds-checked */
+};
+
+/* One dynamic symbol as a consumer sees it. */
+struct elf_sym {
+    uint32_t index;
+    const char *name;    /* NUL-terminated, inside the string table */
+    const char *version; /* verdef name, or NULL when unversioned */
+    uint16_t versym;     /* raw DT_VERSYM entry (0 when absent) */
+    bool hidden;         /* VERSYM_HIDDEN (0x8000) was set */
+    uint64_t value;
+    uint64_t size;
+    uint8_t type; /* STT_* */
+    uint8_t bind; /* STB_* */
+    uint8_t visibility;
+    uint16_t shndx;
+};
+
+/* Lookup path; they must agree on every well-formed image. */
+enum elf_lookup_path {
+    ELF_LOOKUP_AUTO,     /* GNU hash, else SysV hash, else scan */
+    ELF_LOOKUP_GNU_HASH, /* DT_GNU_HASH only */
+    ELF_LOOKUP_SYSV_HASH, /* DT_HASH only */
+    ELF_LOOKUP_SCAN,     /* linear scan of all nsyms */
+};
+
+/* Return values of elf_lookup(). */
+#define ELF_FOUND       0
+#define ELF_NOT_FOUND   1
+#define ELF_NO_TABLE    (-1) /* the requested path's table is absent or unusable */
+
+/*
+ * Parse data[0, size) as an ELF image. The bytes are not copied: they must
+ * outlive img. Returns 0, or -1 with err filled.
+ */
+int elf_open(struct elf_image *img, const void *data, size_t size, struct elf_error *err);
+
+/*
+ * Read dynamic symbol `index` (0 .. nsyms-1). Returns 0, or -1 with err
+ * filled when the entry, its name or its version is out of bounds.
+ */
+int elf_symbol(const struct elf_image *img, uint32_t index, struct elf_sym *sym,
+               struct elf_error *err);
+
+/*
+ * Find a defined symbol (st_shndx != SHN_UNDEF; bind GLOBAL, WEAK or
+ * GNU_UNIQUE; type NOTYPE, OBJECT, FUNC or COMMON) by name and version.
+ * version == NULL matches unversioned symbols and default (non-hidden)
+ * versions; a version string matches the non-BASE verdef of that name (the
+ * hidden bit masked), and on an image without versioning it matches the
+ * unversioned symbol, as glibc does. Among several matches the lowest symbol
+ * index wins, so the three paths agree.
+ */
+int elf_lookup(const struct elf_image *img, const char *name, const char *version,
+               enum elf_lookup_path path, struct elf_sym *out);
+
+/* Map [vaddr, vaddr+len) to a file offset through the PT_LOAD covering it. */
+bool elf_vaddr_to_offset(const struct elf_image *img, uint64_t vaddr, uint64_t len,
+                         uint64_t *offset);
+
+/*
+ * Where a symbol lives relative to the image start as it is mapped from file
+ * offset 0: st_value - p_vaddr + p_offset of the PT_LOAD containing it.
+ * False when no loaded segment holds it.
+ */
+bool elf_symbol_offset(const struct elf_image *img, const struct elf_sym *sym, uint64_t *offset);
+
+/* The ELF hash (SysV) and the GNU hash of a name. */
+uint32_t elf_sysv_hash(const char *name);
+uint32_t elf_gnu_hash(const char *name);
+
+/* Short name of e_machine ("x86_64", "aarch64", ...) or NULL. */
+const char *elf_machine_name(uint16_t machine);
+
+#endif /* VDSOKIT_ELF_H */
