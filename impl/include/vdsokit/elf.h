@@ -15,8 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ELF_ERROR_MAX 192
-#define ELF_MAX_LOADS 16
+#include <vdsokit/elf_read.h>
+
+#define ELF_ERROR_MAX   192
+#define ELF_MAX_LOADS   16
+#define ELF_MAX_VERDEFS 64
 
 /* Why elf_open() refused an input: one sentence naming field, offset, value. */
 struct elf_error {
@@ -40,10 +43,25 @@ enum {
     ELF_DYN_VERSYM = 1u << 4,
     ELF_DYN_VERDEF = 1u << 5,
     ELF_DYN_SONAME = 1u << 6,
-    ELF_DYN_REL = 1u << 7,     /* DT_REL or DT_RELSZ */
-    ELF_DYN_RELA = 1u << 8,    /* DT_RELA or DT_RELASZ */
-    ELF_DYN_JMPREL = 1u << 9,  /* DT_JMPREL or DT_PLTRELSZ */
+    ELF_DYN_REL = 1u << 7,      /* DT_REL or DT_RELSZ */
+    ELF_DYN_RELA = 1u << 8,     /* DT_RELA or DT_RELASZ */
+    ELF_DYN_JMPREL = 1u << 9,   /* DT_JMPREL or DT_PLTRELSZ */
     ELF_DYN_TEXTREL = 1u << 10, /* DT_TEXTREL, or DF_TEXTREL in DT_FLAGS */
+};
+
+/* One version definition (DT_VERDEF entry), already bounds-checked. */
+struct elf_verdef {
+    uint16_t ndx;     /* vd_ndx, what DT_VERSYM entries refer to */
+    uint16_t flags;   /* vd_flags: VER_FLG_BASE (1), VER_FLG_WEAK (2) */
+    uint32_t hash;    /* vd_hash as stored (the checker compares it) */
+    const char *name; /* first verdaux name, inside the string table */
+};
+
+/* How elf_image.nsyms was derived (see elf_open()). */
+enum elf_nsyms_rule {
+    ELF_NSYMS_SYSV_NCHAIN, /* DT_HASH nchain */
+    ELF_NSYMS_GNU_CHAINS,  /* end of the longest DT_GNU_HASH chain */
+    ELF_NSYMS_DISTANCE,    /* DT_SYMTAB to the next table or the segment end */
 };
 
 /* A parsed image. Offsets are file offsets inside data[0, size). */
@@ -61,13 +79,14 @@ struct elf_image {
 
     unsigned nloads;
     struct elf_load loads[ELF_MAX_LOADS];
-    unsigned nnotes;          /* PT_NOTE segments */
-    uint64_t note_offset[4];  /* first four PT_NOTE file ranges */
+    unsigned nnotes;         /* PT_NOTE segments */
+    uint64_t note_offset[4]; /* first four PT_NOTE file ranges */
     uint64_t note_size[4];
-    bool has_eh_frame_hdr;    /* PT_GNU_EH_FRAME */
+    bool has_eh_frame_hdr; /* PT_GNU_EH_FRAME */
 
     bool has_dynamic;
     uint64_t dyn_offset, dyn_count; /* PT_DYNAMIC entries up to DT_NULL */
+    uint64_t dyn_vaddr, dyn_size;   /* p_vaddr and p_filesz of PT_DYNAMIC */
     uint32_t dyn_present;           /* ELF_DYN_* */
     uint64_t dt_flags, dt_flags_1;
 
@@ -75,7 +94,8 @@ struct elf_image {
     uint64_t strtab, strsz;
     uint64_t symtab, syment;
     uint64_t versym, verdef, verdefnum;
-    uint64_t soname; /* offset into strtab */
+    uint64_t soname;         /* offset into strtab */
+    const char *soname_name; /* NULL without DT_SONAME */
 
     /* DT_HASH: entry size is 8 on s390x/alpha (64-bit), 4 elsewhere. */
     uint64_t hash, hash_nbucket, hash_nchain;
@@ -84,8 +104,13 @@ struct elf_image {
     uint64_t gnu_hash, gnu_nbuckets, gnu_symoffset, gnu_bloom_size;
     uint32_t gnu_bloom_shift;
     uint64_t gnu_buckets, gnu_chains; /* file offsets of the arrays */
+    uint32_t gnu_end_index;           /* one past the last symbol in a chain */
 
     uint32_t nsyms; /* dynamic symbol count, derived and bounds-checked */
+    enum elf_nsyms_rule nsyms_rule;
+
+    unsigned nverdefs; /* DT_VERDEF chain, in file order */
+    struct elf_verdef verdefs[ELF_MAX_VERDEFS];
 };
 
 /* One dynamic symbol as a consumer sees it. */
@@ -105,20 +130,36 @@ struct elf_sym {
 
 /* Lookup path; they must agree on every well-formed image. */
 enum elf_lookup_path {
-    ELF_LOOKUP_AUTO,     /* GNU hash, else SysV hash, else scan */
-    ELF_LOOKUP_GNU_HASH, /* DT_GNU_HASH only */
+    ELF_LOOKUP_AUTO,      /* GNU hash, else SysV hash, else scan */
+    ELF_LOOKUP_GNU_HASH,  /* DT_GNU_HASH only */
     ELF_LOOKUP_SYSV_HASH, /* DT_HASH only */
-    ELF_LOOKUP_SCAN,     /* linear scan of all nsyms */
+    ELF_LOOKUP_SCAN,      /* linear scan of all nsyms */
 };
 
 /* Return values of elf_lookup(). */
-#define ELF_FOUND       0
-#define ELF_NOT_FOUND   1
-#define ELF_NO_TABLE    (-1) /* the requested path's table is absent or unusable */
+#define ELF_FOUND     0
+#define ELF_NOT_FOUND 1
+#define ELF_NO_TABLE  (-1) /* the requested path's table is absent or unusable */
 
 /*
  * Parse data[0, size) as an ELF image. The bytes are not copied: they must
- * outlive img. Returns 0, or -1 with err filled.
+ * outlive img. Returns 0, or -1 with err filled (err may be NULL).
+ *
+ * What is required: a valid ident (class, byte order, EV_CURRENT), program
+ * headers of the class's size inside the input, at most ELF_MAX_LOADS
+ * PT_LOADs whose file ranges lie inside the input with filesz <= memsz, one
+ * PT_DYNAMIC whose vaddr maps through a PT_LOAD to its own p_offset,
+ * DT_STRTAB and DT_SYMTAB, and every table the dynamic section names mapped
+ * through a PT_LOAD with all of its entries inside the file bytes of that
+ * segment. A table with a bad header is an error, not silently skipped.
+ *
+ * The symbol count: DT_HASH nchain when DT_HASH is present; else the end of
+ * the last DT_GNU_HASH chain (the highest bucket start walked to its
+ * terminating odd word), or symoffset when every bucket is empty; else the
+ * distance from DT_SYMTAB to the nearest table start above it in the same
+ * segment (or the segment's file end), divided by the entry size. Whatever
+ * the rule, the count never exceeds the entries that fit in the segment, and
+ * a GNU chain that runs past nchain is an error.
  */
 int elf_open(struct elf_image *img, const void *data, size_t size, struct elf_error *err);
 
@@ -151,6 +192,22 @@ bool elf_vaddr_to_offset(const struct elf_image *img, uint64_t vaddr, uint64_t l
  * False when no loaded segment holds it.
  */
 bool elf_symbol_offset(const struct elf_image *img, const struct elf_sym *sym, uint64_t *offset);
+
+/*
+ * Whether a symbol can be found by elf_lookup(): defined, bind GLOBAL, WEAK
+ * or GNU_UNIQUE, type NOTYPE, OBJECT, FUNC or COMMON, index not 0.
+ */
+bool elf_sym_is_exported(const struct elf_sym *sym);
+
+/* The verdef with vd_ndx == ndx (hidden bit already masked), or NULL. */
+const struct elf_verdef *elf_verdef_by_ndx(const struct elf_image *img, uint16_t ndx);
+
+/* A reader over the image bytes with its class and byte order. */
+static inline struct elf_reader elf_image_reader(const struct elf_image *img)
+{
+    struct elf_reader r = {img->data, img->size, img->elf_class == 2, img->byte_order == 2};
+    return r;
+}
 
 /* The ELF hash (SysV) and the GNU hash of a name. */
 uint32_t elf_sysv_hash(const char *name);

@@ -1,0 +1,150 @@
+/*
+ * Group 2, per clock id: every reading of the target is sandwiched between
+ * two syscalls of the same clock (tolerance 0: both read the same kernel
+ * timekeeper, so the bracket is exact), errors equal the syscall's exactly
+ * (-EINVAL as a return value, defect classes C15, C16, C18), clock_getres
+ * equals the syscall for every id with and without a result pointer (C22),
+ * and a raw entry point leaves errno alone. Ids: 0-23, -1, INT_MIN,
+ * INT_MAX, 24, 64 and CPU-clock encodings.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "consistency.h"
+#include "oracle.h"
+
+/* CPU-clock encodings: ((~pid) << 3) | (thread ? 4 : 0) | type (2 = SCHED). */
+static clockid_t process_cpu_clock(pid_t pid)
+{
+    return (clockid_t)((~(unsigned)pid) << 3) | 2;
+}
+
+static int clock_ids(clockid_t *ids)
+{
+    int n = 0;
+    for (int id = 0; id <= 23; id++)
+        ids[n++] = id;
+    static const clockid_t invalid[] = {-1, INT_MIN, INT_MAX, 24, 64};
+    for (unsigned i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
+        ids[n++] = invalid[i];
+    ids[n++] = -2; /* this thread's SCHED clock */
+    ids[n++] = -6; /* this process's SCHED clock */
+    ids[n++] = -3; /* this thread's VIRT clock */
+    ids[n++] = -5; /* CLOCKFD on fd 0: not a clock device */
+    ids[n++] = process_cpu_clock(getpid());
+    ids[n++] = process_cpu_clock(1);
+    return n;
+}
+
+static void gettime_sandwich(struct conf_ctx *ctx, clockid_t clk)
+{
+    conf_clock_gettime_fn fn = ctx->target->fn.clock_gettime;
+    unsigned iters = conf_budget_iters(ctx, 40);
+    for (unsigned i = 0; i < iters; i++) {
+        struct timespec s1 = {0}, v = {0}, s2 = {0};
+        int r1 = sys_clock_gettime(clk, &s1);
+        int rv = fn(clk, &v);
+        int r2 = sys_clock_gettime(clk, &s2);
+        if (r1 != r2) {
+            conf_note(ctx, "the syscall itself returned %d then %d; retrying", r1, r2);
+            continue;
+        }
+        if (rv != r1) {
+            conf_fail(ctx, "target returned %d, the syscall %d (both must be 0 or the same -errno)",
+                      rv, r1);
+            return;
+        }
+        if (r1 != 0)
+            continue;
+        if (!conf_check_ts(ctx, &v, "target"))
+            return;
+        if (ts_ns(&v) < ts_ns(&s1) || ts_ns(&v) > ts_ns(&s2)) {
+            conf_fail(ctx,
+                      "reading outside the syscall bracket: syscall %lld.%09ld <= target "
+                      "%lld.%09ld <= syscall %lld.%09ld does not hold (bracket %lld ns, "
+                      "tolerance 0: same clock, same timekeeper)",
+                      (long long)s1.tv_sec, s1.tv_nsec, (long long)v.tv_sec, v.tv_nsec,
+                      (long long)s2.tv_sec, s2.tv_nsec, (long long)(ts_ns(&s2) - ts_ns(&s1)));
+            return;
+        }
+    }
+}
+
+static void getres_equal(struct conf_ctx *ctx, clockid_t clk)
+{
+    conf_clock_getres_fn fn = ctx->target->fn.clock_getres;
+    struct timespec a = {-7, -7}, b = {-7, -7};
+    int rs = sys_clock_getres(clk, &a);
+    int rt = fn(clk, &b);
+    if (rs != rt)
+        conf_fail(ctx, "clock_getres returned %d (res {%lld, %ld}), the syscall %d", rt,
+                  (long long)b.tv_sec, b.tv_nsec, rs);
+    else if (rs == 0 && (a.tv_sec != b.tv_sec || a.tv_nsec != b.tv_nsec))
+        conf_fail(ctx, "clock_getres gave {%lld, %ld}, the syscall {%lld, %ld}",
+                  (long long)b.tv_sec, b.tv_nsec, (long long)a.tv_sec, a.tv_nsec);
+    int rsn = sys_clock_getres(clk, NULL);
+    int rtn = fn(clk, NULL);
+    if (rsn != rtn)
+        conf_fail(ctx, "clock_getres(NULL) returned %d, the syscall %d", rtn, rsn);
+}
+
+/* A raw vDSO entry point returns -errno and never writes errno (C18). */
+static void errno_untouched(struct conf_ctx *ctx)
+{
+    if (!(ctx->target->flags & CONF_TARGET_RAW_ABI)) {
+        conf_skip(ctx, "errno is the C library's to set (its success path is checked by the "
+                       "libc adapter on every call)");
+        return;
+    }
+    const struct conf_vdso_fns *f = &ctx->target->fn;
+    static const clockid_t ids[] = {CLOCK_MONOTONIC, CLOCK_REALTIME_COARSE, -1, 64};
+    for (unsigned i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        struct timespec ts;
+        errno = 4242;
+        int r = f->clock_gettime(ids[i], &ts);
+        if (errno != 4242)
+            conf_fail(ctx, "clock_gettime(%d) returned %d and changed errno to %d", ids[i], r,
+                      errno);
+        if (f->clock_getres) {
+            errno = 4242;
+            r = f->clock_getres(ids[i], &ts);
+            if (errno != 4242)
+                conf_fail(ctx, "clock_getres(%d) returned %d and changed errno to %d", ids[i], r,
+                          errno);
+        }
+    }
+}
+
+void consistency_ids(struct conf_ctx *ctx)
+{
+    clockid_t ids[64];
+    int n = clock_ids(ids);
+    char buf[32];
+    for (int i = 0; i < n; i++) {
+        if (conf_test_begin(ctx, "consistency.gettime.%s", clock_name(ids[i], buf, sizeof(buf)))) {
+            if (conf_require(ctx, ctx->target->fn.clock_gettime, "clock_gettime"))
+                gettime_sandwich(ctx, ids[i]);
+            conf_test_end(ctx);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        if (conf_test_begin(ctx, "consistency.getres.%s", clock_name(ids[i], buf, sizeof(buf)))) {
+            if (conf_require(ctx, ctx->target->fn.clock_getres, "clock_getres"))
+                getres_equal(ctx, ids[i]);
+            conf_test_end(ctx);
+        }
+    }
+    if (conf_test_begin(ctx, "consistency.errno")) {
+        if (conf_require(ctx, ctx->target->fn.clock_gettime, "clock_gettime"))
+            errno_untouched(ctx);
+        conf_test_end(ctx);
+    }
+}
+
+void group_consistency(struct conf_ctx *ctx)
+{
+    consistency_ids(ctx);
+    consistency_relations(ctx);
+}

@@ -1,0 +1,416 @@
+/*
+ * Group 2, relations between clocks and entry points: gettimeofday against
+ * REALTIME (truncation, C19) and the syscall's timezone (C20), time()
+ * against REALTIME_COARSE and the time syscall (C21), coarse against fine,
+ * the offsets REALTIME - MONOTONIC, TAI - REALTIME and BOOTTIME -
+ * MONOTONIC (C13, C14), the rate of each counter clock against its syscall
+ * over at least half a second (C17), and every NULL-argument combination.
+ * Every bound is a bracket of syscall readings or comes from calibration.
+ */
+#define _GNU_SOURCE
+#include <sys/timex.h>
+
+#include "consistency.h"
+#include "oracle.h"
+
+#define RATE_TOLERANCE 1e-4
+
+static int64_t tv_us(const struct timeval *tv)
+{
+    return (int64_t)tv->tv_sec * 1000000 + tv->tv_usec;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b < 0);
+}
+
+static void gettimeofday_sandwich(struct conf_ctx *ctx)
+{
+    unsigned iters = conf_budget_iters(ctx, 200);
+    for (unsigned i = 0; i < iters; i++) {
+        struct timespec s1, s2;
+        struct timeval tv = {0};
+        sys_clock_gettime(CLOCK_REALTIME, &s1);
+        int r = ctx->target->fn.gettimeofday(&tv, NULL);
+        sys_clock_gettime(CLOCK_REALTIME, &s2);
+        if (r != 0) {
+            conf_fail(ctx, "gettimeofday(&tv, NULL) returned %d", r);
+            return;
+        }
+        if (!conf_check_tv(ctx, &tv, "gettimeofday"))
+            return;
+        int64_t lo = floor_div(ts_ns(&s1), 1000), hi = floor_div(ts_ns(&s2), 1000);
+        if (tv_us(&tv) < lo || tv_us(&tv) > hi) {
+            conf_fail(ctx,
+                      "floor(ns1/1000) <= usec <= floor(ns2/1000) fails: %lld <= %lld <= %lld "
+                      "(REALTIME syscall bracket %lld ns; microseconds must be truncated)",
+                      (long long)lo, (long long)tv_us(&tv), (long long)hi,
+                      (long long)(ts_ns(&s2) - ts_ns(&s1)));
+            return;
+        }
+    }
+}
+
+static void gettimeofday_tz_and_nulls(struct conf_ctx *ctx)
+{
+    conf_gettimeofday_fn fn = ctx->target->fn.gettimeofday;
+    struct timezone want = {-1, -1}, got = {-2, -2};
+    struct timeval tv;
+    int rs = sys_gettimeofday(NULL, &want);
+    int rt = fn(&tv, &got);
+    if (rt != rs || rt != 0)
+        conf_fail(ctx, "gettimeofday(&tv, &tz) returned %d, the syscall (NULL, &tz) %d", rt, rs);
+    else if (got.tz_minuteswest != want.tz_minuteswest || got.tz_dsttime != want.tz_dsttime)
+        conf_fail(ctx, "tz {%d, %d}, the syscall's {%d, %d}", got.tz_minuteswest, got.tz_dsttime,
+                  want.tz_minuteswest, want.tz_dsttime);
+    got = (struct timezone){-2, -2};
+    rt = fn(NULL, &got);
+    if (rt != rs)
+        conf_fail(ctx, "gettimeofday(NULL, &tz) returned %d, the syscall %d", rt, rs);
+    else if (got.tz_minuteswest != want.tz_minuteswest || got.tz_dsttime != want.tz_dsttime)
+        conf_fail(ctx, "gettimeofday(NULL, &tz): tz {%d, %d}, the syscall's {%d, %d}",
+                  got.tz_minuteswest, got.tz_dsttime, want.tz_minuteswest, want.tz_dsttime);
+    rs = sys_gettimeofday(NULL, NULL);
+    rt = fn(NULL, NULL);
+    if (rt != rs)
+        conf_fail(ctx, "gettimeofday(NULL, NULL) returned %d, the syscall %d", rt, rs);
+    rt = fn(&tv, NULL);
+    if (rt != 0)
+        conf_fail(ctx, "gettimeofday(&tv, NULL) returned %d", rt);
+    conf_check_tv(ctx, &tv, "gettimeofday(&tv, NULL)");
+    conf_note(ctx,
+              "system timezone {%d, %d} (tz is compared as set; setting it would warp a "
+              "local-time RTC clock)",
+              want.tz_minuteswest, want.tz_dsttime);
+}
+
+static void time_sandwich(struct conf_ctx *ctx)
+{
+    conf_time_fn fn = ctx->target->fn.time;
+    unsigned iters = conf_budget_iters(ctx, 200);
+    for (unsigned i = 0; i < iters; i++) {
+        struct timespec c1, c2;
+        sys_clock_gettime(CLOCK_REALTIME_COARSE, &c1);
+        long t = fn(NULL);
+        sys_clock_gettime(CLOCK_REALTIME_COARSE, &c2);
+        if (t < c1.tv_sec || t > c2.tv_sec) {
+            conf_fail(ctx, "REALTIME_COARSE %lld <= time() %ld <= REALTIME_COARSE %lld fails",
+                      (long long)c1.tv_sec, t, (long long)c2.tv_sec);
+            return;
+        }
+        long s1 = sys_time(NULL), s2;
+        long stored = -1;
+        t = fn(&stored);
+        s2 = sys_time(NULL);
+        if (t != stored) {
+            conf_fail(ctx, "time(&t) returned %ld but stored %ld", t, stored);
+            return;
+        }
+        if (t < s1 || t > s2) {
+            conf_fail(ctx, "time syscall %ld <= time(&t) %ld <= time syscall %ld fails", s1, t, s2);
+            return;
+        }
+    }
+}
+
+/*
+ * Coarse never ahead of fine, and behind it by at most one tick plus one
+ * late tick plus the read spread. Rounds with a violation are repeated (a
+ * VM can hold off the tick); only a violation in every round fails.
+ */
+static void coarse_vs_fine(struct conf_ctx *ctx, clockid_t coarse, clockid_t fine)
+{
+    conf_clock_gettime_fn fn = ctx->target->fn.clock_gettime;
+    const int64_t tick = ctx->calib->tick_ns;
+    const int64_t slack = tick + 4 * ctx->calib->sys_lat_p99_ns;
+    unsigned iters = conf_budget_iters(ctx, 2000);
+    int64_t worst_lag = 0;
+    for (int round = 0; round < 3; round++) {
+        bool late = false;
+        worst_lag = 0;
+        for (unsigned i = 0; i < iters; i++) {
+            struct timespec f0, c, f1;
+            if (fn(fine, &f0) || fn(coarse, &c) || fn(fine, &f1)) {
+                conf_fail(ctx, "a clock_gettime call failed");
+                return;
+            }
+            if (!conf_check_ts(ctx, &c, "coarse") || !conf_check_ts(ctx, &f0, "fine") ||
+                !conf_check_ts(ctx, &f1, "fine"))
+                return;
+            if (ts_ns(&c) > ts_ns(&f1)) {
+                conf_fail(ctx,
+                          "coarse %lld.%09ld is ahead of the fine reading taken after it, "
+                          "%lld.%09ld",
+                          (long long)c.tv_sec, c.tv_nsec, (long long)f1.tv_sec, f1.tv_nsec);
+                return;
+            }
+            int64_t lag = ts_ns(&f0) - ts_ns(&c);
+            if (lag > worst_lag)
+                worst_lag = lag;
+            late |= lag > tick + slack;
+        }
+        if (!late)
+            return;
+        conf_note(ctx, "round %d: coarse lagged fine by %lld ns > tick %lld + slack %lld", round,
+                  (long long)worst_lag, (long long)tick, (long long)slack);
+    }
+    conf_fail(ctx,
+              "coarse lags fine by more than one tick in every round: worst %lld ns, tick "
+              "%lld ns (getres of REALTIME_COARSE), slack %lld ns (one late tick + 4 x p99 "
+              "syscall latency)",
+              (long long)worst_lag, (long long)tick, (long long)slack);
+}
+
+/* [lo, hi] of a - b, with b read between two readings of a. */
+struct interval {
+    int64_t lo, hi;
+};
+
+static int offset_between(conf_clock_gettime_fn fn, clockid_t a, clockid_t b, struct interval *iv)
+{
+    struct timespec a1, bb, a2;
+    if (fn(a, &a1) || fn(b, &bb) || fn(a, &a2))
+        return -1;
+    if (!ts_valid(&a1) || !ts_valid(&bb) || !ts_valid(&a2))
+        return -1;
+    iv->lo = ts_ns(&a1) - ts_ns(&bb);
+    iv->hi = ts_ns(&a2) - ts_ns(&bb);
+    return 0;
+}
+
+/* Narrowest of a few brackets: a preempted one tells little. */
+static int best_offset(conf_clock_gettime_fn fn, clockid_t a, clockid_t b, struct interval *iv)
+{
+    struct interval best = {0, INT64_MAX};
+    for (int i = 0; i < 16; i++) {
+        struct interval cur;
+        if (offset_between(fn, a, b, &cur))
+            return -1;
+        if (cur.hi - cur.lo < best.hi - best.lo)
+            best = cur;
+    }
+    *iv = best;
+    return 0;
+}
+
+static bool overlap(struct interval x, struct interval y)
+{
+    return x.lo <= y.hi && y.lo <= x.hi;
+}
+
+static int sys_fn(clockid_t clk, struct timespec *ts)
+{
+    return sys_clock_gettime(clk, ts);
+}
+
+/* The target's offset a - b agrees with the kernel's, now. */
+static void offset_vs_syscall(struct conf_ctx *ctx, clockid_t a, clockid_t b, const char *what)
+{
+    struct interval t, s;
+    if (best_offset(ctx->target->fn.clock_gettime, a, b, &t) || best_offset(sys_fn, a, b, &s)) {
+        conf_fail(ctx, "%s: a reading failed or was out of range", what);
+        return;
+    }
+    if (!overlap(t, s))
+        conf_fail(ctx, "%s: target offset in [%lld, %lld] ns, the syscall's in [%lld, %lld] ns",
+                  what, (long long)t.lo, (long long)t.hi, (long long)s.lo, (long long)s.hi);
+}
+
+static void tai_offset(struct conf_ctx *ctx)
+{
+    struct timex tx = {0};
+    if (adjtimex(&tx) < 0) {
+        conf_skip(ctx, "adjtimex failed: no TAI offset to compare with");
+        return;
+    }
+    /* REALTIME read around TAI gives REALTIME - TAI in [lo, hi]. */
+    struct interval rt;
+    if (best_offset(ctx->target->fn.clock_gettime, CLOCK_REALTIME, CLOCK_TAI, &rt)) {
+        conf_fail(ctx, "a TAI or REALTIME reading failed");
+        return;
+    }
+    int64_t want = (int64_t)tx.tai * NSEC_PER_SEC;
+    if (want < -rt.hi || want > -rt.lo)
+        conf_fail(ctx, "TAI - REALTIME in [%lld, %lld] ns, adjtimex says tai = %d s",
+                  (long long)-rt.hi, (long long)-rt.lo, tx.tai);
+}
+
+static void boottime_vs_monotonic(struct conf_ctx *ctx)
+{
+    conf_clock_gettime_fn fn = ctx->target->fn.clock_gettime;
+    unsigned iters = conf_budget_iters(ctx, 200);
+    for (unsigned i = 0; i < iters; i++) {
+        struct timespec m, b;
+        if (fn(CLOCK_MONOTONIC, &m) || fn(CLOCK_BOOTTIME, &b)) {
+            conf_fail(ctx, "a MONOTONIC or BOOTTIME reading failed");
+            return;
+        }
+        if (ts_ns(&b) < ts_ns(&m)) {
+            conf_fail(ctx, "BOOTTIME %lld.%09ld read after MONOTONIC %lld.%09ld is smaller",
+                      (long long)b.tv_sec, b.tv_nsec, (long long)m.tv_sec, m.tv_nsec);
+            return;
+        }
+    }
+    offset_vs_syscall(ctx, CLOCK_BOOTTIME, CLOCK_MONOTONIC, "BOOTTIME - MONOTONIC");
+}
+
+/* ---- rate ---- */
+
+struct rate_sample {
+    int64_t s1, v, s2; /* syscall, target, syscall */
+};
+
+static int rate_sample(conf_clock_gettime_fn fn, clockid_t clk, struct rate_sample *out)
+{
+    struct rate_sample best = {0, 0, INT64_MAX};
+    for (int i = 0; i < 32; i++) {
+        struct timespec a, v, b;
+        if (sys_clock_gettime(clk, &a) || fn(clk, &v) || sys_clock_gettime(clk, &b) ||
+            !ts_valid(&v))
+            return -1;
+        if (ts_ns(&b) - ts_ns(&a) < best.s2 - best.s1)
+            best = (struct rate_sample){ts_ns(&a), ts_ns(&v), ts_ns(&b)};
+    }
+    *out = best;
+    return 0;
+}
+
+static const clockid_t rate_clocks[] = {CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW,
+                                        CLOCK_BOOTTIME, CLOCK_TAI};
+#define NRATE (sizeof(rate_clocks) / sizeof(rate_clocks[0]))
+
+static void rates(struct conf_ctx *ctx)
+{
+    char buf[32];
+    conf_clock_gettime_fn fn = ctx->target->fn.clock_gettime;
+    struct rate_sample start[NRATE], end[NRATE];
+    bool ok[NRATE], any = false;
+    for (unsigned i = 0; i < NRATE; i++) {
+        ok[i] = conf_test_selected(ctx, "consistency.rate.%s", clock_name(rate_clocks[i], buf, 32));
+        any |= ok[i];
+    }
+    /* One shared wait serves all clocks; without a selected test, skip it. */
+    if (any && fn && !ctx->listing) {
+        for (unsigned i = 0; i < NRATE; i++)
+            ok[i] = ok[i] && rate_sample(fn, rate_clocks[i], &start[i]) == 0;
+        int64_t window = conf_budget_ns(ctx, 500000000);
+        struct timespec nap = {window / NSEC_PER_SEC, window % NSEC_PER_SEC};
+        while (nanosleep(&nap, &nap) != 0) {
+        }
+        for (unsigned i = 0; i < NRATE; i++)
+            ok[i] = ok[i] && rate_sample(fn, rate_clocks[i], &end[i]) == 0;
+    }
+    for (unsigned i = 0; i < NRATE; i++) {
+        if (!conf_test_begin(ctx, "consistency.rate.%s", clock_name(rate_clocks[i], buf, 32)))
+            continue;
+        if (!conf_require(ctx, fn, "clock_gettime")) {
+            conf_test_end(ctx);
+            continue;
+        }
+        if (!ok[i]) {
+            conf_fail(ctx, "a reading failed or was out of range");
+            conf_test_end(ctx);
+            continue;
+        }
+        double dv = (double)(end[i].v - start[i].v);
+        double lo = (double)(end[i].s1 - start[i].s2), hi = (double)(end[i].s2 - start[i].s1);
+        if (dv < (1 - RATE_TOLERANCE) * lo || dv > (1 + RATE_TOLERANCE) * hi)
+            conf_fail(ctx,
+                      "rate %.7f outside 1 +- %g: target advanced %.0f ns while the syscall "
+                      "advanced between %.0f and %.0f ns (bracket widths %lld and %lld ns)",
+                      dv / ((lo + hi) / 2), RATE_TOLERANCE, dv, lo, hi,
+                      (long long)(start[i].s2 - start[i].s1), (long long)(end[i].s2 - end[i].s1));
+        conf_test_end(ctx);
+    }
+}
+
+/*
+ * REALTIME - MONOTONIC of the target at the start of the group against the
+ * same after the rate window: equal unless REALTIME was stepped, which the
+ * syscall's own offset then shows (a SKIP, not a failure).
+ */
+static struct interval wall_start_target, wall_start_sys;
+static bool wall_start_ok;
+
+static void wall_offset_start(struct conf_ctx *ctx)
+{
+    conf_clock_gettime_fn fn = ctx->target->fn.clock_gettime;
+    wall_start_ok = fn &&
+                    best_offset(fn, CLOCK_REALTIME, CLOCK_MONOTONIC, &wall_start_target) == 0 &&
+                    best_offset(sys_fn, CLOCK_REALTIME, CLOCK_MONOTONIC, &wall_start_sys) == 0;
+}
+
+static void wall_offset_stable(struct conf_ctx *ctx)
+{
+    offset_vs_syscall(ctx, CLOCK_REALTIME, CLOCK_MONOTONIC, "REALTIME - MONOTONIC");
+    struct interval t, s;
+    if (!wall_start_ok ||
+        best_offset(ctx->target->fn.clock_gettime, CLOCK_REALTIME, CLOCK_MONOTONIC, &t) ||
+        best_offset(sys_fn, CLOCK_REALTIME, CLOCK_MONOTONIC, &s)) {
+        conf_fail(ctx, "a REALTIME or MONOTONIC reading failed");
+        return;
+    }
+    if (overlap(t, wall_start_target))
+        return;
+    if (!overlap(s, wall_start_sys)) {
+        conf_skip(ctx,
+                  "REALTIME was stepped during the group (the syscall's REALTIME - "
+                  "MONOTONIC moved from [%lld, %lld] to [%lld, %lld] ns)",
+                  (long long)wall_start_sys.lo, (long long)wall_start_sys.hi, (long long)s.lo,
+                  (long long)s.hi);
+        return;
+    }
+    conf_fail(ctx,
+              "REALTIME - MONOTONIC moved from [%lld, %lld] to [%lld, %lld] ns within the "
+              "group while the kernel's stayed in [%lld, %lld]",
+              (long long)wall_start_target.lo, (long long)wall_start_target.hi, (long long)t.lo,
+              (long long)t.hi, (long long)s.lo, (long long)s.hi);
+}
+
+void consistency_relations(struct conf_ctx *ctx)
+{
+    const struct conf_vdso_fns *f = &ctx->target->fn;
+    wall_offset_start(ctx);
+    if (conf_test_begin(ctx, "consistency.gettimeofday.sandwich")) {
+        if (conf_require(ctx, f->gettimeofday, "gettimeofday"))
+            gettimeofday_sandwich(ctx);
+        conf_test_end(ctx);
+    }
+    if (conf_test_begin(ctx, "consistency.gettimeofday.tz_and_null")) {
+        if (conf_require(ctx, f->gettimeofday, "gettimeofday"))
+            gettimeofday_tz_and_nulls(ctx);
+        conf_test_end(ctx);
+    }
+    if (conf_test_begin(ctx, "consistency.time.sandwich_and_null")) {
+        if (conf_require(ctx, f->time, "time"))
+            time_sandwich(ctx);
+        conf_test_end(ctx);
+    }
+    if (conf_test_begin(ctx, "consistency.coarse.realtime")) {
+        if (conf_require(ctx, f->clock_gettime, "clock_gettime"))
+            coarse_vs_fine(ctx, CLOCK_REALTIME_COARSE, CLOCK_REALTIME);
+        conf_test_end(ctx);
+    }
+    if (conf_test_begin(ctx, "consistency.coarse.monotonic")) {
+        if (conf_require(ctx, f->clock_gettime, "clock_gettime"))
+            coarse_vs_fine(ctx, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC);
+        conf_test_end(ctx);
+    }
+    if (conf_test_begin(ctx, "consistency.offset.tai_realtime")) {
+        if (conf_require(ctx, f->clock_gettime, "clock_gettime"))
+            tai_offset(ctx);
+        conf_test_end(ctx);
+    }
+    if (conf_test_begin(ctx, "consistency.offset.boottime_monotonic")) {
+        if (conf_require(ctx, f->clock_gettime, "clock_gettime"))
+            boottime_vs_monotonic(ctx);
+        conf_test_end(ctx);
+    }
+    rates(ctx);
+    if (conf_test_begin(ctx, "consistency.offset.realtime_monotonic")) {
+        if (conf_require(ctx, f->clock_gettime, "clock_gettime"))
+            wall_offset_stable(ctx);
+        conf_test_end(ctx);
+    }
+}

@@ -1,0 +1,253 @@
+/*
+ * Group 7, hygiene of the kernel's mappings (defect class C36), for targets
+ * that are the kernel's own mappings (live): [vvar] and [vvar_vclock]
+ * cannot be made writable; after [vvar], [vvar_vclock] and [vdso] are
+ * moved together with mremap the vDSO still answers correctly (checked in a
+ * throwaway child, since the C library's own vDSO pointers go stale); the
+ * image passes the image checker; and the project's resolver finds the same
+ * entry points as the dynamic linker's dlvsym.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "oracle.h"
+
+#if __has_include("vdsokit/imgcheck.h")
+#include "vdsokit/imgcheck.h"
+#define HAVE_IMGCHECK 1
+#endif
+
+struct mapping {
+    uintptr_t lo, hi;
+    bool found;
+};
+
+struct special_maps {
+    struct mapping vvar, vclock, vdso;
+};
+
+static void find_maps(struct special_maps *m)
+{
+    memset(m, 0, sizeof(*m));
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof(line), f)) {
+        uintptr_t lo, hi;
+        if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) != 2)
+            continue;
+        struct mapping *dst = strstr(line, "[vvar_vclock]") ? &m->vclock
+                              : strstr(line, "[vvar]")      ? &m->vvar
+                              : strstr(line, "[vdso]")      ? &m->vdso
+                                                            : NULL;
+        if (dst)
+            *dst = (struct mapping){lo, hi, true};
+    }
+    fclose(f);
+}
+
+static void vvar_readonly(struct conf_ctx *ctx, const struct special_maps *m)
+{
+    const struct mapping *list[] = {&m->vvar, &m->vclock};
+    const char *names[] = {"[vvar]", "[vvar_vclock]"};
+    for (int i = 0; i < 2; i++) {
+        if (!list[i]->found) {
+            conf_note(ctx, "%s is not mapped", names[i]);
+            continue;
+        }
+        int r = mprotect((void *)list[i]->lo, list[i]->hi - list[i]->lo, PROT_READ | PROT_WRITE);
+        if (r == 0)
+            conf_fail(ctx,
+                      "mprotect(%s, PROT_READ|PROT_WRITE) succeeded: the data pages are "
+                      "writable from user space",
+                      names[i]);
+        else if (errno != EACCES)
+            conf_note(ctx, "mprotect(%s) failed with %s (Linux gives EACCES)", names[i],
+                      strerror(errno));
+    }
+}
+
+/* What the child saw after the move, in shared memory. */
+struct moved_view {
+    int stage; /* 1 moved, 2 read */
+    int move_err;
+    int rv;
+    struct timespec s1, v, s2;
+    long getcpu_r;
+    unsigned cpu, sys_cpu;
+};
+
+static int move_all(const struct special_maps *m, intptr_t *delta)
+{
+    uintptr_t lo = m->vvar.found ? m->vvar.lo : m->vdso.lo;
+    uintptr_t hi = m->vdso.hi;
+    void *dst = mmap(NULL, hi - lo, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (dst == MAP_FAILED)
+        return -errno;
+    *delta = (intptr_t)((uintptr_t)dst - lo);
+    const struct mapping *list[] = {&m->vvar, &m->vclock, &m->vdso};
+    for (int i = 0; i < 3; i++) {
+        if (!list[i]->found)
+            continue;
+        size_t len = list[i]->hi - list[i]->lo;
+        void *r = mremap((void *)list[i]->lo, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+                         (void *)(list[i]->lo + *delta));
+        if (r == MAP_FAILED)
+            return -errno;
+    }
+    return 0;
+}
+
+static void moved_child(const struct conf_target *t, const struct special_maps *m,
+                        struct moved_view *v)
+{
+    intptr_t delta = 0;
+    v->move_err = move_all(m, &delta);
+    v->stage = 1;
+    if (v->move_err)
+        return;
+    /* Only raw syscalls and the moved entry points from here on. */
+    conf_clock_gettime_fn gt = (conf_clock_gettime_fn)((uintptr_t)t->fn.clock_gettime + delta);
+    conf_getcpu_fn gc = (conf_getcpu_fn)((uintptr_t)t->fn.getcpu + delta);
+    sys_clock_gettime(CLOCK_MONOTONIC, &v->s1);
+    v->rv = gt(CLOCK_MONOTONIC, &v->v);
+    sys_clock_gettime(CLOCK_MONOTONIC, &v->s2);
+    unsigned node;
+    v->getcpu_r = t->fn.getcpu ? gc(&v->cpu, NULL, NULL) : 0;
+    sys_getcpu(&v->sys_cpu, &node);
+    v->stage = 2;
+}
+
+static void mremap_together(struct conf_ctx *ctx, const struct special_maps *m)
+{
+    if (!m->vdso.found || !ctx->target->fn.clock_gettime) {
+        conf_skip(ctx, "no [vdso] mapping or no clock_gettime to call after the move");
+        return;
+    }
+    struct moved_view *v =
+        mmap(NULL, sizeof(*v), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (v == MAP_FAILED) {
+        conf_skip(ctx, "mmap of the shared result page failed");
+        return;
+    }
+    memset(v, 0, sizeof(*v));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        moved_child(ctx->target, m, v);
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (WIFSIGNALED(st))
+        conf_fail(ctx,
+                  "the child that moved the mappings was killed by signal %d (%s) at stage %d "
+                  "(0 moving, 1 calling the moved vDSO)",
+                  WTERMSIG(st), strsignal(WTERMSIG(st)), v->stage);
+    else if (v->move_err)
+        conf_fail(ctx, "mremap of the three mappings failed: %s", strerror(-v->move_err));
+    else if (v->stage != 2)
+        conf_fail(ctx, "the child stopped at stage %d", v->stage);
+    else if (v->rv != 0 || !ts_valid(&v->v) || ts_ns(&v->v) < ts_ns(&v->s1) ||
+             ts_ns(&v->v) > ts_ns(&v->s2))
+        conf_fail(ctx,
+                  "moved clock_gettime(MONOTONIC) returned %d, %lld.%09ld; syscall bracket "
+                  "[%lld.%09ld, %lld.%09ld]",
+                  v->rv, (long long)v->v.tv_sec, v->v.tv_nsec, (long long)v->s1.tv_sec,
+                  v->s1.tv_nsec, (long long)v->s2.tv_sec, v->s2.tv_nsec);
+    else if (v->getcpu_r != 0 || v->cpu >= (unsigned)ctx->calib->ncpus)
+        conf_fail(ctx, "moved getcpu returned %ld, cpu %u (syscall: %u)", v->getcpu_r, v->cpu,
+                  v->sys_cpu);
+    munmap(v, sizeof(*v));
+}
+
+static void image_check(struct conf_ctx *ctx)
+{
+#ifdef HAVE_IMGCHECK
+    static struct imgcheck_report rep;
+    if (imgcheck_run(ctx->target->text, ctx->target->text_size, &rep) != 0 ||
+        imgcheck_has_errors(&rep)) {
+        conf_fail(ctx, "the image checker reports %u error(s):", rep.errors);
+        for (unsigned i = 0; i < rep.count && i < IMGCHECK_MAX_FINDINGS; i++)
+            if (rep.findings[i].severity == IMGCHECK_ERROR)
+                conf_fail(ctx, "%s: %s", rep.findings[i].rule, rep.findings[i].text);
+    }
+    for (unsigned i = 0; i < rep.count && i < IMGCHECK_MAX_FINDINGS; i++)
+        if (rep.findings[i].severity == IMGCHECK_WARNING)
+            conf_note(ctx, "warning %s: %s", rep.findings[i].rule, rep.findings[i].text);
+#else
+    /* TODO(lead): link the image checker (vdsoimg check) when it lands. */
+    conf_skip(ctx, "the image checker (imgcheck.h) is not in this build");
+#endif
+}
+
+static void dlvsym_agrees(struct conf_ctx *ctx)
+{
+#ifdef VDSOCONF_STATIC
+    conf_skip(ctx, "static build: no dynamic linker to cross-check with");
+#else
+    void *h = dlopen("linux-vdso.so.1", RTLD_NOW | RTLD_NOLOAD);
+    if (!h) {
+        conf_skip(ctx, "the dynamic linker does not know linux-vdso.so.1: %s", dlerror());
+        return;
+    }
+    const struct conf_vdso_fns *f = &ctx->target->fn;
+    const struct {
+        const char *name;
+        const void *ours;
+    } syms[] = {
+        {"__vdso_clock_gettime", (const void *)f->clock_gettime},
+        {"__vdso_gettimeofday", (const void *)f->gettimeofday},
+        {"__vdso_time", (const void *)f->time},
+        {"__vdso_clock_getres", (const void *)f->clock_getres},
+        {"__vdso_getcpu", (const void *)f->getcpu},
+    };
+    for (unsigned i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+        void *theirs = dlvsym(h, syms[i].name, "LINUX_2.6");
+        if (theirs != syms[i].ours)
+            conf_fail(ctx, "%s@LINUX_2.6: resolver %p, dlvsym %p", syms[i].name, syms[i].ours,
+                      theirs);
+    }
+    dlclose(h);
+#endif
+}
+
+void group_hygiene(struct conf_ctx *ctx)
+{
+    static const char *const ids[] = {"hygiene.vvar_readonly", "hygiene.mremap_together",
+                                      "hygiene.image_check", "hygiene.resolver_vs_dlvsym"};
+    if (!(ctx->target->flags & CONF_TARGET_MAPPED) || !ctx->target->text) {
+        for (unsigned i = 0; i < 4; i++)
+            conf_test_skip(ctx, ids[i], "target %s is not the kernel's own vDSO mapping%s%s",
+                           ctx->target->name, ctx->target->missing[0] ? ": " : "",
+                           ctx->target->missing);
+        return;
+    }
+    struct special_maps m;
+    find_maps(&m);
+    if (conf_test_begin(ctx, "%s", ids[0])) {
+        vvar_readonly(ctx, &m);
+        conf_test_end(ctx);
+    }
+    if (conf_test_begin(ctx, "%s", ids[1])) {
+        mremap_together(ctx, &m);
+        conf_test_end(ctx);
+    }
+    if (conf_test_begin(ctx, "%s", ids[2])) {
+        image_check(ctx);
+        conf_test_end(ctx);
+    }
+    if (conf_test_begin(ctx, "%s", ids[3])) {
+        dlvsym_agrees(ctx);
+        conf_test_end(ctx);
+    }
+}

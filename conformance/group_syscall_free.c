@@ -1,0 +1,249 @@
+/*
+ * Group 6, syscall-free (defect class C26: a silent fallback gives right
+ * answers slowly). A seccomp filter in the group's child traps the five
+ * clock syscalls; the SIGSYS handler counts each trap, records where it
+ * came from and performs the syscall itself (tagged with a sixth argument
+ * the filter lets through), so the target keeps working. In steady state,
+ * each clock call the vDSO can serve in the current clock mode must make
+ * no syscall. A positive control (a CPU-time clock, always a syscall) must
+ * trap, or the filter is not working and the group proves nothing.
+ * Traps raised by a sanitizer runtime are not the target's and are listed
+ * but not counted.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "oracle.h"
+#include "vdsokit/abi.h"
+
+#define PASS_TAG  0x76646f73636f6e66ull /* "vdosconf": arg 6 of our own syscalls */
+#define MAX_TRAPS 64
+
+static _Atomic unsigned trap_count;
+static void *_Atomic trap_addr[MAX_TRAPS];
+static _Atomic int trap_nr[MAX_TRAPS];
+
+static void on_sigsys(int sig, siginfo_t *si, void *uc_)
+{
+    (void)sig;
+    ucontext_t *uc = uc_;
+    greg_t *g = uc->uc_mcontext.gregs;
+    unsigned k = atomic_fetch_add(&trap_count, 1);
+    if (k < MAX_TRAPS) {
+        atomic_store(&trap_addr[k], si->si_call_addr);
+        atomic_store(&trap_nr[k], si->si_syscall);
+    }
+    int saved = errno;
+    long r = syscall(si->si_syscall, g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8],
+                     PASS_TAG);
+    g[REG_RAX] = r < 0 ? -errno : r;
+    errno = saved;
+}
+
+static int install_filter(void)
+{
+    const unsigned tag_lo = (unsigned)PASS_TAG, tag_hi = (unsigned)(PASS_TAG >> 32);
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clock_gettime, 5, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_gettimeofday, 4, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_time, 3, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clock_getres, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getcpu, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        /* A clock syscall: let it through only with our tag in arg 6. */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[5])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, tag_lo, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[5]) + 4),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, tag_hi, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+    };
+    struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_sigsys;
+    sa.sa_flags = SA_SIGINFO;
+    if (sigaction(SIGSYS, &sa, NULL) != 0)
+        return -errno;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -errno;
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+        return -errno;
+    return 0;
+}
+
+/* A trap from a sanitizer runtime is not the target's. */
+static bool from_sanitizer(void *addr)
+{
+    Dl_info info;
+    if (!dladdr(addr, &info) || !info.dli_fname)
+        return false;
+    return strstr(info.dli_fname, "libasan") || strstr(info.dli_fname, "libtsan") ||
+           strstr(info.dli_fname, "libubsan");
+}
+
+/* Traps since `first` that count against the target; evidence for each. */
+static unsigned target_traps(struct conf_ctx *ctx, unsigned first, bool report)
+{
+    unsigned end = atomic_load(&trap_count), counted = 0;
+    for (unsigned k = first; k < end; k++) {
+        void *addr = k < MAX_TRAPS ? atomic_load(&trap_addr[k]) : NULL;
+        int nr = k < MAX_TRAPS ? atomic_load(&trap_nr[k]) : -1;
+        bool san = addr && from_sanitizer(addr);
+        counted += !san;
+        if (report && k < first + 4) {
+            Dl_info info = {0};
+            dladdr(addr, &info);
+            conf_note(ctx, "syscall %d from %p (%s)%s", nr, addr,
+                      info.dli_fname ? info.dli_fname : "no object: [vdso] or anonymous",
+                      san ? ", sanitizer runtime: not counted" : "");
+        }
+    }
+    return counted;
+}
+
+/* Steady state: one warm-up call, then `n` calls that must not trap. */
+#define STEADY(ctx, what, call)                                                             \
+    do {                                                                                    \
+        call;                                                                               \
+        unsigned first_ = atomic_load(&trap_count);                                         \
+        unsigned n_ = conf_budget_iters(ctx, 2000);                                         \
+        for (unsigned i_ = 0; i_ < n_; i_++)                                                \
+            call;                                                                           \
+        unsigned got_ = target_traps(ctx, first_, false);                                   \
+        if (got_) {                                                                         \
+            conf_fail(ctx, "%s made %u syscalls in %u steady-state calls", what, got_, n_); \
+            target_traps(ctx, first_, true);                                                \
+        }                                                                                   \
+    } while (0)
+
+static bool mode_serves_hres(int mode)
+{
+    return mode == VDSO_CLOCKMODE_TSC || mode == VDSO_CLOCKMODE_PVCLOCK ||
+           mode == VDSO_CLOCKMODE_HVCLOCK;
+}
+
+static void clock_test(struct conf_ctx *ctx, clockid_t clk, int mode, bool getres)
+{
+    const struct conf_vdso_fns *f = &ctx->target->fn;
+    bool coarse = clk == CLOCK_REALTIME_COARSE || clk == CLOCK_MONOTONIC_COARSE;
+    if (!coarse && !getres && !mode_serves_hres(mode)) {
+        conf_skip(ctx, "clock mode %d is not vDSO-capable: the syscall is the right answer", mode);
+        return;
+    }
+    struct timespec ts;
+    char buf[32], what[64];
+    snprintf(what, sizeof(what), "%s(%s)", getres ? "clock_getres" : "clock_gettime",
+             clock_name(clk, buf, sizeof(buf)));
+    if (getres) {
+        if (conf_require(ctx, f->clock_getres, "clock_getres"))
+            STEADY(ctx, what, f->clock_getres(clk, &ts));
+    } else {
+        STEADY(ctx, what, f->clock_gettime(clk, &ts));
+    }
+}
+
+static bool control(struct conf_ctx *ctx)
+{
+    struct timespec v, s;
+    unsigned first = atomic_load(&trap_count);
+    int r = ctx->target->fn.clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &v);
+    unsigned got = atomic_load(&trap_count) - first;
+    sys_clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &s);
+    if (got == 0) {
+        conf_fail(ctx, "clock_gettime(PROCESS_CPUTIME) made no trapped syscall: the seccomp "
+                       "counter does not work, so no syscall-free result can be trusted");
+        return false;
+    }
+    if (r != 0 || !ts_valid(&v) || ts_ns(&v) > ts_ns(&s))
+        conf_fail(ctx,
+                  "the emulated syscall answered %d {%lld, %ld}, after it the syscall read "
+                  "{%lld, %ld}",
+                  r, (long long)v.tv_sec, v.tv_nsec, (long long)s.tv_sec, s.tv_nsec);
+    return true;
+}
+
+void group_syscall_free(struct conf_ctx *ctx)
+{
+    static const clockid_t clocks[] = {
+        CLOCK_REALTIME, CLOCK_MONOTONIC,       CLOCK_MONOTONIC_RAW,   CLOCK_BOOTTIME,
+        CLOCK_TAI,      CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE};
+    const unsigned nclocks = sizeof(clocks) / sizeof(clocks[0]);
+    const struct conf_vdso_fns *f = &ctx->target->fn;
+    int mode = ctx->target->clock_mode ? ctx->target->clock_mode(ctx->target) : -1;
+    bool ready = false;
+    char why[320] = "";
+    if (!ctx->listing) {
+        if (!f->clock_gettime)
+            snprintf(why, sizeof(why), "target lacks clock_gettime: %s", ctx->target->missing);
+        else if (install_filter() != 0)
+            snprintf(why, sizeof(why), "cannot install the seccomp filter: %s", strerror(errno));
+        else
+            ready = true;
+    }
+    if (conf_test_begin(ctx, "syscall_free.control")) {
+        if (!ready)
+            conf_skip(ctx, "%s", why);
+        else
+            ready = control(ctx);
+        conf_test_end(ctx);
+    }
+    char buf[32];
+    for (int getres = 0; getres < 2; getres++) {
+        for (unsigned i = 0; i < nclocks; i++) {
+            if (!conf_test_begin(ctx, "syscall_free.%s.%s",
+                                 getres ? "clock_getres" : "clock_gettime",
+                                 clock_name(clocks[i], buf, sizeof(buf))))
+                continue;
+            if (!ready)
+                conf_skip(ctx, "%s", why[0] ? why : "the positive control failed");
+            else
+                clock_test(ctx, clocks[i], mode, getres);
+            conf_test_end(ctx);
+        }
+    }
+    if (conf_test_begin(ctx, "syscall_free.gettimeofday")) {
+        struct timeval tv;
+        struct timezone tz;
+        if (!ready)
+            conf_skip(ctx, "%s", why[0] ? why : "the positive control failed");
+        else if (!mode_serves_hres(mode))
+            conf_skip(ctx, "clock mode %d is not vDSO-capable", mode);
+        else if (conf_require(ctx, f->gettimeofday, "gettimeofday"))
+            STEADY(ctx, "gettimeofday", f->gettimeofday(&tv, &tz));
+        conf_test_end(ctx);
+    }
+    if (conf_test_begin(ctx, "syscall_free.time")) {
+        long t;
+        if (!ready)
+            conf_skip(ctx, "%s", why[0] ? why : "the positive control failed");
+        else if (conf_require(ctx, f->time, "time"))
+            STEADY(ctx, "time", f->time(&t));
+        conf_test_end(ctx);
+    }
+    if (conf_test_begin(ctx, "syscall_free.getcpu")) {
+        unsigned c, n;
+        if (!ready)
+            conf_skip(ctx, "%s", why[0] ? why : "the positive control failed");
+        else if (conf_require(ctx, f->getcpu, "getcpu"))
+            STEADY(ctx, "getcpu", f->getcpu(&c, &n, NULL));
+        conf_test_end(ctx);
+    }
+}

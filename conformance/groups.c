@@ -1,0 +1,21 @@
+/*
+ * The test groups in run order. A group's name is the first component of
+ * its test ids, so `--only getcpu` or `--only 'consistency.getres.*'`
+ * selects by it.
+ */
+#include "conf.h"
+
+const struct conf_group conf_groups[] = {
+    {1, "monotonic",
+     "never backwards: per thread, across threads in ticket order, across migrations",
+     group_monotonic},
+    {2, "consistency", "sandwiched by the syscall; relations between clocks; getres; errors; NULLs",
+     group_consistency},
+    {3, "getcpu", "pinned CPU and sysfs node; NULL args; under affinity churn", group_getcpu},
+    {4, "concurrent", "storms of data-page updates (in-process targets)", group_concurrent},
+    {5, "timens", "inside a time namespace with offsets", group_timens},
+    {6, "syscall_free", "no syscall in steady state (seccomp count)", group_syscall_free},
+    {7, "hygiene", "[vvar] read-only, mremap of the mappings, image checks", group_hygiene},
+};
+
+const unsigned conf_ngroups = sizeof(conf_groups) / sizeof(conf_groups[0]);

@@ -1,0 +1,340 @@
+/*
+ * vdsoconf: gate a vDSO implementation. Parses the command line, opens the
+ * targets, calibrates, runs every selected group against every target (each
+ * in a forked child with a deadline), applies waivers and writes the
+ * reports. Exit status: 0 all passed (skips and waived failures allowed),
+ * 1 any failure, 2 usage or setup error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calib.h"
+#include "conf.h"
+#include "oracle.h"
+#include "report.h"
+#include "runner.h"
+#include "waiver.h"
+
+struct options {
+    const char *targets[CONF_MAX_TARGETS];
+    unsigned ntargets;
+    enum conf_tier tier;
+    const char *tier_name;
+    double duration_s;
+    double deadline_s;
+    bool list, tap, strict_waivers;
+    const char *only, *junit, *json, *waivers;
+    unsigned long long seed;
+    bool seed_given;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: vdsoconf [options]\n"
+                 "Conformance suite for Linux x86-64 vDSO implementations.\n\n"
+                 "  --target T       live | libc | ref | image:PATH (repeatable).\n"
+                 "                   Default: live and libc (ref joins the default once the\n"
+                 "                   image loader is in this build).\n"
+                 "  --tier T         quick (about 10 s per target), full (about 60 s), soak\n"
+                 "  --duration S     soak length in seconds (default 600); progress on stderr\n"
+                 "  --list           print the test ids that would run, run nothing\n"
+                 "  --only PATTERN   run test ids matching the fnmatch PATTERN; a pattern\n"
+                 "                   without '.' selects groups (e.g. getcpu, 'mono*')\n"
+                 "  --seed N         seed of the randomised choices (printed when not given)\n"
+                 "  --tap            TAP version 13 on stdout (human report goes to stderr)\n"
+                 "  --junit FILE     JUnit XML report\n"
+                 "  --json FILE      JSON report\n"
+                 "  --waivers FILE   accept known deviations (see conformance/waivers.txt)\n"
+                 "  --strict-waivers a stale waiver (no longer matching a failure) fails the run\n"
+                 "  --deadline S     per-group deadline in seconds (default: quick 60, full 300)\n"
+                 "  --help           this text\n\n"
+                 "Groups: ");
+    for (unsigned g = 0; g < conf_ngroups; g++)
+        fprintf(out, "%s%d %s", g ? ", " : "", conf_groups[g].number, conf_groups[g].name);
+    fprintf(out, "\n\nExit status: 0 all passed (skips and waived failures allowed), 1 any\n"
+                 "failure, 2 usage or setup error.\n");
+}
+
+static int usage_error(const char *msg, const char *arg)
+{
+    fprintf(stderr, "vdsoconf: %s%s%s\n(try --help)\n", msg, arg ? ": " : "", arg ? arg : "");
+    return 2;
+}
+
+static int parse_number(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v <= 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    enum {
+        O_TARGET = 256,
+        O_TIER,
+        O_DURATION,
+        O_LIST,
+        O_ONLY,
+        O_SEED,
+        O_TAP,
+        O_JUNIT,
+        O_JSON,
+        O_WAIVERS,
+        O_STRICT,
+        O_DEADLINE,
+        O_HELP
+    };
+    static const struct option longopts[] = {
+        {"target", required_argument, 0, O_TARGET},
+        {"tier", required_argument, 0, O_TIER},
+        {"duration", required_argument, 0, O_DURATION},
+        {"list", no_argument, 0, O_LIST},
+        {"only", required_argument, 0, O_ONLY},
+        {"seed", required_argument, 0, O_SEED},
+        {"tap", no_argument, 0, O_TAP},
+        {"junit", required_argument, 0, O_JUNIT},
+        {"json", required_argument, 0, O_JSON},
+        {"waivers", required_argument, 0, O_WAIVERS},
+        {"strict-waivers", no_argument, 0, O_STRICT},
+        {"deadline", required_argument, 0, O_DEADLINE},
+        {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0},
+    };
+    o->tier = CONF_TIER_QUICK;
+    o->tier_name = "quick";
+    o->duration_s = 600;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_TARGET:
+            if (o->ntargets == CONF_MAX_TARGETS)
+                return usage_error("too many --target options", optarg);
+            o->targets[o->ntargets++] = optarg;
+            break;
+        case O_TIER:
+            if (strcmp(optarg, "quick") == 0)
+                o->tier = CONF_TIER_QUICK;
+            else if (strcmp(optarg, "full") == 0)
+                o->tier = CONF_TIER_FULL;
+            else if (strcmp(optarg, "soak") == 0)
+                o->tier = CONF_TIER_SOAK;
+            else
+                return usage_error("--tier must be quick, full or soak", optarg);
+            o->tier_name = optarg;
+            break;
+        case O_DURATION:
+            if (parse_number(optarg, &o->duration_s))
+                return usage_error("--duration needs a positive number of seconds", optarg);
+            break;
+        case O_DEADLINE:
+            if (parse_number(optarg, &o->deadline_s))
+                return usage_error("--deadline needs a positive number of seconds", optarg);
+            break;
+        case O_LIST:
+            o->list = true;
+            break;
+        case O_ONLY:
+            o->only = optarg;
+            break;
+        case O_SEED: {
+            char *end;
+            errno = 0;
+            o->seed = strtoull(optarg, &end, 0);
+            if (errno || end == optarg || *end)
+                return usage_error("--seed needs an unsigned integer", optarg);
+            o->seed_given = true;
+            break;
+        }
+        case O_TAP:
+            o->tap = true;
+            break;
+        case O_JUNIT:
+            o->junit = optarg;
+            break;
+        case O_JSON:
+            o->json = optarg;
+            break;
+        case O_WAIVERS:
+            o->waivers = optarg;
+            break;
+        case O_STRICT:
+            o->strict_waivers = true;
+            break;
+        case O_HELP:
+            usage(stdout);
+            exit(0);
+        default:
+            return usage_error("unknown or incomplete option", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument", argv[optind]);
+    if (o->ntargets == 0) {
+        o->targets[o->ntargets++] = "live";
+        o->targets[o->ntargets++] = "libc";
+    }
+    if (!o->seed_given)
+        o->seed = (unsigned long long)mono_now_ns() ^ ((unsigned long long)getpid() << 32);
+    return 0;
+}
+
+static int64_t group_deadline_ns(const struct options *o)
+{
+    if (o->deadline_s > 0)
+        return (int64_t)(o->deadline_s * 1e9);
+    return o->tier == CONF_TIER_QUICK ? 60 * NSEC_PER_SEC : 300 * NSEC_PER_SEC;
+}
+
+static void progress_cell(FILE *out, const struct conf_run *run, unsigned t, unsigned g,
+                          size_t first_item)
+{
+    const struct conf_results *rs = run->results;
+    unsigned cnt[4] = {0};
+    for (size_t i = first_item; i < rs->n; i++) {
+        const struct conf_result *r = &rs->items[i];
+        if (r->target != t || r->group != g)
+            continue;
+        bool waived =
+            r->status == CONF_FAIL && waivers_find(run->waivers, run->target_names[t], r->id);
+        cnt[waived ? CONF_WAIVED : r->status]++;
+    }
+    fprintf(out, "  %-16.16s %d %-12s %4u pass %3u fail %3u skip %3u waived %6.2fs\n",
+            run->target_names[t], conf_groups[g].number, conf_groups[g].name, cnt[CONF_PASS],
+            cnt[CONF_FAIL], cnt[CONF_SKIP], cnt[CONF_WAIVED], rs->cells[t][g].seconds);
+    fflush(out);
+}
+
+static void run_round(const struct options *o, struct conf_run *run, struct conf_ctx *proto,
+                      FILE *human)
+{
+    for (unsigned t = 0; t < run->ntargets; t++) {
+        proto->target = run->targets[t];
+        for (unsigned g = 0; g < conf_ngroups; g++) {
+            size_t before = run->results->n;
+            conf_run_group(run->results, t, g, proto, group_deadline_ns(o));
+            if (o->tier != CONF_TIER_SOAK)
+                progress_cell(human, run, t, g, before);
+        }
+    }
+}
+
+static unsigned count_failures(const struct conf_results *rs)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < rs->n; i++)
+        n += rs->items[i].status == CONF_FAIL;
+    return n;
+}
+
+static void run_all(const struct options *o, struct conf_run *run, struct conf_ctx *proto,
+                    FILE *human)
+{
+    int64_t t0 = mono_now_ns();
+    if (o->tier != CONF_TIER_SOAK) {
+        run_round(o, run, proto, human);
+    } else {
+        int64_t end = t0 + (int64_t)(o->duration_s * 1e9);
+        unsigned round = 0;
+        while (mono_now_ns() < end) {
+            run_round(o, run, proto, human);
+            round++;
+            fprintf(stderr, "soak: %.0f/%.0f s, round %u, %zu tests, %u failing\n",
+                    (double)(mono_now_ns() - t0) / 1e9, o->duration_s, round, run->results->n,
+                    count_failures(run->results));
+        }
+    }
+    run->seconds = (double)(mono_now_ns() - t0) / 1e9;
+}
+
+static int finish(const struct options *o, struct conf_run *run, FILE *human)
+{
+    waivers_apply(run->waivers, run->results, run->target_names);
+    bool stale = false;
+    for (size_t k = 0; k < run->waivers->n; k++)
+        stale |= waiver_is_stale(&run->waivers->items[k]);
+    run->exit_code = count_failures(run->results) || (stale && o->strict_waivers) ? 1 : 0;
+
+    report_failures(human, run);
+    report_stale_waivers(human, run);
+    report_table(human, run);
+    if (o->tap)
+        report_tap(stdout, run);
+    int ok = 0;
+    if (o->junit)
+        ok |= report_junit(o->junit, run);
+    if (o->json)
+        ok |= report_json(o->json, run);
+    return ok ? 2 : run->exit_code;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {0};
+    int rc = parse_options(argc, argv, &o);
+    if (rc)
+        return rc;
+    FILE *human = o.tap ? stderr : stdout;
+
+    static struct conf_target targets[CONF_MAX_TARGETS];
+    struct conf_results results = {0};
+    struct conf_waivers waivers = {0};
+    static struct conf_calib calib;
+    struct conf_run run = {.calib = &calib,
+                           .tier = o.tier_name,
+                           .seed = o.seed,
+                           .results = &results,
+                           .waivers = &waivers};
+    char err[512];
+    for (unsigned t = 0; t < o.ntargets; t++) {
+        if (conf_target_open(&targets[t], o.targets[t], err, sizeof(err)) != 0) {
+            fprintf(stderr, "vdsoconf: setup error: %s\n", err);
+            return 2;
+        }
+        run.targets[t] = &targets[t];
+        run.target_names[t] = targets[t].name;
+    }
+    run.ntargets = o.ntargets;
+    if (o.waivers && waivers_load(&waivers, o.waivers, err, sizeof(err)) != 0) {
+        fprintf(stderr, "vdsoconf: setup error: %s\n", err);
+        return 2;
+    }
+
+    struct conf_ctx proto = {.calib = &calib,
+                             .tier = o.tier,
+                             .seed = o.seed,
+                             .only = o.only,
+                             .listing = o.list,
+                             .out_fd = -1};
+    conf_calibrate(&calib);
+    if (o.list) {
+        proto.target = run.targets[0];
+        for (unsigned g = 0; g < conf_ngroups; g++)
+            conf_run_group(&results, 0, g, &proto, group_deadline_ns(&o));
+        return 0;
+    }
+
+    fprintf(human, "vdsoconf: tier %s, seed %llu%s%s\n", o.tier_name, o.seed,
+            o.only ? ", only " : "", o.only ? o.only : "");
+    conf_calib_print(&calib, human);
+    for (unsigned t = 0; t < run.ntargets; t++)
+        fprintf(human, "target %s: %s%s%s\n", targets[t].name, targets[t].detail,
+                targets[t].missing[0] ? "; missing: " : "", targets[t].missing);
+    run_all(&o, &run, &proto, human);
+    rc = finish(&o, &run, human);
+    for (unsigned t = 0; t < run.ntargets; t++)
+        conf_target_close(&targets[t]);
+    waivers_free(&waivers);
+    results_free(&results);
+    return rc;
+}

@@ -1,0 +1,53 @@
+/*
+ * The oracle: the kernel's own answers through the raw syscalls (returning
+ * 0 or -errno like a vDSO entry point, never going through the C library or
+ * the vDSO), plus the arithmetic on readings that the checks share.
+ */
+#ifndef VDSOCONF_ORACLE_H
+#define VDSOCONF_ORACLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <sys/time.h>
+
+int sys_clock_gettime(clockid_t clk, struct timespec *ts);
+int sys_gettimeofday(struct timeval *tv, struct timezone *tz);
+long sys_time(long *t);
+int sys_clock_getres(clockid_t clk, struct timespec *res);
+int sys_getcpu(unsigned *cpu, unsigned *node);
+
+#define NSEC_PER_SEC 1000000000LL
+
+/* Nanoseconds of a reading; only meaningful once ts_valid() held. */
+static inline int64_t ts_ns(const struct timespec *ts)
+{
+    return (int64_t)ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
+}
+
+/* tv_nsec in [0, 1e9) and tv_sec in a range whose ns fit in 63 bits. */
+static inline bool ts_valid(const struct timespec *ts)
+{
+    return ts->tv_nsec >= 0 && ts->tv_nsec < NSEC_PER_SEC && ts->tv_sec >= 0 &&
+           ts->tv_sec < INT64_MAX / NSEC_PER_SEC - 1;
+}
+
+static inline bool tv_valid(const struct timeval *tv)
+{
+    return tv->tv_usec >= 0 && tv->tv_usec < 1000000 && tv->tv_sec >= 0 &&
+           tv->tv_sec < INT64_MAX / NSEC_PER_SEC - 1;
+}
+
+/* Monotonic nanoseconds from the syscall, for budgets and deadlines. */
+int64_t mono_now_ns(void);
+
+/* A short name for a clock id, used in test ids ("monotonic", "aux3", "id-1"). */
+const char *clock_name(clockid_t clk, char *buf, unsigned len);
+
+/* Pin the calling thread to one CPU; 0 or -errno. */
+int pin_to_cpu(int cpu);
+
+/* The NUMA node sysfs gives for a CPU, or -1 when sysfs has no answer. */
+int sysfs_cpu_node(int cpu);
+
+#endif /* VDSOCONF_ORACLE_H */

@@ -1,0 +1,39 @@
+/*
+ * Reporters. One description of a finished run feeds all of them: the
+ * human text (failures with evidence, stale waivers, the target x group
+ * table), TAP 13, JUnit XML and JSON. Statuses map as: PASS ok; SKIP ok #
+ * SKIP (TAP), <skipped/> (JUnit); WAIVED not ok # TODO (TAP), <skipped
+ * message="waived: ..."/> with the evidence (JUnit); FAIL not ok,
+ * <failure/>.
+ */
+#ifndef VDSOCONF_REPORT_H
+#define VDSOCONF_REPORT_H
+
+#include <stdio.h>
+
+#include "conf.h"
+#include "results.h"
+#include "waiver.h"
+
+struct conf_run {
+    unsigned ntargets;
+    const struct conf_target *targets[CONF_MAX_TARGETS];
+    const char *target_names[CONF_MAX_TARGETS];
+    const struct conf_calib *calib;
+    const char *tier;
+    unsigned long long seed;
+    struct conf_results *results;
+    struct conf_waivers *waivers;
+    double seconds;
+    int exit_code;
+};
+
+void report_failures(FILE *out, const struct conf_run *run);
+void report_stale_waivers(FILE *out, const struct conf_run *run);
+void report_table(FILE *out, const struct conf_run *run);
+void report_tap(FILE *out, const struct conf_run *run);
+/* Write to a file; 0, or -1 after printing why. */
+int report_junit(const char *path, const struct conf_run *run);
+int report_json(const char *path, const struct conf_run *run);
+
+#endif /* VDSOCONF_REPORT_H */

@@ -1,0 +1,108 @@
+/*
+ * JUnit XML: one <testsuite> per target x group, one <testcase> per test
+ * (classname vdsoconf.TARGET.GROUP). JUnit has no "waived": a waived
+ * failure is a <skipped message="waived: ..."/> whose evidence goes to
+ * <system-out>, so a CI dashboard never shows it as passed.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void xml_escaped(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        switch (ch) {
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        default:
+            /* XML 1.0 forbids most control characters. */
+            if (ch < 0x20 && ch != '\n' && ch != '\t')
+                fputc('?', out);
+            else
+                fputc(ch, out);
+        }
+    }
+}
+
+static void first_line(FILE *out, const char *text)
+{
+    char buf[300];
+    snprintf(buf, sizeof(buf), "%s", text ? text : "");
+    buf[strcspn(buf, "\n")] = 0;
+    xml_escaped(out, buf);
+}
+
+static void testcase(FILE *out, const struct conf_run *run, const struct conf_result *r)
+{
+    fprintf(out, "    <testcase classname=\"vdsoconf.");
+    xml_escaped(out, run->target_names[r->target]);
+    fprintf(out, ".%s\" name=\"", conf_groups[r->group].name);
+    xml_escaped(out, r->id);
+    fprintf(out, "\">");
+    switch (r->status) {
+    case CONF_PASS:
+        break;
+    case CONF_SKIP:
+        fprintf(out, "<skipped message=\"");
+        first_line(out, r->text);
+        fprintf(out, "\"/>");
+        break;
+    case CONF_WAIVED:
+        fprintf(out, "<skipped message=\"waived: ");
+        xml_escaped(out, r->waived_by);
+        fprintf(out, "\"/><system-out>");
+        xml_escaped(out, r->text);
+        fprintf(out, "</system-out>");
+        break;
+    case CONF_FAIL:
+        fprintf(out, "<failure message=\"");
+        first_line(out, r->text);
+        fprintf(out, "\">");
+        xml_escaped(out, r->text);
+        fprintf(out, "</failure>");
+        break;
+    }
+    fprintf(out, "</testcase>\n");
+}
+
+int report_junit(const char *path, const struct conf_run *run)
+{
+    FILE *out = fopen(path, "w");
+    if (!out) {
+        fprintf(stderr, "vdsoconf: --junit %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    const struct conf_results *rs = run->results;
+    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"vdsoconf\">\n");
+    for (unsigned t = 0; t < run->ntargets; t++) {
+        for (unsigned g = 0; g < conf_ngroups; g++) {
+            const struct conf_cell *c = &rs->cells[t][g];
+            if (!c->ran)
+                continue;
+            unsigned total = c->count[0] + c->count[1] + c->count[2] + c->count[3];
+            fprintf(out, "  <testsuite name=\"");
+            xml_escaped(out, run->target_names[t]);
+            fprintf(out, ".%s\" tests=\"%u\" failures=\"%u\" skipped=\"%u\" time=\"%.3f\">\n",
+                    conf_groups[g].name, total, c->count[CONF_FAIL],
+                    c->count[CONF_SKIP] + c->count[CONF_WAIVED], c->seconds);
+            for (size_t i = 0; i < rs->n; i++)
+                if (rs->items[i].target == t && rs->items[i].group == g)
+                    testcase(out, run, &rs->items[i]);
+            fprintf(out, "  </testsuite>\n");
+        }
+    }
+    fprintf(out, "</testsuites>\n");
+    return fclose(out) == 0 ? 0 : -1;
+}

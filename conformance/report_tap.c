@@ -1,0 +1,63 @@
+/*
+ * TAP version 13: one line per test (target and test id), skip reasons as
+ * "# SKIP", waived failures as "not ok ... # TODO waived: reason" (a TAP
+ * consumer counts them as expected failures, not passes), evidence as a
+ * YAML block.
+ */
+#include "report.h"
+
+#include <string.h>
+
+static void yaml_block(FILE *out, const char *text)
+{
+    fprintf(out, "  ---\n  evidence: |\n");
+    const char *s = text;
+    while (s && *s) {
+        const char *nl = strchr(s, '\n');
+        int n = nl ? (int)(nl - s) : (int)strlen(s);
+        fprintf(out, "    %.*s\n", n, s);
+        s = nl ? nl + 1 : NULL;
+    }
+    fprintf(out, "  ...\n");
+}
+
+static void one_line(const char *text, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", text ? text : "");
+    buf[strcspn(buf, "\n")] = 0;
+}
+
+void report_tap(FILE *out, const struct conf_run *run)
+{
+    const struct conf_results *rs = run->results;
+    fprintf(out, "TAP version 13\n1..%zu\n", rs->n);
+    for (size_t i = 0; i < rs->n; i++) {
+        const struct conf_result *r = &rs->items[i];
+        const char *tname = run->target_names[r->target];
+        char reason[300];
+        switch (r->status) {
+        case CONF_PASS:
+            fprintf(out, "ok %zu - %s %s\n", i + 1, tname, r->id);
+            break;
+        case CONF_SKIP:
+            one_line(r->text, reason, sizeof(reason));
+            fprintf(out, "ok %zu - %s %s # SKIP %s\n", i + 1, tname, r->id, reason);
+            break;
+        case CONF_WAIVED:
+            fprintf(out, "not ok %zu - %s %s # TODO waived: %s\n", i + 1, tname, r->id,
+                    r->waived_by);
+            yaml_block(out, r->text);
+            break;
+        case CONF_FAIL:
+            fprintf(out, "not ok %zu - %s %s\n", i + 1, tname, r->id);
+            yaml_block(out, r->text);
+            break;
+        }
+    }
+    for (size_t k = 0; k < run->waivers->n; k++) {
+        const struct conf_waiver *w = &run->waivers->items[k];
+        if (waiver_is_stale(w))
+            fprintf(out, "# stale waiver %s:%u (%s %s) matches no failure\n", w->file, w->line,
+                    w->target, w->id);
+    }
+}

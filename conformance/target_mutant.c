@@ -1,0 +1,146 @@
+/*
+ * `mutant:NAME` targets: the live vDSO with one deliberate defect from
+ * docs/defect-classes.md §C, so that the suite is itself tested (a check
+ * that never fails proves nothing). ctest runs each mutant and requires
+ * the named test to FAIL. Not for gating real implementations.
+ */
+#define _GNU_SOURCE
+#include "target.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+static struct conf_vdso_fns live;
+static _Atomic unsigned calls;
+
+/* C12: tv_nsec not normalised (every 64th reading carries 1e9 in nsec). */
+static int unnormalised(clockid_t clk, struct timespec *ts)
+{
+    int r = live.clock_gettime(clk, ts);
+    if (r == 0 && ts->tv_sec > 0 && atomic_fetch_add(&calls, 1) % 64 == 63) {
+        ts->tv_sec -= 1;
+        ts->tv_nsec += 1000000000;
+    }
+    return r;
+}
+
+/* C4/C8: MONOTONIC goes back 2 us every 4096th reading. */
+static int backwards(clockid_t clk, struct timespec *ts)
+{
+    int r = live.clock_gettime(clk, ts);
+    if (r == 0 && clk == CLOCK_MONOTONIC && atomic_fetch_add(&calls, 1) % 4096 == 4095)
+        ts->tv_nsec = ts->tv_nsec >= 2000 ? ts->tv_nsec - 2000 : ts->tv_nsec;
+    return r;
+}
+
+/* C16: -ENOSYS instead of the syscall's answer for ids the vDSO does not serve. */
+static int enosys(clockid_t clk, struct timespec *ts)
+{
+    int r = live.clock_gettime(clk, ts);
+    return r == -EINVAL ? -ENOSYS : r;
+}
+
+/* C19: microseconds rounded up instead of truncated. */
+static int round_usec(struct timeval *tv, struct timezone *tz)
+{
+    struct timespec ts;
+    int r = live.clock_gettime(CLOCK_REALTIME, &ts);
+    if (r == 0 && tv) {
+        tv->tv_sec = ts.tv_sec;
+        tv->tv_usec = (ts.tv_nsec + 999) / 1000;
+        if (tv->tv_usec == 1000000) {
+            tv->tv_sec++;
+            tv->tv_usec = 0;
+        }
+    }
+    return r ? r : live.gettimeofday(NULL, tz);
+}
+
+/* C23: cpu and node swapped. */
+static long swapped(unsigned *cpu, unsigned *node, void *unused)
+{
+    unsigned c = 0, n = 0;
+    long r = live.getcpu(&c, &n, unused);
+    if (cpu)
+        *cpu = n;
+    if (node)
+        *node = c;
+    return r;
+}
+
+/* C26: correct answers, always through the syscall. */
+static int always_syscall(clockid_t clk, struct timespec *ts)
+{
+    return syscall(SYS_clock_gettime, clk, ts) ? -errno : 0;
+}
+
+/* C22: clock_getres hard-coded to 1 ns. */
+static int getres_1ns(clockid_t clk, struct timespec *res)
+{
+    int r = live.clock_getres(clk, res);
+    if (r == 0 && res)
+        *res = (struct timespec){0, 1};
+    return r;
+}
+
+/* Runner robustness: a crash and a hang inside the target. */
+static long crash(unsigned *cpu, unsigned *node, void *unused)
+{
+    (void)cpu;
+    (void)node;
+    (void)unused;
+    raise(SIGSEGV); /* as a wild store would; a real one is UB the compiler may drop */
+    return 0;
+}
+
+static long hang(unsigned *cpu, unsigned *node, void *unused)
+{
+    (void)unused;
+    for (;;)
+        pause();
+    return cpu && node;
+}
+
+int conf_target_open_mutant(struct conf_target *t, const char *name, char *err, size_t errlen)
+{
+    int r = conf_target_open_live(t, err, errlen);
+    if (r)
+        return r;
+    live = t->fn;
+    if (!live.clock_gettime || !live.getcpu || !live.gettimeofday || !live.clock_getres) {
+        snprintf(err, errlen, "mutant:%s needs the live vDSO: %s", name, t->missing);
+        return 2;
+    }
+    t->flags &= ~CONF_TARGET_MAPPED; /* not the kernel's mapping any more */
+    if (strcmp(name, "unnormalised") == 0)
+        t->fn.clock_gettime = unnormalised;
+    else if (strcmp(name, "backwards") == 0)
+        t->fn.clock_gettime = backwards;
+    else if (strcmp(name, "enosys") == 0)
+        t->fn.clock_gettime = enosys;
+    else if (strcmp(name, "round_usec") == 0)
+        t->fn.gettimeofday = round_usec;
+    else if (strcmp(name, "swapped_getcpu") == 0)
+        t->fn.getcpu = swapped;
+    else if (strcmp(name, "always_syscall") == 0)
+        t->fn.clock_gettime = always_syscall;
+    else if (strcmp(name, "getres_1ns") == 0)
+        t->fn.clock_getres = getres_1ns;
+    else if (strcmp(name, "crash") == 0)
+        t->fn.getcpu = crash;
+    else if (strcmp(name, "hang") == 0)
+        t->fn.getcpu = hang;
+    else {
+        snprintf(err, errlen,
+                 "mutant:%s: unknown (unnormalised, backwards, enosys, round_usec, "
+                 "swapped_getcpu, always_syscall, getres_1ns, crash, hang)",
+                 name);
+        return 2;
+    }
+    snprintf(t->detail, sizeof(t->detail), "live vDSO with the deliberate defect %s", name);
+    return 0;
+}

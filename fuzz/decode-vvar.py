@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""Print an op-stream input (fuzz_vvar, fuzz_vvar_kernel) as readable steps."""
+import struct
+import sys
+
+OPS = ["ACCUMULATE", "STEP", "SLEW", "TAI", "BOOT", "SLEEP", "MODE", "SWITCH", "TIMENS_ON",
+       "TIMENS_OFF", "RNG", "HRES", "TZ", "SEQ_ODD", "SEQ_WRAP", "PV_ODD", "PV_STABLE", "RAW",
+       "FORWARD", "BACKWARD", "PAST_MAX", "READ"]
+CLOCKS = [0, 1, 4, 5, 6, 7, 11, 2, 3, 8, 9, 10, 16, 23, -1, 24]
+ENTRIES = ["clock_gettime", "gettimeofday", "time", "clock_getres"]
+
+data = open(sys.argv[1], "rb").read()
+if len(data) < 16 or data[0] != 1:
+    sys.exit("not a format-1 op stream")
+ver, flags, shift, tai, mult, rt = struct.unpack("<BBBbIQ", data[:16])
+print(f"header: {'hvclock' if flags & 1 else 'pvclock'}, timens={flags >> 1 & 1}, "
+      f"seq_start#{flags >> 2 & 3}, shift={shift % 33}, tai={tai}, mult={mult}, "
+      f"realtime={rt % 2**40}")
+for i in range(min((len(data) - 16) // 9, 256)):
+    op, arg = struct.unpack("<BQ", data[16 + 9 * i:25 + 9 * i])
+    name = OPS[op % len(OPS)]
+    if name != "READ":
+        print(f"{i:3}: {name} 0x{arg:x}")
+        continue
+    plan = []
+    for k in range(3):
+        at, what = arg >> (8 + 16 * k) & 0xff, arg >> (16 + 16 * k) & 0xff
+        if at & 7:
+            plan.append(f"@{at & 7}:{OPS[what % 21]}")
+    print(f"{i:3}: READ {ENTRIES[arg & 3]}({CLOCKS[arg >> 2 & 15]}) {' '.join(plan)}")

@@ -1,0 +1,33 @@
+/*
+ * Shared harness helpers (see fuzz_common.h). Failing loudly is the only
+ * output a harness makes: the message carries the invariant and its
+ * evidence, then abort() lets the engine save the input.
+ */
+#include "fuzz_common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint8_t *fuzz_copy_input(const uint8_t *data, size_t size)
+{
+    uint8_t *copy = malloc(size);
+
+    if (!copy)
+        abort(); /* out of memory is not a finding; the engine limits size */
+    memcpy(copy, data, size);
+    return copy;
+}
+
+void fuzz_fail(const char *file, int line, const char *what, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "INVARIANT BROKEN %s:%d: %s: ", file, line, what);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    abort();
+}

@@ -1,0 +1,31 @@
+/*
+ * What every harness shares: the libFuzzer entry-point prototypes, the
+ * exact-size copy of the input (so that an over-read by one byte is an ASan
+ * report and the parser never sees AFL++'s 4-byte-aligned shared-memory
+ * pointer), and the invariant check that names what broke before aborting.
+ * Harnesses print nothing on the success path: output slows fuzzing.
+ */
+#ifndef VDSOKIT_FUZZ_COMMON_H
+#define VDSOKIT_FUZZ_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* A malloc'ed copy of data[0, size) of exactly size bytes (size > 0). */
+uint8_t *fuzz_copy_input(const uint8_t *data, size_t size);
+
+/* Report a broken invariant (printf-style evidence) and abort(). */
+_Noreturn void fuzz_fail(const char *file, int line, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Abort with evidence when an invariant does not hold. */
+#define FUZZ_ASSERT(cond, ...)                                                                     \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            fuzz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);                                     \
+    } while (0)
+
+#endif

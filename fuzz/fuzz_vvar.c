@@ -1,0 +1,440 @@
+/*
+ * fuzz_vvar: the data-page state machine under the hosted reference vDSO.
+ * The input (vvar_ops.h) is a versioned header and a stream of operations:
+ * timekeeper updates, raw page manipulation, manual counter moves and reader
+ * calls. A reader call carries a plan of up to three writer steps, each
+ * pinned to the n-th read point of the seqcount loops (the hosted build's
+ * hook), so the input decides which loads of the reader each write falls
+ * between: deterministic interleaving, one thread. After every step:
+ *  - the page is consistent (both seqs equal, odd exactly while an update
+ *    is open);
+ *  - a served result equals the 128-bit model (tk_model.h) of one moment of
+ *    the call: a committed state with the counter values current while it
+ *    was published; a fallback happens only where the model of such a
+ *    moment falls back;
+ *  - tv_nsec < 1e9, tv_usec < 1e6, tz is the page's;
+ *  - MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE and BOOTTIME never go back
+ *    between calls unless a discontinuous step (vvar_apply) came between;
+ *  - the reader began at most once more than the writer steps it saw, and
+ *    spins only while a writer holds the seq odd.
+ */
+#include "fuzz_common.h"
+#include "vvar_ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <vdsokit/counter.h>
+#include <vdsokit/datapages.h>
+#include <vdsokit/tk_model.h>
+#include <vdsokit/vdso_hosted.h>
+
+#define PLAN_STEPS    3
+#define MAX_WINDOW    24
+#define MAX_COUNTERS  (PLAN_STEPS + 4)
+#define SPIN_SETTLE   2    /* spins before the emulated writer finishes */
+#define SPIN_HANG     1000 /* spins with no writer to wait for */
+
+enum entry { E_GETTIME, E_GETTIMEOFDAY, E_TIME, E_GETRES };
+
+struct counters {
+    uint64_t pv, hv, tsc;
+};
+
+/* A state and the counter values that were current together (between writer steps). */
+struct moment {
+    uint64_t generation;
+    struct counters c;
+};
+
+/* One reader call in progress, as the read-point hook sees it. */
+struct call {
+    struct vvar_writer *w;
+    unsigned points, spins, begins, steps;
+    unsigned plan_at[PLAN_STEPS];
+    struct vvar_op_rec plan[PLAN_STEPS];
+    bool plan_done[PLAN_STEPS];
+    struct moment seen[MAX_COUNTERS];
+    unsigned nseen;
+    uint64_t tsc;
+    unsigned long *epoch, epoch_at_start;
+};
+
+static struct vdso_datapages dp;
+static uint8_t *reader_pages;
+static struct call *current;
+static struct tk_log_entry window[MAX_WINDOW];
+static size_t op_index; /* which record runs, for the evidence */
+
+static const int32_t clock_ids[16] = {0, 1, 4, 5, 6, 7, 11, 2, 3, 8, 9, 10, 16, 23, -1, 24};
+static const int32_t mono_clocks[4] = {1, 4, 6, 7};
+
+static struct counters read_counters(uint64_t tsc)
+{
+    struct pvclock_vcpu_time_info pv;
+    struct ms_hyperv_tsc_page hv;
+    struct counters c;
+
+    memcpy(&pv, datapages_pvclock(&dp), sizeof(pv)); /* one thread: no writer runs */
+    memcpy(&hv, datapages_hvclock(&dp), sizeof(hv));
+    c.pv = pv.flags & PVCLOCK_TSC_STABLE_BIT ? counter_pvclock_scale(&pv, tsc) & COUNTER_MASK
+                                             : COUNTER_INVALID;
+    c.hv = hv.tsc_sequence ? counter_hvclock_scale(&hv, tsc) & COUNTER_MASK : COUNTER_INVALID;
+    c.tsc = tsc & COUNTER_MASK;
+    return c;
+}
+
+static void note_counters(struct call *c)
+{
+    if (c->nseen < MAX_COUNTERS)
+        c->seen[c->nseen++] = (struct moment){tk_generation(c->w->tk), read_counters(c->tsc)};
+}
+
+static uint64_t hook_tsc(void *ctx)
+{
+    (void)ctx;
+    return current->tsc;
+}
+
+static void run_plan_step(struct call *c, unsigned i)
+{
+    c->plan_done[i] = true;
+    c->steps++;
+    if (vvar_apply(c->w, &c->plan[i]) == VVAR_DISCONTINUOUS)
+        (*c->epoch)++;
+    note_counters(c);
+}
+
+static void hook_point(void *ctx, enum vdso_read_point at, const volatile void *word)
+{
+    struct call *c = current;
+
+    (void)ctx;
+    (void)word;
+    c->points++;
+    if (at == VDSO_READ_BEGIN)
+        c->begins++;
+    if (at == VDSO_READ_SPIN || (at == VDSO_PVCLOCK_RETRY && c->w->pv_odd)) {
+        FUZZ_ASSERT(++c->spins < SPIN_HANG, "reader spun %u times with no writer active",
+                    c->spins);
+        if (c->spins >= SPIN_SETTLE && (c->w->update_open || c->w->pv_odd)) {
+            vvar_settle(c->w);
+            c->steps++;
+            note_counters(c);
+        }
+    }
+    for (unsigned i = 0; i < PLAN_STEPS; i++)
+        if (!c->plan_done[i] && c->plan_at[i] == c->points)
+            run_plan_step(c, i);
+}
+
+static bool setup_once(void)
+{
+    static const struct vdso_hosted_hooks hooks = {.read_tsc = hook_tsc, .read_point = hook_point};
+
+    if (reader_pages)
+        return true;
+    if (datapages_create(&dp) != 0)
+        return false;
+    reader_pages = mmap(NULL, VDSO_DATA_PAGES * VDSO_PAGE_SIZE, PROT_NONE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (reader_pages == MAP_FAILED) {
+        reader_pages = NULL;
+        return false;
+    }
+    vdso_hosted_set_pages(reader_pages);
+    vdso_hosted_set_hooks(&hooks);
+    return true;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    if (!setup_once())
+        abort();
+    return 0;
+}
+
+/* The plan of a read: three (read point, writer op) pairs from arg bytes 1-6. */
+static void make_plan(struct call *c, uint64_t arg)
+{
+    for (unsigned i = 0; i < PLAN_STEPS; i++) {
+        uint8_t at = arg >> (8 + 16 * i), what = arg >> (16 + 16 * i);
+        c->plan_at[i] = at & 7 ? at & 7 : 64; /* 0: never */
+        c->plan[i].op = (enum vvar_op)(what % VVAR_READ);
+        if (c->plan[i].op == VVAR_TIMENS_ON || c->plan[i].op == VVAR_TIMENS_OFF)
+            c->plan[i].op = VVAR_ACCUMULATE; /* no remapping under a reader */
+        c->plan[i].arg = (what + 1) * 0x9e3779b97f4a7c15ull;
+    }
+}
+
+static uint64_t counter_for(int32_t mode, const struct counters *c)
+{
+    switch (mode) {
+    case 1: return c->tsc;
+    case 2: return c->pv;
+    case 3: return c->hv;
+    default: return COUNTER_INVALID;
+    }
+}
+
+/* The model's view of one committed state with one counter reading. */
+static struct tk_model_view view_of(const struct vdso_time_data *state, const struct counters *c,
+                                    const struct vvar_writer *w)
+{
+    struct tk_model_view v = {.low_res_nsec = tk_low_res_nsec(w->tk)};
+
+    v.page0 = w->timens ? datapages_timens(&dp) : state;
+    v.real = w->timens ? state : NULL;
+    v.counter = counter_for(state->clock_data[0].clock_mode, c);
+    return v;
+}
+
+/*
+ * Does some moment of the call -- a committed state together with the
+ * counter values current while it was published -- give this outcome and
+ * value? Pairing a state with a counter from another moment would excuse a
+ * torn read (counter before a tick, bases after it).
+ */
+static bool window_explains(const struct call *c, size_t n, int32_t clk, bool fell_back,
+                            const struct vdso_timespec *got, bool usec)
+{
+    for (unsigned j = 0; j < c->nseen; j++) {
+        for (size_t i = 0; i < n; i++) {
+            struct tk_model_view v;
+            struct timespec ts;
+            struct timeval tv;
+            enum tk_model_outcome o;
+
+            if (window[i].generation != c->seen[j].generation)
+                continue;
+            v = view_of(&window[i].data, &c->seen[j].c, c->w);
+            o = usec ? tk_model_gettimeofday(&v, &tv, NULL) : tk_model_clock_gettime(&v, clk, &ts);
+            if (usec) {
+                ts.tv_sec = tv.tv_sec;
+                ts.tv_nsec = tv.tv_usec;
+            }
+            if (fell_back ? o == TK_MODEL_FALLBACK
+                          : o == TK_MODEL_OK && ts.tv_sec == got->tv_sec && ts.tv_nsec == got->tv_nsec)
+                return true;
+        }
+    }
+    return false;
+}
+
+struct mono_track {
+    bool valid;
+    unsigned long epoch;
+    struct vdso_timespec last;
+};
+
+static void check_monotonic(struct mono_track *t, int32_t clk, const struct vdso_timespec *ts,
+                            unsigned long epoch)
+{
+    for (unsigned k = 0; k < 4; k++) {
+        if (mono_clocks[k] != clk)
+            continue;
+        if (t[k].valid && t[k].epoch == epoch)
+            FUZZ_ASSERT(ts->tv_sec > t[k].last.tv_sec ||
+                            (ts->tv_sec == t[k].last.tv_sec && ts->tv_nsec >= t[k].last.tv_nsec),
+                        "op %zu: clock %d went back: %lld.%09lld after %lld.%09lld", op_index, clk,
+                        (long long)ts->tv_sec, (long long)ts->tv_nsec, (long long)t[k].last.tv_sec,
+                        (long long)t[k].last.tv_nsec);
+        t[k] = (struct mono_track){true, epoch, *ts};
+    }
+}
+
+/*
+ * Within the range the kernel's arithmetic keeps monotonic: the nanoseconds
+ * since the bases below 2^32 seconds (the normalisation's carry is a u32).
+ * Checked on the call's last moment, the state a later call continues from.
+ */
+static bool in_monotonic_range(const struct call *c, size_t n, int32_t clk)
+{
+    const struct vdso_clock *vc;
+    uint64_t counter, delta;
+    unsigned __int128 ns;
+
+    if (n == 0)
+        return false;
+    vc = &window[n - 1].data.clock_data[clk == VDSO_CLOCK_MONOTONIC_RAW];
+    counter = counter_for(vc->clock_mode, &c->seen[c->nseen - 1].c);
+    delta = (counter - vc->cycle_last) & INT64_MAX;
+    ns = ((unsigned __int128)delta * vc->mult + vc->basetime[clk].nsec) >> (vc->shift & 127);
+    return ns < (unsigned __int128)1000000000u << 32;
+}
+
+static void check_gettime(struct call *c, uint64_t g0, int32_t clk, struct mono_track *mono)
+{
+    struct vdso_timespec ts = {-1, -1};
+    unsigned long before = vdso_hosted_fallback_count();
+    int rc = vdso_hosted_clock_gettime(clk, &ts);
+    bool fell_back = vdso_hosted_fallback_count() != before;
+
+    size_t n = tk_log_copy(c->w->tk, g0, tk_generation(c->w->tk), window, MAX_WINDOW);
+
+    FUZZ_ASSERT(fell_back ? rc == VDSO_HOSTED_FALLBACK : rc == 0, "clock %d rc %d", clk, rc);
+    /* COARSE slots are copied verbatim: only a sane writer makes them < 1e9. */
+    if (!fell_back && !(c->w->stale_pending && (clk == 5 || clk == 6)))
+        FUZZ_ASSERT(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000, "op %zu: clock %d tv_nsec %lld",
+                    op_index, clk, (long long)ts.tv_nsec);
+    FUZZ_ASSERT(window_explains(c, n, clk, fell_back, &ts, false),
+                "op %zu: clock %d: %s %lld.%09lld matches no committed state of the window (%zu "
+                "states, %u counters, %u writer steps)",
+                op_index, clk, fell_back ? "fallback" : "result", (long long)ts.tv_sec, (long long)ts.tv_nsec,
+                n, c->nseen, c->steps);
+    if (fell_back)
+        return;
+    /* A discontinuous step inside the call: the result may be from either side. */
+    if (*c->epoch != c->epoch_at_start)
+        return;
+    if (in_monotonic_range(c, n, clk))
+        check_monotonic(mono, clk, &ts, *c->epoch);
+    else
+        (*c->epoch)++; /* past 2^32 s since the bases the kernel's carry wraps */
+}
+
+static void check_gettimeofday(struct call *c, uint64_t g0)
+{
+    struct vdso_timeval tv = {-1, -1};
+    struct vdso_timezone tz = {-1, -1};
+    const struct vdso_time_data *page = datapages_time(&dp);
+    unsigned long before = vdso_hosted_fallback_count();
+    int rc = vdso_hosted_gettimeofday(&tv, &tz);
+    bool fell_back = vdso_hosted_fallback_count() != before;
+    struct vdso_timespec as_ts = {tv.tv_sec, tv.tv_usec};
+    size_t n = tk_log_copy(c->w->tk, g0, tk_generation(c->w->tk), window, MAX_WINDOW);
+
+    FUZZ_ASSERT(fell_back ? rc == VDSO_HOSTED_FALLBACK : rc == 0, "gettimeofday rc %d", rc);
+    if (!fell_back) {
+        FUZZ_ASSERT(tv.tv_usec >= 0 && tv.tv_usec < 1000000, "tv_usec %lld", (long long)tv.tv_usec);
+        FUZZ_ASSERT(tz.tz_minuteswest == page->tz_minuteswest && tz.tz_dsttime == page->tz_dsttime,
+                    "tz %d/%d, page %d/%d", tz.tz_minuteswest, tz.tz_dsttime,
+                    page->tz_minuteswest, page->tz_dsttime);
+    }
+    FUZZ_ASSERT(window_explains(c, n, 0, fell_back, &as_ts, true),
+                "gettimeofday: %s %lld.%06lld matches no committed state of the window",
+                fell_back ? "fallback" : "result", (long long)tv.tv_sec, (long long)tv.tv_usec);
+}
+
+/* time() and clock_getres() read without the seq loop: compare with the page as it is. */
+static void check_unlooped(struct call *c, enum entry e, int32_t clk, uint64_t g0)
+{
+    struct vdso_time_data now;
+    struct tk_model_view v;
+    unsigned long before = vdso_hosted_fallback_count();
+
+    datapages_load_time_data(&now, datapages_time(&dp));
+    v = view_of(&now, &c->seen[0].c, c->w);
+    if (e == E_TIME) {
+        int64_t stored = -1, ret = vdso_hosted_time(&stored), want = 0;
+        size_t n = tk_log_copy(c->w->tk, g0, tk_generation(c->w->tk), window, MAX_WINDOW);
+        bool ok = tk_model_time(&v, &want) == TK_MODEL_OK && want == ret;
+        for (size_t i = 0; i < n && !ok; i++) {
+            v = view_of(&window[i].data, &c->seen[0].c, c->w);
+            ok = tk_model_time(&v, &want) == TK_MODEL_OK && want == ret;
+        }
+        FUZZ_ASSERT(ret == stored, "time() returned %lld, stored %lld", (long long)ret,
+                    (long long)stored);
+        FUZZ_ASSERT(ok && vdso_hosted_fallback_count() == before,
+                    "time() = %lld: no state of the window has it", (long long)ret);
+    } else {
+        struct vdso_timespec res = {-1, -1};
+        struct timespec want;
+        int rc = vdso_hosted_clock_getres(clk, &res);
+        bool fell_back = vdso_hosted_fallback_count() != before;
+        enum tk_model_outcome o = tk_model_clock_getres(&v, clk, &want);
+        FUZZ_ASSERT(fell_back ? o == TK_MODEL_FALLBACK
+                              : rc == 0 && o == TK_MODEL_OK && want.tv_sec == res.tv_sec &&
+                                    want.tv_nsec == res.tv_nsec,
+                    "getres(%d): rc %d {%lld, %lld}, model %s {%lld, %lld}", clk, rc,
+                    (long long)res.tv_sec, (long long)res.tv_nsec, tk_model_outcome_name(o),
+                    (long long)want.tv_sec, (long long)want.tv_nsec);
+    }
+}
+
+static void do_read(struct vvar_writer *w, uint64_t arg, unsigned long *epoch,
+                    struct mono_track *mono)
+{
+    struct call c = {.w = w, .epoch = epoch, .epoch_at_start = *epoch,
+                     .tsc = tk_counter_now(w->tk) + 12345};
+    enum entry e = (enum entry)(arg & 3);
+    int32_t clk = clock_ids[arg >> 2 & 15];
+    uint64_t g0 = tk_generation(w->tk);
+
+    make_plan(&c, arg);
+    note_counters(&c);
+    current = &c;
+    if (e == E_GETTIME)
+        check_gettime(&c, g0, clk, mono);
+    else if (e == E_GETTIMEOFDAY)
+        check_gettimeofday(&c, g0);
+    else
+        check_unlooped(&c, e, clk, g0);
+    current = NULL;
+    FUZZ_ASSERT(c.begins <= 1 + c.steps, "reader began %u times for %u writer steps", c.begins,
+                c.steps);
+}
+
+static void check_page(const struct vvar_writer *w)
+{
+    const struct vdso_time_data *t = datapages_time(&dp);
+    uint32_t s0 = t->clock_data[0].seq, s1 = t->clock_data[1].seq;
+
+    FUZZ_ASSERT(s0 == s1, "clock seqs differ: %u vs %u", s0, s1);
+    FUZZ_ASSERT((s0 & 1) == w->update_open, "seq %u with an update %s", s0,
+                w->update_open ? "open" : "closed");
+}
+
+static void run_stream(const uint8_t *data, size_t size, struct vvar_writer *w)
+{
+    struct mono_track mono[4] = {{0}};
+    unsigned long epoch = 0;
+    struct vvar_op_rec r;
+    bool layout = w->timens;
+
+    for (size_t i = 0; vvar_record(data, size, i, &r); i++) {
+        op_index = i;
+        if (r.op == VVAR_READ) {
+            do_read(w, r.arg, &epoch, mono);
+        } else if (vvar_apply(w, &r) == VVAR_DISCONTINUOUS) {
+            epoch++;
+        }
+        if (w->timens != layout) {
+            layout = w->timens;
+            FUZZ_ASSERT(datapages_map_reader(&dp, reader_pages,
+                                             layout ? DATAPAGES_TIMENS : DATAPAGES_ROOT) == 0,
+                        "cannot switch the reader layout");
+        }
+        check_page(w);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct vvar_header h;
+    struct tk_script script;
+    struct vvar_writer w = {0};
+    uint8_t *copy;
+
+    if (!vvar_parse_header(data, size, &h) || !setup_once())
+        return 0;
+    copy = fuzz_copy_input(data, size);
+    memset(dp.rw, 0, VDSO_DATA_PAGES * VDSO_PAGE_SIZE); /* every input starts from zero pages */
+    vvar_script(&h, &script);
+    if (tk_init_scripted(&w.tk, &dp, &script) == 0) {
+        w.timens = h.timens;
+        if (h.timens)
+            tk_timens_set(w.tk, (struct timens_offset){100, 5}, (struct timens_offset){200, 7});
+        FUZZ_ASSERT(datapages_map_reader(&dp, reader_pages,
+                                         h.timens ? DATAPAGES_TIMENS : DATAPAGES_ROOT) == 0,
+                    "cannot map the reader pages");
+        run_stream(copy, size, &w);
+        vvar_settle(&w);
+        tk_destroy(w.tk);
+    }
+    free(copy);
+    return 0;
+}

@@ -1,0 +1,222 @@
+/*
+ * Op-stream parsing and the writer side of the vvar fuzzers (see
+ * vvar_ops.h). Arguments are folded into ranges a kernel could plausibly
+ * produce, except for the raw operations, whose point is the implausible.
+ */
+#include "vvar_ops.h"
+
+#include <string.h>
+
+#include <vdsokit/datapages.h>
+
+static uint64_t le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+bool vvar_parse_header(const uint8_t *data, size_t size, struct vvar_header *h)
+{
+    static const uint32_t seq_starts[] = {0, 0x7ffffff8u, 0xfffffff8u, 0xffffffc0u};
+
+    if (size < VVAR_HEADER_SIZE || data[0] != VVAR_FORMAT)
+        return false;
+    h->hvclock = data[1] & 1;
+    h->timens = data[1] >> 1 & 1;
+    h->seq_start = seq_starts[data[1] >> 2 & 3];
+    h->shift = data[2] % 33;
+    h->tai = (int8_t)data[3];
+    h->mult = (uint32_t)le64(data + 4) ? (uint32_t)le64(data + 4) : 1u << (h->shift % 32);
+    h->realtime_sec = le64(data + 8) % (1ull << 40);
+    return true;
+}
+
+bool vvar_record(const uint8_t *data, size_t size, size_t i, struct vvar_op_rec *r)
+{
+    size_t off = VVAR_HEADER_SIZE + i * VVAR_RECORD_SIZE;
+
+    if (i >= VVAR_MAX_OPS || size < off + VVAR_RECORD_SIZE)
+        return false;
+    r->op = (enum vvar_op)(data[off] % VVAR_OP_COUNT);
+    r->arg = le64(data + off + 1);
+    return true;
+}
+
+void vvar_script(const struct vvar_header *h, struct tk_script *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->counter = h->hvclock ? TK_COUNTER_HVCLOCK_MANUAL : TK_COUNTER_PVCLOCK_MANUAL;
+    s->counter_start = 1000000;
+    s->mult = h->mult;
+    s->shift = h->shift;
+    s->realtime.tv_sec = (time_t)h->realtime_sec;
+    s->monotonic.tv_sec = 1000;
+    s->boot_offset.tv_sec = 5;
+    s->raw.tv_sec = 999;
+    s->tai_offset = h->tai;
+    s->seq_start = h->seq_start;
+}
+
+static void raw_publish(struct timekeeper *tk, uint64_t arg)
+{
+    struct vdso_clock cd[VDSO_CS_BASES];
+    const struct vdso_time_data *page = datapages_time(tk_datapages(tk));
+    uint64_t v = arg >> 8;
+    struct vdso_clock *c;
+
+    for (int i = 0; i < VDSO_CS_BASES; i++)
+        datapages_load_clock(&cd[i], &page->clock_data[i]);
+    c = &cd[arg >> 7 & 1];
+    switch (arg & 7) {
+    case 0: c->cycle_last = v; break;
+    case 1: c->max_cycles = v; break;
+    case 2: c->mask = v; break;
+    case 3: c->mult = (uint32_t)v; break;
+    case 4: c->shift = (uint32_t)v % 64; break;
+    case 5: c->basetime[v % VDSO_BASES].nsec = v >> 4; break;
+    case 6: c->basetime[v % VDSO_BASES].sec = v >> 4; break;
+    default: c->cycle_last = tk_counter_now(tk) + (v & 0xffff); break;
+    }
+    tk_publish_raw(tk, cd);
+}
+
+static void pv_version(struct timekeeper *tk, bool odd)
+{
+    uint32_t v = __atomic_load_n(&datapages_pvclock(tk_datapages(tk))->version, __ATOMIC_RELAXED);
+
+    tk_pvclock_set_version(tk, odd ? v | 1 : (v | 1) + 1);
+}
+
+static enum vvar_effect apply_counter(struct vvar_writer *w, const struct vvar_op_rec *r)
+{
+    struct timekeeper *tk = w->tk;
+    uint64_t now = tk_counter_now(tk);
+    const struct vdso_time_data *page = datapages_time(tk_datapages(tk));
+    uint64_t max = __atomic_load_n(&page->clock_data[0].max_cycles, __ATOMIC_RELAXED);
+
+    switch (r->op) {
+    case VVAR_FORWARD:
+        tk_advance_counter(tk, r->arg % (1ull << 40));
+        return VVAR_CONTINUOUS;
+    case VVAR_BACKWARD: {
+        /* Never below zero: a wrapped 64-bit counter is no machine's. */
+        uint64_t back = r->arg % (1ull << 32);
+        tk_set_counter(tk, now - (back < now ? back : now));
+        return VVAR_DISCONTINUOUS;
+    }
+    default: /* VVAR_PAST_MAX */
+        tk_advance_counter(tk, (max < (1ull << 40) ? max : 1ull << 40) + r->arg % (1u << 20));
+        return VVAR_CONTINUOUS;
+    }
+}
+
+static enum vvar_effect apply_op(struct vvar_writer *w, const struct vvar_op_rec *r)
+{
+    static const int32_t modes[] = {0, 1, 2, 3, 7, -1};
+    struct timekeeper *tk = w->tk;
+    int64_t sarg = (int64_t)r->arg;
+
+    switch (r->op) {
+    case VVAR_ACCUMULATE:
+        tk_advance_counter(tk, r->arg % (1ull << 32));
+        tk_accumulate(tk);
+        return VVAR_CONTINUOUS;
+    case VVAR_STEP: tk_step_realtime(tk, sarg % (1ll << 40)); return VVAR_CONTINUOUS;
+    case VVAR_SLEW: tk_slew_ppm(tk, (int32_t)(sarg % 1000)); return VVAR_CONTINUOUS;
+    case VVAR_TAI: tk_set_tai_offset(tk, (int8_t)r->arg); return VVAR_CONTINUOUS;
+    case VVAR_BOOT: tk_add_boot_offset(tk, (int64_t)(r->arg % (1ull << 44))); return VVAR_CONTINUOUS;
+    case VVAR_SLEEP: tk_inject_sleep(tk, (int64_t)(r->arg % (1ull << 44))); return VVAR_CONTINUOUS;
+    case VVAR_MODE: {
+        int32_t mode = modes[r->arg % 6];
+        tk_set_clock_mode(tk, w->no_tsc_mode && mode == 1 ? 0 : mode);
+        return VVAR_DISCONTINUOUS;
+    }
+    case VVAR_SWITCH:
+        tk_switch_counter(tk, r->arg & 1 ? TK_COUNTER_HVCLOCK_MANUAL : TK_COUNTER_PVCLOCK_MANUAL);
+        return VVAR_DISCONTINUOUS;
+    case VVAR_TIMENS_ON: {
+        struct timens_offset mono = {(int64_t)(r->arg >> 32) % 100000, (uint32_t)r->arg % 1000000000u};
+        struct timens_offset boot = {mono.sec + (int64_t)(r->arg >> 56), mono.nsec};
+        tk_timens_set(tk, mono, boot);
+        w->timens = true;
+        return VVAR_DISCONTINUOUS;
+    }
+    case VVAR_TIMENS_OFF: w->timens = false; return VVAR_DISCONTINUOUS;
+    case VVAR_RNG: tk_rng_bump(tk); return VVAR_CONTINUOUS;
+    case VVAR_HRES: tk_set_hrtimer_res(tk, r->arg & 1 ? 1 : 4000000); return VVAR_CONTINUOUS;
+    case VVAR_TZ: tk_set_tz(tk, (int32_t)(sarg % 1441), (int32_t)(r->arg >> 32) % 2); return VVAR_CONTINUOUS;
+    case VVAR_SEQ_ODD:
+        if (!w->update_open && tk_update_begin(tk) == 0)
+            w->update_open = true;
+        return VVAR_CONTINUOUS;
+    case VVAR_SEQ_WRAP: {
+        /* Only forward, as a burst of updates would: a seq that returns to
+         * a value a reader began with is no writer's (ABA), not a finding. */
+        const struct vdso_time_data *page = datapages_time(tk_datapages(tk));
+        uint32_t cur = __atomic_load_n(&page->clock_data[0].seq, __ATOMIC_RELAXED);
+        uint32_t target = 0u - 2u * (1u + (uint32_t)(r->arg % 8));
+        if (!w->update_open && target - cur >= 2 && target - cur < 1u << 31)
+            tk_set_seq(tk, target);
+        return VVAR_CONTINUOUS;
+    }
+    case VVAR_PV_ODD:
+        if (!w->pv_odd)
+            pv_version(tk, true);
+        w->pv_odd = true;
+        return VVAR_CONTINUOUS;
+    case VVAR_PV_STABLE: tk_pvclock_set_stable(tk, r->arg & 1); return VVAR_DISCONTINUOUS;
+    case VVAR_RAW: raw_publish(tk, r->arg); return VVAR_DISCONTINUOUS;
+    case VVAR_FORWARD:
+    case VVAR_BACKWARD:
+    case VVAR_PAST_MAX: return apply_counter(w, r);
+    default: return VVAR_CONTINUOUS; /* VVAR_READ is the reader's */
+    }
+}
+
+/* Operations that publish the timekeeper's own state over the page. */
+static bool publishes(enum vvar_op op)
+{
+    return op <= VVAR_SWITCH || op == VVAR_HRES || op == VVAR_TIMENS_ON;
+}
+
+enum vvar_effect vvar_apply(struct vvar_writer *w, const struct vvar_op_rec *r)
+{
+    enum vvar_effect e = apply_op(w, r);
+    uint32_t v;
+
+    /*
+     * After RAW data or a counter moved below cycle_last, readers may see
+     * anything the arithmetic gives (the x86 negative-motion clamp needs
+     * max_cycles < 2^62, which a script with mult 1 does not give), until
+     * an ordinary update publishes the timekeeper's state at a counter at
+     * or past cycle_last. Every step until then is discontinuous.
+     */
+    if (r->op == VVAR_RAW || r->op == VVAR_BACKWARD)
+        w->stale_pending = true;
+    if (w->stale_pending) {
+        const struct vdso_clock *c0 = &datapages_time(tk_datapages(w->tk))->clock_data[0];
+        if (r->op != VVAR_RAW && publishes(r->op) &&
+            tk_counter_now(w->tk) >= __atomic_load_n(&c0->cycle_last, __ATOMIC_RELAXED))
+            w->stale_pending = false;
+        e = VVAR_DISCONTINUOUS;
+    }
+    v = __atomic_load_n(&datapages_pvclock(tk_datapages(w->tk))->version, __ATOMIC_RELAXED);
+    /* Any pvclock write (a counter move, TSC_STABLE) completes a PV_ODD write. */
+    w->pv_odd = v & 1;
+    return e;
+}
+
+void vvar_settle(struct vvar_writer *w)
+{
+    if (w->update_open) {
+        tk_update_end(w->tk);
+        w->update_open = false;
+    }
+    if (w->pv_odd) {
+        pv_version(w->tk, false);
+        w->pv_odd = false;
+    }
+}

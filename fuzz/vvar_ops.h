@@ -1,0 +1,59 @@
+/*
+ * The operation-stream format shared by fuzz_vvar, fuzz_vvar_kernel and the
+ * op-stream mutator, and the writer side that applies operations to a
+ * scripted timekeeper. An input is a 16-byte versioned header followed by
+ * 9-byte records (one opcode byte, one little-endian 64-bit argument); a
+ * trailing partial record is ignored and opcodes are taken modulo
+ * VVAR_OP_COUNT, so every byte string is a valid program.
+ *
+ * Header (format 1):
+ *   [0]     format version (VVAR_FORMAT); anything else is rejected
+ *   [1]     bit 0: counter domain (0 pvclock, 1 Hyper-V page; both manual)
+ *           bit 1: start with the time-namespace reader layout
+ *           bits 2-3: initial seq (0, 2^31 - 8, 2^32 - 8, 2^32 - 64)
+ *   [2]     shift (mod 33)
+ *   [3]     tai offset (signed seconds)
+ *   [4..7]  mult (0: 1 << shift, i.e. one nanosecond per cycle)
+ *   [8..15] REALTIME seconds at the start (mod 2^40)
+ */
+#ifndef VDSOKIT_FUZZ_VVAR_OPS_H
+#define VDSOKIT_FUZZ_VVAR_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vdsokit/timekeeper.h>
+
+#include "vvar_format.h"
+
+/* Parse the header; false when the input is too short or of another format. */
+bool vvar_parse_header(const uint8_t *data, size_t size, struct vvar_header *h);
+/* Record i (0-based) of the stream after the header; false past the end. */
+bool vvar_record(const uint8_t *data, size_t size, size_t i, struct vvar_op_rec *r);
+
+/* The scripted timekeeper's start for a header. */
+void vvar_script(const struct vvar_header *h, struct tk_script *s);
+
+/* What a writer operation did to the clocks, for the monotonicity oracle. */
+enum vvar_effect {
+    VVAR_CONTINUOUS,   /* monotonic clocks cannot go back across it */
+    VVAR_DISCONTINUOUS /* may legitimately move them back (raw pages, layout, counter back) */
+};
+
+/* The writer: one scripted timekeeper and the conditions left open on it. */
+struct vvar_writer {
+    struct timekeeper *tk;
+    bool no_tsc_mode;  /* map mode TSC to NONE (real images read the real TSC) */
+    bool timens;       /* the reader layout the stream asked for */
+    bool update_open;  /* SEQ_ODD: a hand-made update holds seq odd */
+    bool pv_odd;       /* PV_ODD: the pvclock version is odd */
+    bool stale_pending; /* RAW data or a backward counter until the next ordinary update */
+};
+
+/* Apply one non-read operation; returns its effect on monotonic clocks. */
+enum vvar_effect vvar_apply(struct vvar_writer *w, const struct vvar_op_rec *r);
+/* Close whatever SEQ_ODD or PV_ODD left open (what a writer does eventually). */
+void vvar_settle(struct vvar_writer *w);
+
+#endif

@@ -1,0 +1,199 @@
+/*
+ * The image checker's driver and its image-level rules: ELF type, the
+ * single PT_LOAD at offset 0 / vaddr 0 with filesz == memsz (vdso2c),
+ * congruent, ordered, page-separated segments (check_vdso), no dynamic
+ * relocations, both hash tables, the section view and the notes. Symbol
+ * and version rules live in imgcheck_rules.c.
+ */
+#include <elf.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "imgcheck_internal.h"
+
+void imgcheck_add(struct imgcheck_report *r, enum imgcheck_severity s, const char *rule,
+                  const char *fmt, ...)
+{
+    struct imgcheck_finding *f;
+    va_list ap;
+
+    if (s == IMGCHECK_ERROR)
+        r->errors++;
+    if (s == IMGCHECK_WARNING)
+        r->warnings++;
+    if (r->count == IMGCHECK_MAX_FINDINGS) {
+        r->truncated = true;
+        return;
+    }
+    f = &r->findings[r->count++];
+    f->severity = s;
+    f->rule = rule;
+    va_start(ap, fmt);
+    vsnprintf(f->text, sizeof(f->text), fmt, ap);
+    va_end(ap);
+}
+
+static void check_loads(const struct elf_image *img, struct imgcheck_report *r)
+{
+    const struct elf_load *l0 = &img->loads[0];
+
+    if (img->nloads != 1)
+        imgcheck_add(r, IMGCHECK_ERROR, "load-count",
+                     "%u PT_LOAD segments; vdso2c requires exactly one (the kernel maps the "
+                     "file as one contiguous image)",
+                     img->nloads);
+    if (l0->offset != 0 || l0->vaddr != 0)
+        imgcheck_add(r, IMGCHECK_ERROR, "load-origin",
+                     "the first PT_LOAD has p_offset 0x%" PRIx64 " and p_vaddr 0x%" PRIx64
+                     "; both must be 0",
+                     l0->offset, l0->vaddr);
+    for (unsigned i = 0; i < img->nloads; i++) {
+        const struct elf_load *l = &img->loads[i];
+        if (l->filesz != l->memsz)
+            imgcheck_add(r, IMGCHECK_ERROR, "load-size",
+                         "PT_LOAD %u has p_filesz 0x%" PRIx64 " != p_memsz 0x%" PRIx64
+                         " (no .bss possible in a vDSO)",
+                         i, l->filesz, l->memsz);
+        if (i && l->vaddr - l0->vaddr != l->offset - l0->offset)
+            imgcheck_add(r, IMGCHECK_ERROR, "load-congruent",
+                         "PT_LOAD %u: p_vaddr 0x%" PRIx64 " and p_offset 0x%" PRIx64
+                         " are not the same distance from the first segment's",
+                         i, l->vaddr, l->offset);
+        if (i && (l->vaddr < img->loads[i - 1].vaddr + img->loads[i - 1].memsz ||
+                  (l->vaddr & ~0xfffull) <
+                      ((img->loads[i - 1].vaddr + img->loads[i - 1].memsz + 0xfff) & ~0xfffull)))
+            imgcheck_add(r, IMGCHECK_ERROR, "load-order",
+                         "PT_LOAD %u at 0x%" PRIx64 " overlaps or shares a page with PT_LOAD %u", i,
+                         l->vaddr, i - 1);
+    }
+    if (img->type != ET_DYN)
+        imgcheck_add(r, IMGCHECK_ERROR, "type", "e_type is %u, not ET_DYN (3)", img->type);
+}
+
+static void check_dynamic(const struct elf_image *img, struct imgcheck_report *r)
+{
+    static const struct {
+        uint32_t bit;
+        const char *what;
+    } relocs[] = {{ELF_DYN_REL, "DT_REL/DT_RELSZ/DT_RELENT"},
+                  {ELF_DYN_RELA, "DT_RELA/DT_RELASZ/DT_RELAENT"},
+                  {ELF_DYN_JMPREL, "DT_JMPREL/DT_PLTRELSZ"},
+                  {ELF_DYN_TEXTREL, "DT_TEXTREL (or DF_TEXTREL)"}};
+
+    for (size_t i = 0; i < sizeof(relocs) / sizeof(relocs[0]); i++)
+        if (img->dyn_present & relocs[i].bit)
+            imgcheck_add(r, IMGCHECK_ERROR, "relocations",
+                         "%s present: a vDSO is mapped unrelocated, so it must need no dynamic "
+                         "relocations",
+                         relocs[i].what);
+    if (!(img->dyn_present & ELF_DYN_HASH))
+        imgcheck_add(r, IMGCHECK_ERROR, "hash",
+                     "no DT_HASH: musl, Apple Rosetta, older Go and rustix, CRIU and other "
+                     "DT_HASH-only consumers find no symbols (kernel links --hash-style=both)");
+    if (!(img->dyn_present & ELF_DYN_GNU_HASH))
+        imgcheck_add(r, IMGCHECK_WARNING, "hash",
+                     "no DT_GNU_HASH: the kernel links --hash-style=both; GNU-hash-only "
+                     "resolvers find no symbols");
+    if (!img->soname_name || strcmp(img->soname_name, "linux-vdso.so.1") != 0)
+        imgcheck_add(r, img->machine == EM_X86_64 ? IMGCHECK_WARNING : IMGCHECK_INFO, "soname",
+                     "DT_SONAME is \"%s\", not \"linux-vdso.so.1\" (glibc names the link map "
+                     "after it)",
+                     img->soname_name ? img->soname_name : "(none)");
+}
+
+static void check_notes(const struct elf_image *img, const struct elf_sections *secs,
+                        struct imgcheck_report *r)
+{
+    struct elf_notes notes;
+    struct elf_error err;
+    char ver[24];
+
+    if (elf_notes_read(img, secs, &notes, &err)) {
+        imgcheck_add(r, IMGCHECK_ERROR, "notes", "%s", err.msg);
+        return;
+    }
+    r->has_linux_version = notes.has_linux_version;
+    r->linux_version = notes.linux_version;
+    if (notes.has_linux_version) {
+        elf_linux_version_format(notes.linux_version, ver, sizeof(ver));
+        imgcheck_add(r, IMGCHECK_INFO, "linux-note",
+                     "built for Linux %s (`Linux` note type 0, LINUX_VERSION_CODE 0x%06x)", ver,
+                     notes.linux_version);
+    } else {
+        imgcheck_add(r, IMGCHECK_WARNING, "linux-note",
+                     "no `Linux` note of type 0: the kernel version (and so the data-page "
+                     "layout) cannot be told from the image");
+    }
+    if (notes.has_build_id)
+        imgcheck_add(r, IMGCHECK_INFO, "build-id", "GNU build id of %u bytes", notes.build_id_size);
+}
+
+static void check_sections(const struct elf_image *img, const struct elf_sections *secs,
+                           struct imgcheck_report *r)
+{
+    struct elf_symtab symtab;
+    struct elf_section s;
+
+    if (secs->count == 0) {
+        imgcheck_add(r, IMGCHECK_INFO, "sections", "no section headers");
+        return;
+    }
+    if (elf_symtab_open(&symtab, secs, NULL) == 0)
+        imgcheck_add(r, IMGCHECK_INFO, "symtab", ".symtab present with %" PRIu64 " entries",
+                     symtab.count);
+    if ((elf_section_by_name(secs, ".data", &s) || elf_section_by_name(secs, ".bss", &s)) && s.size)
+        imgcheck_add(r, IMGCHECK_WARNING, "writable-data",
+                     "non-empty %s (0x%" PRIx64 " bytes): vDSO pages are shared read-only", s.name,
+                     s.size);
+    (void)img;
+}
+
+int imgcheck_run(const void *data, size_t size, struct imgcheck_report *out)
+{
+    struct elf_image img;
+    struct elf_sections secs;
+    struct elf_error err;
+
+    memset(out, 0, sizeof(*out));
+    if (elf_open(&img, data, size, &err)) {
+        imgcheck_add(out, IMGCHECK_ERROR, "elf", "unreadable: %s", err.msg);
+        return -1;
+    }
+    check_loads(&img, out);
+    check_dynamic(&img, out);
+    imgcheck_hash_reach(&img, out);
+    imgcheck_versions(&img, out);
+    imgcheck_exports(&img, out);
+    if (elf_sections_open(&secs, &img, &err)) {
+        imgcheck_add(out, IMGCHECK_WARNING, "sections", "section view unreadable: %s", err.msg);
+        secs.count = 0;
+        secs.img = &img;
+    } else {
+        check_sections(&img, &secs, out);
+    }
+    imgcheck_alternatives(&img, &secs, out);
+    check_notes(&img, &secs, out);
+    return 0;
+}
+
+bool imgcheck_has_errors(const struct imgcheck_report *r)
+{
+    return r->errors != 0;
+}
+
+const char *imgcheck_severity_name(enum imgcheck_severity s)
+{
+    return s == IMGCHECK_ERROR ? "error" : s == IMGCHECK_WARNING ? "warning" : "info";
+}
+
+void imgcheck_print(const struct imgcheck_report *r, FILE *f)
+{
+    for (unsigned i = 0; i < r->count; i++)
+        fprintf(f, "%s %s: %s\n", imgcheck_severity_name(r->findings[i].severity),
+                r->findings[i].rule, r->findings[i].text);
+    if (r->truncated)
+        fprintf(f, "warning report: more than %d findings, the rest not shown\n",
+                IMGCHECK_MAX_FINDINGS);
+    fprintf(f, "%u error(s), %u warning(s)\n", r->errors, r->warnings);
+}

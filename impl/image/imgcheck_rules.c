@@ -1,0 +1,210 @@
+/*
+ * The checker's symbol-level rules: every exported symbol reachable through
+ * both hash tables (and admitted by the GNU bloom filter, which glibc
+ * consults first), the version definitions (BASE, LINUX_2.6, vd_hash), the
+ * machine's required exports typed FUNC with a size inside executable code,
+ * and the .altinstructions entries decoded by the loader's own reader.
+ */
+#include <elf.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <vdsokit/altpatch.h>
+
+#include "imgcheck_internal.h"
+
+static const char *const path_names[] = {"", "DT_GNU_HASH", "DT_HASH"};
+
+static bool bloom_admits(const struct elf_image *img, uint32_t h)
+{
+    struct elf_reader rd = elf_image_reader(img);
+    unsigned bits = rd.is64 ? 64 : 32;
+    uint64_t word, at = img->gnu_hash + 16 + (bits / 8) * ((h / bits) % img->gnu_bloom_size);
+    uint32_t b2 = (img->gnu_bloom_shift < 32) ? (h >> img->gnu_bloom_shift) : 0;
+
+    if (!elf_read_word(&rd, at, &word))
+        return false;
+    return ((word >> (h % bits)) & 1) && ((word >> (b2 % bits)) & 1);
+}
+
+static void check_bloom(const struct elf_image *img, struct imgcheck_report *r)
+{
+    struct elf_sym s;
+
+    if (img->gnu_bloom_size == 0 || (img->gnu_bloom_size & (img->gnu_bloom_size - 1))) {
+        imgcheck_add(r, IMGCHECK_ERROR, "bloom",
+                     "DT_GNU_HASH bloom_size %" PRIu64 " is not a power of two (glibc masks "
+                     "with bloom_size - 1)",
+                     img->gnu_bloom_size);
+        return;
+    }
+    for (uint32_t i = (uint32_t)img->gnu_symoffset; i < img->gnu_end_index; i++)
+        if (elf_symbol(img, i, &s, NULL) == 0 && elf_sym_is_exported(&s) &&
+            !bloom_admits(img, elf_gnu_hash(s.name)))
+            imgcheck_add(r, IMGCHECK_ERROR, "bloom",
+                         "the DT_GNU_HASH bloom filter rejects '%s' (index %u): glibc would "
+                         "not find it",
+                         s.name, i);
+}
+
+void imgcheck_hash_reach(const struct elf_image *img, struct imgcheck_report *r)
+{
+    struct elf_sym s, found;
+    unsigned missing = 0;
+
+    for (int p = ELF_LOOKUP_GNU_HASH; p <= ELF_LOOKUP_SYSV_HASH; p++) {
+        for (uint32_t i = 1; i < img->nsyms; i++) {
+            if (elf_symbol(img, i, &s, NULL) || !elf_sym_is_exported(&s))
+                continue;
+            int rc = elf_lookup(img, s.name, s.hidden ? s.version : NULL, p, &found);
+            if (rc == ELF_NO_TABLE)
+                break;
+            if (rc != ELF_FOUND && missing++ < 8)
+                imgcheck_add(r, IMGCHECK_ERROR, "hash-reach",
+                             "'%s' (index %u) cannot be found through %s", s.name, i,
+                             path_names[p]);
+        }
+    }
+    if (img->dyn_present & ELF_DYN_GNU_HASH)
+        check_bloom(img, r);
+}
+
+void imgcheck_versions(const struct elf_image *img, struct imgcheck_report *r)
+{
+    bool x86 = img->machine == EM_X86_64, base = false, linux26 = false;
+
+    if (img->nverdefs == 0) {
+        imgcheck_add(r, x86 ? IMGCHECK_ERROR : IMGCHECK_WARNING, "version",
+                     "no DT_VERDEF: LINUX_2.6 lookups rely on the unversioned fallback, and Go "
+                     "dereferences a missing verdef");
+        return;
+    }
+    for (unsigned i = 0; i < img->nverdefs; i++) {
+        const struct elf_verdef *d = &img->verdefs[i];
+        if (d->hash != elf_sysv_hash(d->name))
+            imgcheck_add(r, IMGCHECK_ERROR, "version",
+                         "version %s (index %u) has vd_hash 0x%08x, not its ELF hash 0x%08x "
+                         "(parse_vdso compares it)",
+                         d->name, d->ndx, d->hash, elf_sysv_hash(d->name));
+        if (d->flags & VER_FLG_BASE)
+            base = true;
+        else if (strcmp(d->name, "LINUX_2.6") == 0)
+            linux26 = true;
+    }
+    if (!base)
+        imgcheck_add(r, IMGCHECK_WARNING, "version", "no BASE version definition");
+    if (x86 && !linux26)
+        imgcheck_add(r, IMGCHECK_ERROR, "version",
+                     "no LINUX_2.6 version definition: glibc and parse_vdso look every export "
+                     "up under LINUX_2.6");
+}
+
+struct export_rule {
+    const char *name;
+    bool required;
+};
+
+static const struct export_rule x86_64_exports[] = {
+    {"__vdso_clock_gettime", true}, {"__vdso_gettimeofday", true}, {"__vdso_time", true},
+    {"__vdso_clock_getres", true},  {"__vdso_getcpu", true},       {"__vdso_getrandom", false},
+};
+
+static bool in_exec_segment(const struct elf_image *img, const struct elf_sym *s)
+{
+    for (unsigned i = 0; i < img->nloads; i++) {
+        const struct elf_load *l = &img->loads[i];
+        if ((l->flags & PF_X) && s->value >= l->vaddr && s->value - l->vaddr < l->filesz &&
+            s->size <= l->filesz - (s->value - l->vaddr))
+            return true;
+    }
+    return false;
+}
+
+static void check_export(const struct elf_image *img, const struct export_rule *e,
+                         struct imgcheck_report *r)
+{
+    struct elf_sym s;
+
+    if (elf_lookup(img, e->name, "LINUX_2.6", ELF_LOOKUP_AUTO, &s) != ELF_FOUND) {
+        imgcheck_add(r, e->required ? IMGCHECK_ERROR : IMGCHECK_INFO, "exports",
+                     "%s@LINUX_2.6 is not exported%s", e->name,
+                     e->required ? "" : " (optional: kernels before 6.11 lack it)");
+        return;
+    }
+    if (s.type != STT_FUNC)
+        imgcheck_add(r, IMGCHECK_ERROR, "exports", "%s has type %u, not STT_FUNC (2)", e->name,
+                     s.type);
+    if (s.size == 0)
+        imgcheck_add(r, IMGCHECK_ERROR, "exports", "%s has st_size 0", e->name);
+    if (s.bind != STB_GLOBAL)
+        imgcheck_add(r, IMGCHECK_WARNING, "exports", "%s has binding %u, not STB_GLOBAL", e->name,
+                     s.bind);
+    if (!in_exec_segment(img, &s))
+        imgcheck_add(r, IMGCHECK_ERROR, "exports",
+                     "%s [0x%" PRIx64 ", +%" PRIu64 ") is not inside an executable PT_LOAD",
+                     e->name, s.value, s.size);
+}
+
+void imgcheck_exports(const struct elf_image *img, struct imgcheck_report *r)
+{
+    const char *m = elf_machine_name(img->machine);
+    unsigned n = sizeof(x86_64_exports) / sizeof(x86_64_exports[0]);
+
+    if (img->machine != EM_X86_64) {
+        imgcheck_add(r, IMGCHECK_INFO, "exports", "no export list for machine %s (%u)",
+                     m ? m : "unknown", img->machine);
+        return;
+    }
+    unsigned before = r->errors;
+    for (unsigned i = 0; i < n; i++)
+        check_export(img, &x86_64_exports[i], r);
+    if (r->errors == before)
+        imgcheck_add(r, IMGCHECK_INFO, "exports",
+                     "the x86-64 exports resolve under LINUX_2.6 as FUNC with a size");
+}
+
+static void decode_entries(const struct elf_image *img, const struct elf_section *s,
+                           struct imgcheck_report *r)
+{
+    struct alt_entry e;
+    struct alt_error aerr;
+    unsigned bad = 0, n = (unsigned)(s->size / 14);
+
+    if (s->size % 14)
+        imgcheck_add(r, IMGCHECK_ERROR, "alternatives",
+                     ".altinstructions size 0x%" PRIx64 " is not a multiple of 14", s->size);
+    for (unsigned i = 0; i < n; i++)
+        if (alt_entry_read(img->data, img->size, s->offset, s->size, i, &e, &aerr) && bad++ < 4)
+            imgcheck_add(r, IMGCHECK_ERROR, "alternatives", "%s", aerr.msg);
+    r->nalt = n;
+    if (!bad)
+        imgcheck_add(r, IMGCHECK_INFO, "alternatives",
+                     "%u .altinstructions entries at 0x%" PRIx64
+                     ", every site and replacement inside the image",
+                     n, s->offset);
+}
+
+void imgcheck_alternatives(const struct elf_image *img, const struct elf_sections *secs,
+                           struct imgcheck_report *r)
+{
+    struct elf_section s;
+    const struct elf_load *l0 = &img->loads[0];
+
+    if (!secs->count || !elf_section_by_name(secs, ".altinstructions", &s)) {
+        if (img->machine == EM_X86_64)
+            imgcheck_add(r, IMGCHECK_INFO, "alternatives", "no .altinstructions section");
+        return;
+    }
+    if (s.offset < l0->offset || s.offset - l0->offset > l0->filesz ||
+        s.size > l0->filesz - (s.offset - l0->offset)) {
+        imgcheck_add(r, IMGCHECK_ERROR, "alternatives",
+                     ".altinstructions [0x%" PRIx64 ", +0x%" PRIx64
+                     ") is not inside the first PT_LOAD",
+                     s.offset, s.size);
+        return;
+    }
+    r->has_alternatives = true;
+    r->alt_offset = s.offset;
+    r->alt_len = s.size;
+    decode_entries(img, &s, r);
+}

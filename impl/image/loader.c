@@ -1,0 +1,171 @@
+/*
+ * The loader's second step: place a prepared image in this process the way
+ * the kernel maps a vDSO. One PROT_NONE reservation of six data pages plus
+ * the text, at a random page-aligned hint, is filled with MAP_FIXED pieces:
+ * the read-only reader view of the data-page memfd at its start and an
+ * anonymous mapping for the text right after it. The text is written while
+ * the mapping is read-write and only then turned read+execute, so no page is
+ * ever writable and executable at once. Unload returns the reservation, the
+ * memfd and the timekeeper.
+ */
+#include "loader_internal.h"
+
+#include "vdsokit/abi.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+
+#define DATA_BYTES ((size_t)VDSO_DATA_PAGES * VDSO_PAGE_SIZE)
+
+/* Random hints fall in [1 TiB, 64 TiB): inside the 47-bit user half. */
+#define HINT_LOW  (1ull << 40)
+#define HINT_SPAN (63ull << 40)
+
+static int fail(struct loader_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Prefix err with the image's name, keeping the finding. */
+static void name_error(struct loader_error *err, const char *name)
+{
+    char finding[LOADER_ERROR_MAX];
+
+    memcpy(finding, err->msg, sizeof finding);
+    snprintf(err->msg, sizeof err->msg, "%.96s: refused: %.200s", name, finding);
+}
+
+/* A page-aligned address the kernel may take as a hint (or ignore). */
+static void *random_hint(void)
+{
+    uint64_t r = 0;
+
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r)
+        return NULL; /* no hint: the kernel's own mmap randomisation */
+    return (void *)(uintptr_t)((HINT_LOW + r % HINT_SPAN) & ~(uint64_t)(VDSO_PAGE_SIZE - 1));
+}
+
+static int map_text(struct vdso_loaded *l, const struct loader_prepared *p,
+                    struct loader_error *err)
+{
+    void *t = mmap(l->text, p->text_len, PROT_READ | PROT_WRITE,
+                   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    if (t == MAP_FAILED)
+        return fail(err, "mmap of the 0x%zx-byte text: %s", p->text_len, strerror(errno));
+    memcpy(l->text, p->text, p->text_len);
+    if (mprotect(l->text, p->text_len, PROT_READ | PROT_EXEC))
+        return fail(err, "mprotect R+X of the text: %s", strerror(errno));
+    return 0;
+}
+
+static void *entry(const struct vdso_loaded *l, enum loader_symbol s)
+{
+    return l->sym[s] == LOADER_SYM_ABSENT ? NULL : l->text + l->sym[s];
+}
+
+static void bind_functions(struct vdso_loaded *l)
+{
+    l->clock_gettime = (vdso_clock_gettime_fn)entry(l, LOADER_SYM_CLOCK_GETTIME);
+    l->gettimeofday = (vdso_gettimeofday_fn)entry(l, LOADER_SYM_GETTIMEOFDAY);
+    l->time = (vdso_time_fn)entry(l, LOADER_SYM_TIME);
+    l->clock_getres = (vdso_clock_getres_fn)entry(l, LOADER_SYM_CLOCK_GETRES);
+    l->getcpu = (vdso_getcpu_fn)entry(l, LOADER_SYM_GETCPU);
+    l->getrandom = (vdso_getrandom_fn)entry(l, LOADER_SYM_GETRANDOM);
+}
+
+static enum datapages_layout dp_layout(enum loader_layout layout)
+{
+    return layout == LOADER_LAYOUT_TIMENS ? DATAPAGES_TIMENS : DATAPAGES_ROOT;
+}
+
+static int map_all(struct vdso_loaded *l, const struct loader_prepared *p,
+                   const struct loader_options *opt, struct loader_error *err)
+{
+    void *res = mmap(random_hint(), p->map_len, PROT_NONE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    int rc;
+
+    if (res == MAP_FAILED)
+        return fail(err, "reserving 0x%zx bytes: %s", p->map_len, strerror(errno));
+    l->base = res;
+    l->map_len = p->map_len;
+    l->text = l->base + DATA_BYTES;
+    l->text_len = p->text_len;
+    rc = datapages_create(&l->dp);
+    if (rc)
+        return fail(err, "data pages: memfd: %s", strerror(-rc));
+    rc = datapages_map_reader(&l->dp, l->base, dp_layout(opt->layout));
+    if (rc)
+        return fail(err, "data pages: reader view: %s", strerror(-rc));
+    l->layout = opt->layout;
+    if (map_text(l, p, err))
+        return -1;
+    bind_functions(l);
+    return loader_attach_timekeeper(l, opt, err);
+}
+
+int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const char *name,
+                const struct loader_options *opt, struct loader_error *err)
+{
+    static const struct loader_options defaults;
+    struct loader_prepared p;
+    struct vdso_loaded *l;
+
+    *out = NULL;
+    if (!opt)
+        opt = &defaults;
+    if (loader_prepare(bytes, size, opt->cpu, &p, err)) {
+        name_error(err, name);
+        return -1;
+    }
+    l = calloc(1, sizeof *l);
+    if (!l) {
+        loader_prepared_free(&p);
+        return fail(err, "%s: out of memory", name);
+    }
+    l->dp.memfd = -1;
+    snprintf(l->name, sizeof l->name, "%s", name);
+    l->image_size = p.image_size;
+    l->alt = p.alt;
+    memcpy(l->sym, p.sym, sizeof l->sym);
+    if (map_all(l, &p, opt, err)) {
+        loader_unload(l);
+        loader_prepared_free(&p);
+        return -1;
+    }
+    loader_prepared_free(&p);
+    *out = l;
+    return 0;
+}
+
+int loader_set_layout(struct vdso_loaded *l, enum loader_layout layout, struct loader_error *err)
+{
+    int rc = datapages_map_reader(&l->dp, l->base, dp_layout(layout));
+
+    if (rc)
+        return fail(err, "%s: switching the data-page layout: %s", l->name, strerror(-rc));
+    l->layout = layout;
+    return loader_fill_timens(l, err);
+}
+
+void loader_unload(struct vdso_loaded *l)
+{
+    if (!l)
+        return;
+    loader_detach_timekeeper(l);
+    if (l->base)
+        munmap(l->base, l->map_len);
+    if (l->dp.memfd >= 0 || l->dp.rw)
+        datapages_destroy(&l->dp);
+    free(l);
+}

@@ -1,0 +1,139 @@
+/*
+ * Where images come from: a file read whole into memory, this process's own
+ * vDSO copied out of its [vdso] mapping, or the reference image compiled
+ * into the library. Each ends in loader_load() on plain bytes, so every
+ * source passes the same gate.
+ */
+#include "vdsokit/loader.h"
+
+#include "vdsokit/elf.h"
+#include "vdsokit/elf_read.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+
+static int fail(struct loader_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Read at most LOADER_MAX_TEXT + 1 MiB: section headers may follow the text. */
+#define MAX_FILE (2 * (size_t)LOADER_MAX_TEXT)
+
+static int read_file(const char *path, uint8_t **bytes, size_t *size, struct loader_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    uint8_t *buf;
+
+    if (!f)
+        return fail(err, "%s: %s", path, strerror(errno));
+    buf = malloc(MAX_FILE + 1);
+    if (!buf) {
+        fclose(f);
+        return fail(err, "%s: out of memory", path);
+    }
+    n = fread(buf, 1, MAX_FILE + 1, f);
+    if (ferror(f) || n > MAX_FILE) {
+        fclose(f);
+        free(buf);
+        return fail(err, "%s: %s", path, n > MAX_FILE ? "larger than 2 MiB" : "read error");
+    }
+    fclose(f);
+    *bytes = buf;
+    *size = n;
+    return 0;
+}
+
+int loader_load_file(struct vdso_loaded **out, const char *path, const struct loader_options *opt,
+                     struct loader_error *err)
+{
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    int rc;
+
+    *out = NULL;
+    if (read_file(path, &bytes, &size, err))
+        return -1;
+    rc = loader_load(out, bytes, size, path, opt, err);
+    free(bytes);
+    return rc;
+}
+
+/* The extent of the [vdso] mapping that starts at base, from /proc/self/maps. */
+static size_t mapping_size(uintptr_t base)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    unsigned long lo, hi;
+    size_t size = 0;
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo == base && strstr(line, "[vdso]"))
+            size = hi - lo;
+    fclose(f);
+    return size;
+}
+
+/* The file bytes of the image: up to the end of its section headers. */
+static size_t image_extent(const uint8_t *base, size_t mapped)
+{
+    const struct elf_reader r = {base, mapped, true, false};
+    uint64_t shoff = 0;
+    uint16_t shnum = 0, shentsize = 0;
+    uint64_t end;
+
+    if (!elf_read_u64(&r, 0x28, &shoff) || !elf_read_u16(&r, 0x3a, &shentsize) ||
+        !elf_read_u16(&r, 0x3c, &shnum))
+        return mapped;
+    end = shoff + (uint64_t)shnum * shentsize;
+    return shoff && end <= mapped ? (size_t)end : mapped;
+}
+
+int loader_live_image(const void **bytes, size_t *size, struct loader_error *err)
+{
+    uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+    size_t mapped;
+
+    if (!base)
+        return fail(err, "this process has no vDSO (no AT_SYSINFO_EHDR)");
+    mapped = mapping_size(base);
+    if (!mapped)
+        return fail(err, "no [vdso] mapping at AT_SYSINFO_EHDR 0x%lx in /proc/self/maps",
+                    (unsigned long)base);
+    *bytes = (const void *)base;
+    *size = image_extent((const uint8_t *)base, mapped);
+    return 0;
+}
+
+int loader_load_live(struct vdso_loaded **out, const struct loader_options *opt,
+                     struct loader_error *err)
+{
+    const void *bytes;
+    size_t size;
+
+    *out = NULL;
+    if (loader_live_image(&bytes, &size, err))
+        return -1;
+    return loader_load(out, bytes, size, "live vDSO", opt, err);
+}
+
+int loader_load_blob(struct vdso_loaded **out, const struct vdso_image_blob *blob, const char *name,
+                     const struct loader_options *opt, struct loader_error *err)
+{
+    *out = NULL;
+    if (blob->file_size > blob->size)
+        return fail(err, "%s: embedded image: file_size 0x%zx exceeds its array of 0x%zx bytes",
+                    name, blob->file_size, blob->size);
+    return loader_load(out, blob->data, blob->file_size, name, opt, err);
+}

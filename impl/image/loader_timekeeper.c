@@ -1,0 +1,65 @@
+/*
+ * Binds a loaded image to the emulated kernel half: the timekeeper writes
+ * the data pages through the writer view while the image reads them through
+ * its read-only view. A namespace layout needs a filled namespace page (seq
+ * 1, mode TIMENS); without one the image would read a zeroed page 0.
+ */
+#include "loader_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int fail(struct loader_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int loader_attach_timekeeper(struct vdso_loaded *l, const struct loader_options *opt,
+                             struct loader_error *err)
+{
+    int rc = 0;
+
+    switch (opt->clock) {
+    case LOADER_CLOCK_NONE:
+        return 0;
+    case LOADER_CLOCK_SCRIPTED:
+        if (!opt->script)
+            return fail(err, "%s: LOADER_CLOCK_SCRIPTED without a script", l->name);
+        rc = tk_init_scripted(&l->tk, &l->dp, opt->script);
+        break;
+    case LOADER_CLOCK_HOST:
+        rc = tk_init_host(&l->tk, &l->dp, opt->counter, opt->calib_ms);
+        break;
+    }
+    if (rc)
+        return fail(err, "%s: timekeeper: %s", l->name, strerror(-rc));
+    if (opt->tick_hz && (rc = tk_writer_start(l->tk, opt->tick_hz)))
+        return fail(err, "%s: timekeeper writer thread: %s", l->name, strerror(-rc));
+    return loader_fill_timens(l, err);
+}
+
+int loader_fill_timens(struct vdso_loaded *l, struct loader_error *err)
+{
+    const struct timens_offset zero = {0, 0};
+    int rc;
+
+    if (l->layout != LOADER_LAYOUT_TIMENS || !l->tk ||
+        datapages_timens(&l->dp)->clock_data[0].clock_mode == VDSO_CLOCKMODE_TIMENS)
+        return 0;
+    rc = tk_timens_set(l->tk, zero, zero);
+    if (rc)
+        return fail(err, "%s: filling the namespace page: %s", l->name, strerror(-rc));
+    return 0;
+}
+
+void loader_detach_timekeeper(struct vdso_loaded *l)
+{
+    if (l->tk)
+        tk_destroy(l->tk);
+    l->tk = NULL;
+}

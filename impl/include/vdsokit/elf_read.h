@@ -1,0 +1,110 @@
+/*
+ * Bounds-checked readers for untrusted ELF bytes. Every multi-byte field of
+ * an input image is read through these: they copy the bytes (no cast of the
+ * input, no unaligned access), convert from the file's byte order, and
+ * return false instead of reading outside [0, size). The resolver, the
+ * section view, the image checker and the alternatives parser share them.
+ */
+#ifndef VDSOKIT_ELF_READ_H
+#define VDSOKIT_ELF_READ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+struct elf_reader {
+    const uint8_t *data;
+    size_t size;
+    bool is64; /* ELFCLASS64: class-sized words are 8 bytes */
+    bool msb;  /* ELFDATA2MSB */
+};
+
+/* True when [off, off+len) lies inside the input; overflow-safe. */
+static inline bool elf_range_ok(const struct elf_reader *r, uint64_t off, uint64_t len)
+{
+    return off <= r->size && len <= r->size - off;
+}
+
+static inline bool elf_read_u8(const struct elf_reader *r, uint64_t off, uint8_t *out)
+{
+    if (!elf_range_ok(r, off, 1))
+        return false;
+    *out = r->data[off];
+    return true;
+}
+
+static inline bool elf_read_u16(const struct elf_reader *r, uint64_t off, uint16_t *out)
+{
+    uint16_t v;
+
+    if (!elf_range_ok(r, off, 2))
+        return false;
+    memcpy(&v, r->data + off, 2);
+    *out = r->msb ? __builtin_bswap16(v) : v;
+    return true;
+}
+
+static inline bool elf_read_u32(const struct elf_reader *r, uint64_t off, uint32_t *out)
+{
+    uint32_t v;
+
+    if (!elf_range_ok(r, off, 4))
+        return false;
+    memcpy(&v, r->data + off, 4);
+    *out = r->msb ? __builtin_bswap32(v) : v;
+    return true;
+}
+
+static inline bool elf_read_u64(const struct elf_reader *r, uint64_t off, uint64_t *out)
+{
+    uint64_t v;
+
+    if (!elf_range_ok(r, off, 8))
+        return false;
+    memcpy(&v, r->data + off, 8);
+    *out = r->msb ? __builtin_bswap64(v) : v;
+    return true;
+}
+
+/* A class-sized word (Elf32_Addr/Off/Word vs Elf64_Addr/Off/Xword). */
+static inline bool elf_read_word(const struct elf_reader *r, uint64_t off, uint64_t *out)
+{
+    uint32_t v32;
+
+    if (r->is64)
+        return elf_read_u64(r, off, out);
+    if (!elf_read_u32(r, off, &v32))
+        return false;
+    *out = v32;
+    return true;
+}
+
+/* A u32 or u64 entry of the given width (DT_HASH entries are 4 or 8 bytes). */
+static inline bool elf_read_entry(const struct elf_reader *r, uint64_t off, unsigned width,
+                                  uint64_t *out)
+{
+    uint32_t v32;
+
+    if (width == 8)
+        return elf_read_u64(r, off, out);
+    if (!elf_read_u32(r, off, &v32))
+        return false;
+    *out = v32;
+    return true;
+}
+
+/*
+ * The NUL-terminated string at [off, limit) or NULL when it is not
+ * terminated before limit (or limit lies outside the input).
+ */
+static inline const char *elf_read_str(const struct elf_reader *r, uint64_t off, uint64_t limit)
+{
+    if (limit > r->size || off >= limit)
+        return NULL;
+    if (!memchr(r->data + off, '\0', limit - off))
+        return NULL;
+    return (const char *)(r->data + off);
+}
+
+#endif /* VDSOKIT_ELF_READ_H */

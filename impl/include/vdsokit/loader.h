@@ -1,0 +1,168 @@
+/*
+ * The vDSO image loader: it runs any x86-64 Linux-ABI vDSO image (the
+ * embedded reference, a file, this host's own vDSO dumped from memory) in
+ * user space on emulated data pages, laid out as the kernel maps a vDSO:
+ * six read-only data pages immediately before a private copy of the image
+ * text, at a randomised page-aligned address. Loading is two steps. Prepare
+ * works on bytes only (gate checks, mapping plan, alternatives applied to a
+ * heap copy, symbol table) and is safe on arbitrary input; the fuzzers stop
+ * there. Load then maps the data pages and the text, makes the text R+X
+ * (never writable and executable at once) and attaches a timekeeper. Nothing
+ * of a refused image is ever mapped executable.
+ */
+#ifndef VDSOKIT_LOADER_H
+#define VDSOKIT_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vdsokit/altpatch.h>
+#include <vdsokit/datapages.h>
+#include <vdsokit/timekeeper.h>
+#include <vdsokit/vdso_ref.h>
+#include <vdsokit/vdso_entry.h>
+
+#define LOADER_ERROR_MAX 320
+
+/* Largest image text the loader accepts (the kernel's are ~8 KiB). */
+#define LOADER_MAX_TEXT (1u << 20)
+
+struct loader_error {
+    char msg[LOADER_ERROR_MAX];
+};
+
+typedef long (*vdso_getrandom_fn)(void *buf, size_t len, unsigned flags, void *state,
+                                  size_t state_len);
+
+/* The exports, in the order of loader_symbol_names[]. */
+enum loader_symbol {
+    LOADER_SYM_CLOCK_GETTIME,
+    LOADER_SYM_GETTIMEOFDAY,
+    LOADER_SYM_TIME,
+    LOADER_SYM_CLOCK_GETRES,
+    LOADER_SYM_GETCPU,
+    LOADER_SYM_GETRANDOM,
+    LOADER_NSYMS
+};
+
+/* "__vdso_clock_gettime", ...; all looked up under version LINUX_2.6. */
+extern const char *const loader_symbol_names[LOADER_NSYMS];
+
+#define LOADER_SYM_ABSENT UINT64_MAX
+
+/* Everything decided from the bytes alone. */
+struct loader_prepared {
+    uint8_t *text;     /* heap copy of the PT_LOAD, zero-padded to text_len, patched */
+    size_t image_size; /* PT_LOAD p_filesz: the bytes of the image */
+    size_t text_len;   /* image_size rounded up to pages */
+    size_t map_len;    /* six data pages + text_len: the one reservation */
+    bool has_alt;      /* an .altinstructions section was found */
+    uint64_t alt_offset, alt_len;
+    struct alt_report alt;
+    uint64_t sym[LOADER_NSYMS]; /* offset in the text, or LOADER_SYM_ABSENT */
+};
+
+/*
+ * Check bytes[0, size) as a runnable x86-64 vDSO image and build the plan.
+ * Refused, with "<rule>: <finding>" in err: not ELF64 LSB ("class"), not
+ * EM_X86_64 ("machine"), unparsable ("elf", e.g. no PT_DYNAMIC), and the
+ * image checker's errors that make running unsafe ("type", "load-count",
+ * "load-origin", "load-size", "load-congruent", "load-order",
+ * "relocations", "alternatives"), a PT_LOAD without PF_X ("load-exec") or
+ * with p_filesz 0 or above LOADER_MAX_TEXT ("text-size"), an export that is
+ * not a function inside the text ("export"), and an image patched for a CPU
+ * feature this one lacks ("alternatives"). Other checker errors (a missing
+ * hash table or export) leave NULL entry points instead. Alternatives are
+ * applied for cpu (NULL: this CPU). Returns 0, or -1; out is then empty.
+ */
+int loader_prepare(const void *bytes, size_t size, const struct alt_cpu *cpu,
+                   struct loader_prepared *out, struct loader_error *err);
+void loader_prepared_free(struct loader_prepared *p);
+
+/* The data-page layout the image reads (ABI doc §7). */
+enum loader_layout {
+    LOADER_LAYOUT_ROOT,   /* page 0 the time data, page 1 absent */
+    LOADER_LAYOUT_TIMENS, /* page 0 the namespace page, page 1 the real time data */
+};
+
+/* Who writes the data pages of a loaded image. */
+enum loader_clock {
+    LOADER_CLOCK_HOST,     /* a timekeeper following the host (the default) */
+    LOADER_CLOCK_SCRIPTED, /* a scripted timekeeper (options.script) */
+    LOADER_CLOCK_NONE,     /* no timekeeper: zeroed pages the caller writes */
+};
+
+struct loader_options {
+    const struct alt_cpu *cpu; /* NULL: this CPU */
+    enum loader_layout layout;
+    enum loader_clock clock;
+    enum tk_counter_kind counter;   /* HOST: TK_COUNTER_TSC (0), _PVCLOCK_HOST or _HVCLOCK_HOST */
+    unsigned calib_ms;              /* HOST: TSC calibration time, 0 = the timekeeper's default */
+    const struct tk_script *script; /* SCRIPTED */
+    unsigned tick_hz;               /* a writer thread ticks (accumulates) this often; 0: none */
+};
+
+/* A loaded image. The function pointers are NULL for absent exports. */
+struct vdso_loaded {
+    char name[128];
+    uint8_t *base; /* the reservation: data page 0 */
+    uint8_t *text; /* base + 6 pages: what AT_SYSINFO_EHDR would be */
+    size_t text_len;
+    size_t image_size;
+    size_t map_len;
+    enum loader_layout layout;
+    struct alt_report alt;
+    uint64_t sym[LOADER_NSYMS];
+
+    vdso_clock_gettime_fn clock_gettime;
+    vdso_gettimeofday_fn gettimeofday;
+    vdso_time_fn time;
+    vdso_clock_getres_fn clock_getres;
+    vdso_getcpu_fn getcpu;
+    vdso_getrandom_fn getrandom;
+
+    struct vdso_datapages dp; /* the six data pages (one memfd) and the writer view */
+    struct timekeeper *tk;    /* writes dp; NULL with LOADER_CLOCK_NONE */
+};
+
+/* Load bytes (copied; the caller keeps them). name labels errors. */
+int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const char *name,
+                const struct loader_options *opt, struct loader_error *err);
+/* Load an image file. */
+int loader_load_file(struct vdso_loaded **out, const char *path, const struct loader_options *opt,
+                     struct loader_error *err);
+/* Load an image embedded by `vdsoimg c`. */
+int loader_load_blob(struct vdso_loaded **out, const struct vdso_image_blob *blob, const char *name,
+                     const struct loader_options *opt, struct loader_error *err);
+/*
+ * Load the embedded reference image. Inline so that only its callers need
+ * the object that holds it (built into vdsokit when vdsoimg exists).
+ */
+static inline int loader_load_ref(struct vdso_loaded **out, const struct loader_options *opt,
+                                  struct loader_error *err)
+{
+    return loader_load_blob(out, &vdso_ref_image, "ref", opt, err);
+}
+/* Load this process's own vDSO (AT_SYSINFO_EHDR) as a private copy. */
+int loader_load_live(struct vdso_loaded **out, const struct loader_options *opt,
+                     struct loader_error *err);
+
+/*
+ * Switch the reader view between the root and the time-namespace layout. A
+ * namespace page that was never filled gets zero offsets from the
+ * timekeeper (tk_timens_set() chooses others).
+ */
+int loader_set_layout(struct vdso_loaded *l, enum loader_layout layout, struct loader_error *err);
+
+/* Unmap everything, close the memfd, free l. NULL is allowed. */
+void loader_unload(struct vdso_loaded *l);
+
+/*
+ * This process's vDSO as bytes: AT_SYSINFO_EHDR and the extent given by its
+ * section headers (else the whole [vdso] mapping). Returns 0 with bytes and
+ * size pointing into the live mapping, or -1 with err (no vDSO).
+ */
+int loader_live_image(const void **bytes, size_t *size, struct loader_error *err);
+
+#endif /* VDSOKIT_LOADER_H */

@@ -1,0 +1,148 @@
+/*
+ * The emulated kernel timekeeper: it owns kernel-like time state (cycle_last,
+ * shifted wall and raw nanoseconds, wall_to_monotonic, boot and TAI offsets,
+ * the current clocksource's mult/shift) and publishes it into the data pages
+ * exactly as the kernel's update_vsyscall() does (ABI doc §2.1): both clocks'
+ * seq odd, release fence, data, release fence, seq even. It runs either
+ * following the host (bases from the host's clocks, rates calibrated against
+ * CLOCK_MONOTONIC_RAW / CLOCK_MONOTONIC) or scripted (every input chosen by
+ * the caller, with a manual counter for determinism). Every operation takes
+ * the timekeeper lock, so a writer thread and test threads may mix them.
+ * Each committed update is logged (a bounded ring) for oracles.
+ */
+#ifndef VDSOKIT_TIMEKEEPER_H
+#define VDSOKIT_TIMEKEEPER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <vdsokit/abi.h>
+#include <vdsokit/datapages.h>
+
+/* The counter domain the timekeeper runs on (its "clocksource"). */
+enum tk_counter_kind {
+    TK_COUNTER_TSC,            /* rdtsc; mode TSC */
+    TK_COUNTER_PVCLOCK_MANUAL, /* pvclock with mul 0: counter = system_time; mode PVCLOCK */
+    TK_COUNTER_PVCLOCK_HOST,   /* pvclock scaled from a TSC calibration (ns); mode PVCLOCK */
+    TK_COUNTER_HVCLOCK_MANUAL, /* Hyper-V page with scale 0: counter = offset; mode HVCLOCK */
+    TK_COUNTER_HVCLOCK_HOST,   /* Hyper-V page scaled from the TSC (100 ns units); mode HVCLOCK */
+};
+
+struct timekeeper;
+
+/* Scripted start: every input chosen by the caller. Zero fields take the
+ * defaults noted. Bases are the clock values at counter_start. */
+struct tk_script {
+    enum tk_counter_kind counter; /* manual kinds are deterministic */
+    uint64_t counter_start;       /* manual counter value at start */
+    uint32_t mult;                /* MONOTONIC/REALTIME rate, before any slew */
+    uint32_t raw_mult;            /* MONOTONIC_RAW rate; 0 = mult */
+    uint32_t shift;               /* <= 32 */
+    uint64_t mask;                /* 0 = all ones */
+    uint64_t max_cycles;          /* 0 = as the kernel derives it from raw_mult */
+    struct timespec realtime;
+    struct timespec monotonic;
+    struct timespec boot_offset; /* BOOTTIME - MONOTONIC */
+    struct timespec raw;
+    int32_t tai_offset;
+    uint32_t hrtimer_res;  /* 0 = 1 ns */
+    uint32_t low_res_nsec; /* 0 = 4000000 (HZ 250) */
+    int32_t tz_minuteswest, tz_dsttime;
+    uint32_t seq_start; /* initial seq of both clocks (the first update adds 2) */
+};
+
+/* Create a timekeeper on dp (which the caller keeps alive) and publish the
+ * first update. Host: kind is TSC, PVCLOCK_HOST or HVCLOCK_HOST; the TSC is
+ * calibrated for calib_ms (20-50 ms is plenty; 0 = 30). Returns 0 or -errno. */
+int tk_init_host(struct timekeeper **tkp, struct vdso_datapages *dp, enum tk_counter_kind kind,
+                 unsigned calib_ms);
+int tk_init_scripted(struct timekeeper **tkp, struct vdso_datapages *dp,
+                     const struct tk_script *script);
+/* Stops the writer thread if running; leaves the pages as they are. */
+void tk_destroy(struct timekeeper *tk);
+
+struct vdso_datapages *tk_datapages(const struct timekeeper *tk);
+uint32_t tk_low_res_nsec(const struct timekeeper *tk);
+
+/* Counters. tk_read_counter: what the vDSO would read in the page's current
+ * clock mode (COUNTER_INVALID for NONE/unknown modes). tk_counter_now: the
+ * timekeeper's own clocksource, whatever mode the page shows. */
+uint64_t tk_read_counter(struct timekeeper *tk);
+uint64_t tk_counter_now(struct timekeeper *tk);
+/* Manual domains only (-EINVAL otherwise): write the counter value under
+ * the pvclock/Hyper-V seqlock; no time-data update. */
+int tk_set_counter(struct timekeeper *tk, uint64_t value);
+int tk_advance_counter(struct timekeeper *tk, uint64_t delta);
+
+/* Operations; each publishes one update (tz: none, as the kernel). */
+int tk_accumulate(struct timekeeper *tk);                    /* tick */
+int tk_step_realtime(struct timekeeper *tk, int64_t ns);     /* settimeofday-like jump */
+int tk_slew_ppm(struct timekeeper *tk, int32_t ppm);         /* mult = base * (1 + ppm/1e6) */
+int tk_set_tai_offset(struct timekeeper *tk, int32_t tai);   /* TAI - REALTIME, seconds */
+int tk_add_boot_offset(struct timekeeper *tk, int64_t ns);   /* BOOTTIME only */
+int tk_inject_sleep(struct timekeeper *tk, int64_t ns);      /* suspend: REALTIME+BOOTTIME jump */
+int tk_set_hrtimer_res(struct timekeeper *tk, uint32_t res); /* published at once */
+int tk_set_tz(struct timekeeper *tk, int32_t minuteswest, int32_t dsttime); /* no seq */
+/* Write an arbitrary clock_mode value (NONE, TSC, ..., 7, -1); the counter
+ * domain does not change. With NONE, like the kernel, only REALTIME, the
+ * coarse bases and hrtimer_res are refreshed by later updates. */
+int tk_set_clock_mode(struct timekeeper *tk, int32_t mode);
+/* Clocksource change: accumulate in the old domain, take cycle_last and
+ * mult/shift in the new one (calibrating the TSC on first use), mode follows. */
+int tk_switch_counter(struct timekeeper *tk, enum tk_counter_kind kind);
+
+/* Fill the time-namespace page (file page 1): mode TIMENS, seq 1, the
+ * monotonic offset on MONOTONIC, MONOTONIC_RAW and MONOTONIC_COARSE, the boot
+ * offset on BOOTTIME and BOOTTIME_ALARM, on both clocks and all aux clocks. */
+int tk_timens_set(struct timekeeper *tk, struct timens_offset monotonic,
+                  struct timens_offset boottime);
+
+/* rng page: generation + 1 (store-release), is_ready. */
+int tk_rng_bump(struct timekeeper *tk);
+int tk_rng_set_ready(struct timekeeper *tk, bool ready);
+
+/* Aux clock idx (0..7): enable with a base value at the current counter
+ * (rate = the clocksource's raw rate), or disable (mode NONE). Enabled aux
+ * clocks advance on every accumulate, each under its own seq. */
+int tk_aux_enable(struct timekeeper *tk, unsigned idx, struct timespec base);
+int tk_aux_disable(struct timekeeper *tk, unsigned idx);
+
+/* Raw helpers for tests and fuzzers. */
+int tk_set_seq(struct timekeeper *tk, uint32_t seq); /* both clocks, no update */
+/* Hand-made update: begin makes both seqs odd and keeps the timekeeper lock
+ * (the writer thread blocks); operations called by the same thread until
+ * end write their data without touching seq; end commits (seq even, log). */
+int tk_update_begin(struct timekeeper *tk);
+int tk_update_end(struct timekeeper *tk);
+/* Publish clock_data[0..1] exactly as given (seq fields ignored) under the
+ * protocol and log it; the next ordinary operation overwrites it. */
+int tk_publish_raw(struct timekeeper *tk, const struct vdso_clock cd[VDSO_CS_BASES]);
+int tk_pvclock_set_version(struct timekeeper *tk, uint32_t version);
+int tk_pvclock_set_stable(struct timekeeper *tk, bool stable);
+
+/* The log of committed states. Generation n is the n-th committed update
+ * (the first is 1). The generation counter is advanced (store-release)
+ * before the new seq is stored, so a reader that loads the generation
+ * before and after its call has seen only states in [before, after]. */
+struct tk_log_entry {
+    uint64_t generation;
+    uint32_t seq;               /* the even seq value published */
+    struct vdso_time_data data; /* page 0 as committed (seq words included) */
+};
+#define TK_LOG_ENTRIES 256
+uint64_t tk_generation(const struct timekeeper *tk);
+/* Copy the logged states with generation in [lo, hi], oldest first, at most
+ * max; returns the count (states that fell out of the ring are missing). */
+size_t tk_log_copy(struct timekeeper *tk, uint64_t lo, uint64_t hi, struct tk_log_entry *out,
+                   size_t max);
+
+/* The writer thread: accumulate at hz, or back to back when hz == 0; the
+ * optional callback runs after every tick, outside the lock. */
+typedef void (*tk_tick_fn)(struct timekeeper *tk, uint64_t tick, void *arg);
+int tk_writer_start(struct timekeeper *tk, unsigned hz);
+int tk_writer_start_cb(struct timekeeper *tk, unsigned hz, tk_tick_fn fn, void *arg);
+/* Returns the number of ticks the thread made, or -errno. */
+int64_t tk_writer_stop(struct timekeeper *tk);
+
+#endif /* VDSOKIT_TIMEKEEPER_H */

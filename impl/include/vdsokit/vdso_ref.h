@@ -1,0 +1,13 @@
+/*
+ * The reference vDSO image embedded in the vdsokit library at build time
+ * (built in impl/vdso, checked by `vdsoimg check`, converted by `vdsoimg
+ * c`). The file itself is installed as lib/vdsokit/vdso-ref.so.
+ */
+#ifndef VDSOKIT_VDSO_REF_H
+#define VDSOKIT_VDSO_REF_H
+
+#include <vdsokit/image_blob.h>
+
+extern const struct vdso_image_blob vdso_ref_image;
+
+#endif /* VDSOKIT_VDSO_REF_H */

@@ -1,0 +1,152 @@
+/*
+ * The data pages: a 6-page memfd, the writer's read-write mapping, and
+ * read-only reader views laid out as the kernel's [vvar] and [vvar_vclock]
+ * fault handlers present them, for the root and for a child time namespace.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <vdsokit/datapages.h>
+
+#define DATAPAGES_BYTES ((size_t)VDSO_DATA_PAGES * VDSO_PAGE_SIZE)
+
+int datapages_create(struct vdso_datapages *dp)
+{
+    dp->memfd = -1;
+    dp->rw = NULL;
+    int fd = memfd_create("vdsokit-datapages", MFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (ftruncate(fd, (off_t)DATAPAGES_BYTES) != 0) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
+    void *rw = mmap(NULL, DATAPAGES_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (rw == MAP_FAILED) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
+    dp->memfd = fd;
+    dp->rw = rw;
+    return 0;
+}
+
+void datapages_destroy(struct vdso_datapages *dp)
+{
+    if (dp->rw)
+        munmap(dp->rw, DATAPAGES_BYTES);
+    if (dp->memfd >= 0)
+        close(dp->memfd);
+    dp->rw = NULL;
+    dp->memfd = -1;
+}
+
+static void *file_page(const struct vdso_datapages *dp, enum datapages_file_page page)
+{
+    return dp->rw + (size_t)page * VDSO_PAGE_SIZE;
+}
+
+struct vdso_time_data *datapages_time(const struct vdso_datapages *dp)
+{
+    return file_page(dp, DATAPAGES_FILE_TIME);
+}
+
+struct vdso_time_data *datapages_timens(const struct vdso_datapages *dp)
+{
+    return file_page(dp, DATAPAGES_FILE_TIMENS);
+}
+
+struct vdso_rng_data *datapages_rng(const struct vdso_datapages *dp)
+{
+    return file_page(dp, DATAPAGES_FILE_RNG);
+}
+
+struct pvclock_vcpu_time_info *datapages_pvclock(const struct vdso_datapages *dp)
+{
+    return file_page(dp, DATAPAGES_FILE_PVCLOCK);
+}
+
+struct ms_hyperv_tsc_page *datapages_hvclock(const struct vdso_datapages *dp)
+{
+    return file_page(dp, DATAPAGES_FILE_HVCLOCK);
+}
+
+/* Which file page backs each reader page; -1 = not backed (faults). */
+static const int reader_root[VDSO_DATA_PAGES] = {
+    DATAPAGES_FILE_TIME, -1, DATAPAGES_FILE_RNG, -1, DATAPAGES_FILE_PVCLOCK, DATAPAGES_FILE_HVCLOCK,
+};
+static const int reader_timens[VDSO_DATA_PAGES] = {
+    DATAPAGES_FILE_TIMENS,  DATAPAGES_FILE_TIME,    DATAPAGES_FILE_RNG, -1,
+    DATAPAGES_FILE_PVCLOCK, DATAPAGES_FILE_HVCLOCK,
+};
+
+static int map_one(const struct vdso_datapages *dp, uint8_t *at, int file_page_index)
+{
+    void *p;
+    if (file_page_index < 0)
+        p = mmap(at, VDSO_PAGE_SIZE, PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    else
+        p = mmap(at, VDSO_PAGE_SIZE, PROT_READ, MAP_FIXED | MAP_SHARED, dp->memfd,
+                 (off_t)file_page_index * VDSO_PAGE_SIZE);
+    return p == MAP_FAILED ? -errno : 0;
+}
+
+int datapages_map_reader(const struct vdso_datapages *dp, void *addr, enum datapages_layout layout)
+{
+    if (dp->memfd < 0 || ((uintptr_t)addr & (VDSO_PAGE_SIZE - 1)) != 0)
+        return -EINVAL;
+    const int *map = layout == DATAPAGES_TIMENS ? reader_timens : reader_root;
+    for (int i = 0; i < VDSO_DATA_PAGES; i++) {
+        int err = map_one(dp, (uint8_t *)addr + (size_t)i * VDSO_PAGE_SIZE, map[i]);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+#define LOAD(field)  __atomic_load_n(&src->field, __ATOMIC_RELAXED)
+#define STORE(field) __atomic_store_n(&dst->field, src->field, __ATOMIC_RELAXED)
+
+void datapages_load_clock(struct vdso_clock *dst, const struct vdso_clock *src)
+{
+    dst->seq = LOAD(seq);
+    dst->clock_mode = LOAD(clock_mode);
+    dst->cycle_last = LOAD(cycle_last);
+    dst->max_cycles = LOAD(max_cycles);
+    dst->mask = LOAD(mask);
+    dst->mult = LOAD(mult);
+    dst->shift = LOAD(shift);
+    for (int i = 0; i < VDSO_BASES; i++) {
+        dst->basetime[i].sec = LOAD(basetime[i].sec);
+        dst->basetime[i].nsec = LOAD(basetime[i].nsec);
+    }
+}
+
+void datapages_store_clock(struct vdso_clock *dst, const struct vdso_clock *src)
+{
+    STORE(clock_mode);
+    STORE(cycle_last);
+    STORE(max_cycles);
+    STORE(mask);
+    STORE(mult);
+    STORE(shift);
+    for (int i = 0; i < VDSO_BASES; i++) {
+        STORE(basetime[i].sec);
+        STORE(basetime[i].nsec);
+    }
+}
+
+void datapages_load_time_data(struct vdso_time_data *dst, const struct vdso_time_data *src)
+{
+    for (int i = 0; i < VDSO_CS_BASES; i++)
+        datapages_load_clock(&dst->clock_data[i], &src->clock_data[i]);
+    for (int i = 0; i < VDSO_MAX_AUX_CLOCKS; i++)
+        datapages_load_clock(&dst->aux_clock_data[i], &src->aux_clock_data[i]);
+    dst->tz_minuteswest = LOAD(tz_minuteswest);
+    dst->tz_dsttime = LOAD(tz_dsttime);
+    dst->hrtimer_res = LOAD(hrtimer_res);
+    dst->unused_pad = LOAD(unused_pad);
+}

@@ -1,3 +1,0 @@
-/* placeholder until the kernel half lands */
-int vdsokit_placeholder(void);
-int vdsokit_placeholder(void) { return 0; }

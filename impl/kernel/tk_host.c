@@ -1,0 +1,114 @@
+/*
+ * Start a timekeeper that follows the host: calibrate the TSC against the
+ * host's raw and NTP-steered clocks, then take every base (REALTIME,
+ * MONOTONIC, BOOTTIME, MONOTONIC_RAW) as its value at one TSC reading, each
+ * host reading moved to that instant with the calibrated rate. TAI offset,
+ * hrtimer resolution, tick length and tz come from the host too.
+ */
+#define _GNU_SOURCE
+#include "tk_internal.h"
+#include <errno.h>
+#include <sys/time.h>
+#include <sys/timex.h>
+
+struct host_bases {
+    struct timespec realtime, monotonic, boottime, raw;
+};
+
+static int sample_at(clockid_t clk, uint64_t tsc_at, double ns_per_cycle, struct timespec *ts)
+{
+    uint64_t tsc;
+    int64_t ns;
+    int err = host_sample(clk, &tsc, &ns);
+    if (!err)
+        *ts = tk_ts_from_ns(host_value_at(ns, tsc, tsc_at, ns_per_cycle));
+    return err;
+}
+
+static int host_bases_at(const struct tsc_rate *rate, uint64_t tsc_at, struct host_bases *b)
+{
+    int err = sample_at(CLOCK_REALTIME, tsc_at, rate->mono_ns_per_cycle, &b->realtime);
+    if (!err)
+        err = sample_at(CLOCK_MONOTONIC, tsc_at, rate->mono_ns_per_cycle, &b->monotonic);
+    if (!err)
+        err = sample_at(CLOCK_BOOTTIME, tsc_at, rate->mono_ns_per_cycle, &b->boottime);
+    if (!err)
+        err = sample_at(CLOCK_MONOTONIC_RAW, tsc_at, rate->raw_ns_per_cycle, &b->raw);
+    return err;
+}
+
+static void host_settings(struct timekeeper *tk)
+{
+    struct timespec res;
+    if (clock_getres(CLOCK_MONOTONIC, &res) == 0)
+        tk->hrtimer_res = (uint32_t)res.tv_nsec;
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0)
+        tk->low_res_nsec = (uint32_t)res.tv_nsec;
+    struct timex tx = {0};
+    if (adjtimex(&tx) >= 0)
+        tk->tai_offset = tx.tai;
+    struct timeval tv;
+    struct timezone tz;
+    if (gettimeofday(&tv, &tz) == 0) {
+        tk->shadow.tz_minuteswest = tz.tz_minuteswest;
+        tk->shadow.tz_dsttime = tz.tz_dsttime;
+    }
+}
+
+/* Manual domains started later from a host timekeeper count nanoseconds. */
+static int host_manual_clocksource(struct timekeeper *tk)
+{
+    double mono_per_raw = tk->rate.mono_ns_per_cycle / tk->rate.raw_ns_per_cycle;
+    return clocksource_from_rates(&tk->manual_cs, TK_COUNTER_PVCLOCK_MANUAL, 1.0, mono_per_raw);
+}
+
+static int host_start(struct timekeeper *tk, enum tk_counter_kind kind, unsigned calib_ms)
+{
+    int err = tk_ensure_rate(tk, calib_ms);
+    if (!err)
+        err = host_manual_clocksource(tk);
+    /* A provisional clocksource so the domain can be programmed. */
+    if (!err)
+        err = clocksource_from_rates(&tk->cs, TK_COUNTER_TSC, tk->rate.raw_ns_per_cycle,
+                                     tk->rate.mono_ns_per_cycle);
+    uint64_t tsc = counter_rdtsc();
+    struct host_bases b;
+    if (!err)
+        err = host_bases_at(&tk->rate, tsc, &b);
+    if (err)
+        return err;
+    tk_set_bases(tk, b.realtime, b.monotonic, tk_ts_sub(b.boottime, b.monotonic), b.raw);
+    struct tk_clocksource provisional = tk->cs;
+    err = tk_program_domain(tk, kind, tsc, 0);
+    if (err)
+        return err;
+    struct tk_clocksource chosen = tk->cs;
+    tk->cs = provisional;
+    tk_change_shift(tk, chosen.shift);
+    tk->cs = chosen;
+    tk->cycle_last = tk_domain_counter(tk, kind, tsc);
+    tk->clock_mode = tk_mode_for(kind);
+    host_settings(tk);
+    tk_apply_slew(tk);
+    return 0;
+}
+
+int tk_init_host(struct timekeeper **tkp, struct vdso_datapages *dp, enum tk_counter_kind kind,
+                 unsigned calib_ms)
+{
+    if (kind != TK_COUNTER_TSC && kind != TK_COUNTER_PVCLOCK_HOST &&
+        kind != TK_COUNTER_HVCLOCK_HOST)
+        return -EINVAL;
+    struct timekeeper *tk;
+    int err = tk_alloc(&tk, dp);
+    if (err)
+        return err;
+    err = host_start(tk, kind, calib_ms);
+    if (err) {
+        tk_destroy(tk);
+        return err;
+    }
+    tk_publish_start(tk);
+    *tkp = tk;
+    return 0;
+}

@@ -1,0 +1,63 @@
+/*
+ * The log of committed states: a ring indexed by generation, filled by the
+ * writer at each commit and copied out under a mutex of its own, so an
+ * oracle in another thread never holds up the timekeeper lock.
+ */
+#include "tk_internal.h"
+#include <errno.h>
+#include <stdlib.h>
+
+int tk_log_init(struct tk_log *log)
+{
+    log->ring = calloc(TK_LOG_ENTRIES, sizeof(*log->ring));
+    if (!log->ring)
+        return -ENOMEM;
+    log->newest = 0;
+    int err = pthread_mutex_init(&log->lock, NULL);
+    if (err) {
+        free(log->ring);
+        return -err;
+    }
+    return 0;
+}
+
+void tk_log_fini(struct tk_log *log)
+{
+    pthread_mutex_destroy(&log->lock);
+    free(log->ring);
+    log->ring = NULL;
+}
+
+void tk_log_append(struct tk_log *log, uint64_t generation, uint32_t seq,
+                   const struct vdso_time_data *data)
+{
+    pthread_mutex_lock(&log->lock);
+    struct tk_log_entry *e = &log->ring[generation % TK_LOG_ENTRIES];
+    e->generation = generation;
+    e->seq = seq;
+    e->data = *data;
+    log->newest = generation;
+    pthread_mutex_unlock(&log->lock);
+}
+
+uint64_t tk_generation(const struct timekeeper *tk)
+{
+    return __atomic_load_n(&tk->generation, __ATOMIC_ACQUIRE);
+}
+
+size_t tk_log_copy(struct timekeeper *tk, uint64_t lo, uint64_t hi, struct tk_log_entry *out,
+                   size_t max)
+{
+    struct tk_log *log = &tk->log;
+    size_t n = 0;
+    pthread_mutex_lock(&log->lock);
+    uint64_t oldest = log->newest >= TK_LOG_ENTRIES ? log->newest - TK_LOG_ENTRIES + 1 : 1;
+    if (lo < oldest)
+        lo = oldest;
+    if (hi > log->newest)
+        hi = log->newest;
+    for (uint64_t g = lo; g <= hi && n < max; g++)
+        out[n++] = log->ring[g % TK_LOG_ENTRIES];
+    pthread_mutex_unlock(&log->lock);
+    return n;
+}

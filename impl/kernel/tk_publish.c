@@ -1,0 +1,176 @@
+/*
+ * update_vsyscall(): turn the timekeeper's state into the vdso_clock records
+ * (ABI doc §2.1 steps 2-7) and publish them under the seqcount: both seqs
+ * odd, release fence, data, release fence, both seqs even. The commit also
+ * logs the new state and advances the generation before the seq turns even,
+ * so oracles never see a state they cannot find in the log.
+ */
+#include "tk_internal.h"
+
+#define NSEC_PER_SEC 1000000000ull
+
+static void set_ts(struct vdso_timestamp *t, uint64_t sec, uint64_t nsec)
+{
+    t->sec = sec;
+    t->nsec = nsec;
+}
+
+/* sec/nsec + off (nsec in [0, 1e9)) in units of 1 << shift, normalised by
+ * subtraction like the kernel (at most one carry per addition). */
+static void add_offset(struct vdso_timestamp *t, struct timespec off, uint32_t shift)
+{
+    uint64_t unit = NSEC_PER_SEC << shift;
+    t->sec += (uint64_t)off.tv_sec;
+    t->nsec += (uint64_t)off.tv_nsec << shift;
+    while (t->nsec >= unit) {
+        t->nsec -= unit;
+        t->sec++;
+    }
+}
+
+static void fill_coarse(struct timekeeper *tk, struct vdso_clock *c0)
+{
+    struct vdso_timestamp *rt = &c0->basetime[VDSO_CLOCK_REALTIME_COARSE];
+    struct vdso_timestamp *mono = &c0->basetime[VDSO_CLOCK_MONOTONIC_COARSE];
+    set_ts(rt, tk->xtime_sec, tk->coarse_nsec);
+    *mono = *rt;
+    add_offset(mono, tk->wall_to_monotonic, 0);
+}
+
+static void fill_counter_based(struct timekeeper *tk, struct vdso_clock *c0, struct vdso_clock *c1)
+{
+    uint32_t shift = tk->cs.shift;
+    for (int i = 0; i < VDSO_CS_BASES; i++) {
+        struct vdso_clock *c = i ? c1 : c0;
+        c->cycle_last = tk->cycle_last;
+        c->max_cycles = tk->cs.max_cycles;
+        c->mask = tk->cs.mask;
+        c->shift = shift;
+    }
+    c0->mult = tk->mult;
+    c1->mult = tk->cs.raw_mult;
+
+    struct vdso_timestamp *mono = &c0->basetime[VDSO_CLOCK_MONOTONIC];
+    set_ts(mono, tk->xtime_sec, tk->xtime_nsec);
+    add_offset(mono, tk->wall_to_monotonic, shift);
+    struct vdso_timestamp *boot = &c0->basetime[VDSO_CLOCK_BOOTTIME];
+    *boot = *mono;
+    add_offset(boot, tk->offs_boot, shift);
+    set_ts(&c0->basetime[VDSO_CLOCK_TAI], tk->xtime_sec + (uint64_t)(int64_t)tk->tai_offset,
+           tk->xtime_nsec);
+    set_ts(&c1->basetime[VDSO_CLOCK_MONOTONIC_RAW], tk->raw_sec, tk->raw_nsec);
+}
+
+static void fill_shadow(struct timekeeper *tk)
+{
+    struct vdso_clock *c0 = &tk->shadow.clock_data[VDSO_CS_HRES_COARSE];
+    struct vdso_clock *c1 = &tk->shadow.clock_data[VDSO_CS_RAW];
+    c0->clock_mode = tk->clock_mode;
+    c1->clock_mode = tk->clock_mode;
+    set_ts(&c0->basetime[VDSO_CLOCK_REALTIME], tk->xtime_sec, tk->xtime_nsec);
+    fill_coarse(tk, c0);
+    tk->shadow.hrtimer_res = tk->hrtimer_res;
+    /* Without a vDSO-capable clocksource the kernel leaves the rest stale. */
+    if (tk->clock_mode != VDSO_CLOCKMODE_NONE)
+        fill_counter_based(tk, c0, c1);
+}
+
+static void store_seq(struct vdso_clock *page_clock, uint32_t seq)
+{
+    __atomic_store_n(&page_clock->seq, seq, __ATOMIC_RELAXED);
+}
+
+void tk_write_begin(struct timekeeper *tk)
+{
+    struct vdso_time_data *page = datapages_time(tk->dp);
+    for (int i = 0; i < VDSO_CS_BASES; i++)
+        store_seq(&page->clock_data[i], ++tk->shadow.clock_data[i].seq);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+void tk_write_end(struct timekeeper *tk)
+{
+    struct vdso_time_data *page = datapages_time(tk->dp);
+    for (int i = 0; i < VDSO_CS_BASES; i++)
+        tk->shadow.clock_data[i].seq++;
+    uint64_t generation = tk->generation + 1;
+    tk_log_append(&tk->log, generation, tk->shadow.clock_data[0].seq, &tk->shadow);
+    __atomic_store_n(&tk->generation, generation, __ATOMIC_RELEASE);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    for (int i = 0; i < VDSO_CS_BASES; i++)
+        store_seq(&page->clock_data[i], tk->shadow.clock_data[i].seq);
+}
+
+static void store_shadow_data(struct timekeeper *tk)
+{
+    struct vdso_time_data *page = datapages_time(tk->dp);
+    for (int i = 0; i < VDSO_CS_BASES; i++)
+        datapages_store_clock(&page->clock_data[i], &tk->shadow.clock_data[i]);
+    __atomic_store_n(&page->hrtimer_res, tk->shadow.hrtimer_res, __ATOMIC_RELAXED);
+}
+
+/* Inside a hand-made update (tk_update_begin) the seq stays odd. */
+void tk_publish(struct timekeeper *tk)
+{
+    fill_shadow(tk);
+    if (!tk->hand_open)
+        tk_write_begin(tk);
+    store_shadow_data(tk);
+    if (!tk->hand_open)
+        tk_write_end(tk);
+}
+
+int tk_publish_raw(struct timekeeper *tk, const struct vdso_clock cd[VDSO_CS_BASES])
+{
+    tk_lock(tk);
+    for (int i = 0; i < VDSO_CS_BASES; i++) {
+        uint32_t seq = tk->shadow.clock_data[i].seq;
+        tk->shadow.clock_data[i] = cd[i];
+        tk->shadow.clock_data[i].seq = seq;
+    }
+    if (!tk->hand_open)
+        tk_write_begin(tk);
+    store_shadow_data(tk);
+    if (!tk->hand_open)
+        tk_write_end(tk);
+    tk_unlock(tk);
+    return 0;
+}
+
+void tk_publish_aux(struct timekeeper *tk, unsigned idx)
+{
+    struct vdso_clock *sh = &tk->shadow.aux_clock_data[idx];
+    struct vdso_clock *page = &datapages_time(tk->dp)->aux_clock_data[idx];
+    const struct tk_aux *aux = &tk->aux[idx];
+    store_seq(page, ++sh->seq);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    if (aux->enabled) {
+        sh->clock_mode = tk->clock_mode;
+        sh->cycle_last = tk->cycle_last;
+        sh->max_cycles = tk->cs.max_cycles;
+        sh->mask = tk->cs.mask;
+        sh->mult = aux->mult;
+        sh->shift = tk->cs.shift;
+        set_ts(&sh->basetime[VDSO_BASE_AUX], aux->sec, aux->nsec);
+    } else {
+        sh->clock_mode = VDSO_CLOCKMODE_NONE;
+    }
+    datapages_store_clock(page, sh);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    store_seq(page, ++sh->seq);
+}
+
+/* The first update: seqs as scripted, tz, an initialised rng. */
+void tk_publish_start(struct timekeeper *tk)
+{
+    struct vdso_datapages *dp = tk->dp;
+    struct vdso_time_data *page = datapages_time(dp);
+    for (int i = 0; i < VDSO_CS_BASES; i++)
+        store_seq(&page->clock_data[i], tk->shadow.clock_data[i].seq);
+    __atomic_store_n(&page->tz_minuteswest, tk->shadow.tz_minuteswest, __ATOMIC_RELAXED);
+    __atomic_store_n(&page->tz_dsttime, tk->shadow.tz_dsttime, __ATOMIC_RELAXED);
+    struct vdso_rng_data *rng = datapages_rng(dp);
+    __atomic_store_n(&rng->generation, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&rng->is_ready, 1, __ATOMIC_RELEASE);
+    tk_publish(tk);
+}

@@ -1,0 +1,283 @@
+/*
+ * The alternatives patcher on hand-built tables (order, ALT_FLAG_NOT,
+ * unknown features and flags, NOP padding, idempotence, every bounds error,
+ * an image patched for another CPU) and on this host's own vDSO, whose text
+ * the kernel already patched: re-applying for this CPU must give the same
+ * bytes, and patching a copy for a richer CPU and then back for this one
+ * must restore this CPU's instructions.
+ */
+#include "check.h"
+
+#include <vdsokit/abi.h>
+#include <vdsokit/altpatch.h>
+#include <vdsokit/loader.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define IMG 256
+#define TAB 128 /* the table starts here */
+
+static const uint8_t RDTSC5[5] = {0x0f, 0x31, 0x0f, 0x1f, 0x00}; /* rdtsc; nop3 */
+static const uint8_t LFENCE_RDTSC[5] = {0x0f, 0xae, 0xe8, 0x0f, 0x31};
+static const uint8_t RDTSCP[3] = {0x0f, 0x01, 0xf9};
+static const uint8_t RDPID[4] = {0xf3, 0x0f, 0xc7, 0xf8};
+
+struct fixture {
+    uint8_t src[IMG], dst[IMG];
+    unsigned n;
+    unsigned next_repl; /* replacements are stored from offset 200 on */
+};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void fx_init(struct fixture *f)
+{
+    memset(f, 0, sizeof *f);
+    memcpy(f->src + 16, RDTSC5, 5); /* site A at 16 */
+    f->src[32] = 0x0f;              /* site B at 32: lsl %eax,%eax; nop */
+    f->src[33] = 0x03;
+    f->src[34] = 0xc0;
+    f->src[35] = 0x90;
+    f->next_repl = 200;
+}
+
+/* Append an entry for site (offset, len) with the given replacement. */
+static void fx_add(struct fixture *f, uint32_t site, uint8_t site_len, const uint8_t *repl,
+                   uint8_t repl_len, uint16_t feature, uint16_t flags)
+{
+    uint8_t *e = f->src + TAB + f->n * VDSO_ALT_ENTRY_SIZE;
+    uint32_t at = TAB + f->n * VDSO_ALT_ENTRY_SIZE;
+
+    memcpy(f->src + f->next_repl, repl, repl_len);
+    put32(e, site - at);
+    put32(e + 4, f->next_repl - (at + 4));
+    put32(e + 8, (uint32_t)flags << 16 | feature);
+    e[12] = site_len;
+    e[13] = repl_len;
+    f->next_repl += repl_len;
+    f->n++;
+}
+
+static int fx_apply(struct fixture *f, const struct alt_cpu *cpu, struct alt_report *r,
+                    struct alt_error *err)
+{
+    memcpy(f->dst, f->src, IMG);
+    return alt_apply(f->src, f->dst, IMG, TAB, (uint64_t)f->n * VDSO_ALT_ENTRY_SIZE, cpu, r, err);
+}
+
+static void test_order_and_padding(void)
+{
+    const struct alt_cpu all = {true, true, true}, lfence = {false, false, true};
+    const uint8_t want_rdtscp[5] = {0x0f, 0x01, 0xf9, 0x66, 0x90};
+    struct fixture f;
+    struct alt_report r;
+    struct alt_error err;
+
+    fx_init(&f);
+    fx_add(&f, 16, 5, LFENCE_RDTSC, 5, X86_FEATURE_LFENCE_RDTSC, 0);
+    fx_add(&f, 16, 5, RDTSCP, 3, X86_FEATURE_RDTSCP, 0);
+    fx_add(&f, 32, 4, RDPID, 4, X86_FEATURE_RDPID, 0);
+
+    CHECK(fx_apply(&f, &all, &r, &err) == 0, "%s", err.msg);
+    CHECK(memcmp(f.dst + 16, want_rdtscp, 5) == 0, "later entry (RDTSCP) wins, padded with 66 90");
+    CHECK(memcmp(f.dst + 32, RDPID, 4) == 0, "RDPID applied");
+    CHECK(r.entries == 3 && r.applied == 3, "entries %u applied %u", r.entries, r.applied);
+
+    CHECK(fx_apply(&f, &lfence, &r, &err) == 0, "%s", err.msg);
+    CHECK(memcmp(f.dst + 16, LFENCE_RDTSC, 5) == 0, "LFENCE_RDTSC only: lfence; rdtsc");
+    CHECK(f.dst[32] == 0x0f && f.dst[33] == 0x03, "RDPID absent: lsl kept");
+    CHECK(r.applied == 1 && r.skipped_absent == 2, "applied %u absent %u", r.applied,
+          r.skipped_absent);
+
+    /* Idempotent: the patched bytes as input give the same bytes. */
+    memcpy(f.src, f.dst, IMG);
+    CHECK(fx_apply(&f, &lfence, &r, &err) == 0, "%s", err.msg);
+    CHECK(memcmp(f.src, f.dst, IMG) == 0, "re-applying changes nothing");
+}
+
+static void test_flags_and_unknown(void)
+{
+    const struct alt_cpu none = {false, false, false}, rdtscp = {true, false, false};
+    struct fixture f;
+    struct alt_report r;
+    struct alt_error err;
+
+    fx_init(&f);
+    fx_add(&f, 16, 5, RDTSCP, 3, X86_FEATURE_RDTSCP, ALT_FLAG_NOT); /* when RDTSCP absent */
+    fx_add(&f, 32, 4, RDPID, 4, 5 * 32 + 1, 0);                     /* a feature we do not know */
+    fx_add(&f, 32, 4, RDPID, 4, X86_FEATURE_RDPID, ALT_FLAG_DIRECT_CALL);
+    CHECK(fx_apply(&f, &none, &r, &err) == 0, "%s", err.msg);
+    CHECK(memcmp(f.dst + 16, RDTSCP, 3) == 0 && f.dst[19] == 0x66 && f.dst[20] == 0x90,
+          "ALT_FLAG_NOT applies when the feature is absent");
+    CHECK(memcmp(f.dst + 32, f.src + 32, 4) == 0, "unknown feature and flag leave the site alone");
+    CHECK(r.applied == 1 && r.skipped_unknown == 2, "applied %u unknown %u", r.applied,
+          r.skipped_unknown);
+
+    CHECK(fx_apply(&f, &rdtscp, &r, &err) == 0, "%s", err.msg);
+    CHECK(memcmp(f.dst + 16, RDTSC5, 5) == 0, "ALT_FLAG_NOT skipped when present");
+}
+
+static void test_nops(void)
+{
+    uint8_t buf[20];
+
+    for (unsigned len = 1; len <= sizeof buf; len++) {
+        memset(buf, 0xcc, sizeof buf);
+        alt_fill_nops(buf, len);
+        CHECK(len == sizeof buf || buf[len] == 0xcc, "fill of %u overran", len);
+        CHECK(buf[0] == 0x90 || buf[0] == 0x66 || buf[0] == 0x0f, "len %u starts 0x%02x", len,
+              buf[0]);
+    }
+    alt_fill_nops(buf, 9);
+    CHECK(buf[0] == 0x0f && buf[1] == 0x1f && buf[2] == 0x84 && buf[8] == 0x90,
+          "9 bytes = nop8 + nop1");
+}
+
+static void expect_error(struct fixture *f, const char *what, const char *needle)
+{
+    const struct alt_cpu all = {true, true, true};
+    struct alt_error err = {{0}};
+    int rc = fx_apply(f, &all, NULL, &err);
+
+    CHECK(rc == -1 && strstr(err.msg, needle), "%s: rc %d, message \"%s\" lacks \"%s\"", what, rc,
+          err.msg, needle);
+}
+
+static void test_errors(void)
+{
+    const struct alt_cpu all = {true, true, true};
+    struct fixture f;
+    struct alt_error err;
+
+    fx_init(&f);
+    fx_add(&f, 250, 8, RDTSCP, 3, X86_FEATURE_RDTSCP, 0);
+    expect_error(&f, "site past the end", "instrlen 8 runs past");
+
+    fx_init(&f);
+    fx_add(&f, 16, 2, RDTSCP, 3, X86_FEATURE_RDTSCP, 0);
+    expect_error(&f, "replacement longer than site", "replacementlen 3 exceeds instrlen 2");
+
+    fx_init(&f);
+    fx_add(&f, 16, 5, RDTSCP, 3, X86_FEATURE_RDTSCP, 0);
+    put32(f.src + TAB, (uint32_t)-1000);
+    expect_error(&f, "negative site", "instr_offset -1000");
+
+    fx_init(&f);
+    fx_add(&f, 16, 5, RDTSCP, 3, X86_FEATURE_RDTSCP, 0);
+    put32(f.src + TAB + 4, 0x7fffffff);
+    expect_error(&f, "replacement outside", "repl_offset");
+
+    fx_init(&f);
+    memcpy(f.dst, f.src, IMG);
+    CHECK(alt_apply(f.src, f.dst, IMG, TAB, 13, &all, NULL, &err) == -1 &&
+              strstr(err.msg, "not a multiple of 14"),
+          "table size 13: %s", err.msg);
+    CHECK(alt_apply(f.src, f.dst, IMG, 250, 14, &all, NULL, &err) == -1 &&
+              strstr(err.msg, "outside"),
+          "table past the end: %s", err.msg);
+}
+
+static void test_foreign_cpu(void)
+{
+    const struct alt_cpu lfence = {false, false, true};
+    struct fixture f;
+    struct alt_error err = {{0}};
+
+    fx_init(&f);
+    memcpy(f.src + 32, RDPID, 4); /* patched on a CPU with RDPID */
+    fx_add(&f, 32, 4, RDPID, 4, X86_FEATURE_RDPID, 0);
+    CHECK(fx_apply(&f, &lfence, NULL, &err) == -1 && strstr(err.msg, "patched for another CPU"),
+          "rdpid left in place on a CPU without it: \"%s\"", err.msg);
+}
+
+static bool cpuinfo_has(const char *flag)
+{
+    FILE *fp = fopen("/proc/cpuinfo", "r");
+    char line[8192], word[64];
+    bool has = false;
+
+    snprintf(word, sizeof word, " %s ", flag);
+    while (fp && fgets(line, sizeof line, fp))
+        if (!strncmp(line, "flags", 5)) {
+            line[strcspn(line, "\n")] = ' ';
+            has = strstr(line, word) != NULL;
+            break;
+        }
+    if (fp)
+        fclose(fp);
+    return has;
+}
+
+static void test_detect(void)
+{
+    struct alt_cpu cpu;
+
+    alt_cpu_detect(&cpu);
+    printf("this CPU: rdtscp %d rdpid %d lfence_rdtsc %d\n", cpu.rdtscp, cpu.rdpid,
+           cpu.lfence_rdtsc);
+    CHECK(cpu.rdtscp == cpuinfo_has("rdtscp"), "rdtscp %d vs /proc/cpuinfo", cpu.rdtscp);
+    CHECK(cpu.rdpid == cpuinfo_has("rdpid"), "rdpid %d vs /proc/cpuinfo", cpu.rdpid);
+    CHECK(cpu.lfence_rdtsc, "every x86-64 CPU has SSE2, so LFENCE_RDTSC");
+}
+
+/* The kernel patched its own vDSO for this CPU at boot. */
+static void test_live(void)
+{
+    const struct alt_cpu all = {true, true, true};
+    struct loader_prepared p, rich, back;
+    struct loader_error err;
+    const void *live;
+    size_t size;
+    uint8_t *copy;
+
+    if (loader_live_image(&live, &size, &err)) {
+        printf("no live vDSO: %s\n", err.msg);
+        return;
+    }
+    CHECK(loader_prepare(live, size, NULL, &p, &err) == 0, "%s", err.msg);
+    if (!p.text)
+        return;
+    CHECK(p.has_alt && p.alt.entries > 0, "live vDSO has %u alternatives", p.alt.entries);
+    CHECK(memcmp(p.text, live, p.image_size) == 0, "re-applying for this CPU gives the live bytes");
+    printf("live vDSO: %u entries, %u applied, %u absent, %u unknown\n", p.alt.entries,
+           p.alt.applied, p.alt.skipped_absent, p.alt.skipped_unknown);
+
+    /* Patch for a CPU with everything, then for this CPU again. */
+    CHECK(loader_prepare(live, size, &all, &rich, &err) == 0, "%s", err.msg);
+    copy = malloc(size);
+    memcpy(copy, live, size);
+    memcpy(copy, rich.text, rich.image_size);
+    struct alt_cpu here;
+    alt_cpu_detect(&here);
+    if (here.rdpid) {
+        CHECK(loader_prepare(copy, size, NULL, &back, &err) == 0, "%s", err.msg);
+        CHECK(back.text && memcmp(back.text, live, p.image_size) == 0,
+              "rich -> this CPU restores the live bytes");
+        loader_prepared_free(&back);
+    } else {
+        /* The rdtsc sites come back; the RDPID-only getcpu site cannot. */
+        CHECK(loader_prepare(copy, size, NULL, &back, &err) == -1 &&
+                  strstr(err.msg, "patched for another CPU"),
+              "an image patched for RDPID is refused here: \"%s\"", err.msg);
+    }
+    free(copy);
+    loader_prepared_free(&rich);
+    loader_prepared_free(&p);
+}
+
+int main(void)
+{
+    test_order_and_padding();
+    test_flags_and_unknown();
+    test_nops();
+    test_errors();
+    test_foreign_cpu();
+    test_detect();
+    test_live();
+    return check_finish();
+}

@@ -1,0 +1,27 @@
+/*
+ * The image's "Linux" ELF note of type 0: the LINUX_VERSION_CODE of the
+ * kernel whose vDSO ABI the image implements (6.18.0). Loaders and the image
+ * checker read it to pick the data-page layout.
+ */
+#include <stdint.h>
+
+#ifndef VDSO_LINUX_VERSION_CODE
+#define VDSO_LINUX_VERSION_CODE 0x061200u /* KERNEL_VERSION(6, 18, 0) */
+#endif
+
+struct vdso_linux_note {
+    uint32_t namesz;
+    uint32_t descsz;
+    uint32_t type;
+    char name[8]; /* "Linux\0" padded to 4 bytes */
+    uint32_t version;
+};
+
+__attribute__((section(".note.Linux"), aligned(4),
+               used)) static const struct vdso_linux_note vdso_linux_note = {
+    .namesz = 6,
+    .descsz = 4,
+    .type = 0,
+    .name = "Linux",
+    .version = VDSO_LINUX_VERSION_CODE,
+};

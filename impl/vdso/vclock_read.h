@@ -1,0 +1,99 @@
+/*
+ * The counter read for a clock mode (ABI doc §2.3): the ordered TSC, the KVM
+ * pvclock page of vCPU0, or the Hyper-V TSC page, each masked to 63 bits;
+ * all-ones (which the caller treats as "use the syscall") for an unstable
+ * pvclock, an invalid Hyper-V page or any other mode. The optional pages are
+ * touched only after the mode says they are in use: they may be unmapped.
+ */
+#ifndef VCLOCK_READ_H
+#define VCLOCK_READ_H
+
+#include <stdint.h>
+#include <vdsokit/abi.h>
+
+#include "vdso_arch.h"
+#include "vdso_seq.h"
+
+#define VCLOCK_INVALID UINT64_MAX
+
+/*
+ * Shift counts are taken modulo the operand width, as the x86 shift
+ * instructions the kernel's code compiles to do, so that no page content
+ * makes the reference's arithmetic undefined.
+ */
+static inline uint64_t vclock_pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift)
+{
+    if (shift < 0)
+        delta >>= (unsigned)-shift & 63;
+    else
+        delta <<= (unsigned)shift & 63;
+    return (uint64_t)(((unsigned __int128)delta * mul) >> 32);
+}
+
+static inline uint64_t vclock_read_pvclock(void)
+{
+    const struct pvclock_vcpu_time_info *pvti = vdso_arch_pvclock();
+    uint32_t version;
+    uint64_t ns;
+
+    do {
+        /* An odd (in-update) version can never match the re-read below. */
+        version = VDSO_READ(pvti->version) & ~1u;
+        vdso_read_barrier();
+        vdso_arch_read_point(VDSO_PVCLOCK_BEGIN, &pvti->version);
+        if (!(VDSO_READ(pvti->flags) & PVCLOCK_TSC_STABLE_BIT))
+            return VCLOCK_INVALID;
+        uint64_t tsc = vdso_arch_rdtsc_ordered();
+        ns = VDSO_READ(pvti->system_time) +
+             vclock_pvclock_scale(tsc - VDSO_READ(pvti->tsc_timestamp),
+                                  VDSO_READ(pvti->tsc_to_system_mul), VDSO_READ(pvti->tsc_shift));
+        vdso_arch_read_point(VDSO_PVCLOCK_RETRY, &pvti->version);
+        vdso_read_barrier();
+    } while (__builtin_expect(VDSO_READ(pvti->version) != version, 0));
+    return ns & INT64_MAX;
+}
+
+static inline uint64_t vclock_read_hvclock(void)
+{
+    const struct ms_hyperv_tsc_page *tp = vdso_arch_hvclock();
+    uint32_t sequence;
+    uint64_t scale, tsc;
+    int64_t offset;
+
+    do {
+        sequence = VDSO_READ(tp->tsc_sequence);
+        if (sequence == 0)
+            return VCLOCK_INVALID;
+        vdso_read_barrier();
+        vdso_arch_read_point(VDSO_HVCLOCK_BEGIN, &tp->tsc_sequence);
+        scale = VDSO_READ(tp->tsc_scale);
+        offset = VDSO_READ(tp->tsc_offset);
+        tsc = vdso_arch_rdtsc_ordered();
+        vdso_arch_read_point(VDSO_HVCLOCK_RETRY, &tp->tsc_sequence);
+        vdso_read_barrier();
+    } while (__builtin_expect(VDSO_READ(tp->tsc_sequence) != sequence, 0));
+    return ((uint64_t)(((unsigned __int128)tsc * scale) >> 64) + (uint64_t)offset) & INT64_MAX;
+}
+
+static inline uint64_t vclock_read(int32_t mode)
+{
+    if (__builtin_expect(mode == VDSO_CLOCKMODE_TSC, 1))
+        return vdso_arch_rdtsc_ordered() & INT64_MAX;
+    if (mode == VDSO_CLOCKMODE_PVCLOCK) {
+        vdso_compiler_barrier();
+        return vclock_read_pvclock();
+    }
+    if (mode == VDSO_CLOCKMODE_HVCLOCK) {
+        vdso_compiler_barrier();
+        return vclock_read_hvclock();
+    }
+    return VCLOCK_INVALID;
+}
+
+/* A reading the time can be computed from (x86: bit 63 clear). */
+static inline bool vclock_ok(uint64_t cycles)
+{
+    return (int64_t)cycles >= 0;
+}
+
+#endif /* VCLOCK_READ_H */
