@@ -15,10 +15,7 @@
 
 #include <vdsokit/elf.h>
 
-/* libelf's elf_gnu_hash() has another type than ours; this file uses neither. */
-#define elf_gnu_hash libelf_elf_gnu_hash
 #include <gelf.h>
-#undef elf_gnu_hash
 
 static const char *const names[6] = {"__vdso_clock_gettime", "__vdso_gettimeofday",
                                      "__vdso_time",          "__vdso_clock_getres",

@@ -22,8 +22,14 @@
 #include <string.h>
 #include <time.h>
 
-#define CALLS  20000
-#define ROUNDS 80
+/*
+ * Short rounds and many of them: on a shared machine (fuzzers, other
+ * builds) a 20000-call round is often disturbed, and a figure needs only
+ * one clean round. The starting target rotates from round to round so that
+ * no target always runs first after a context switch.
+ */
+#define CALLS  4000
+#define ROUNDS 400
 
 struct target {
     const char *name;
@@ -70,32 +76,40 @@ static int64_t now_ns(void)
     return ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
+/*
+ * Results are summed in a register and stored once: a volatile sum updated
+ * on every call chains each iteration to the previous one's store (a store
+ * forwarding round trip, about 5 cycles), a floor that hid the cost of the
+ * shortest calls (time, the coarse clocks).
+ */
 static double run(const struct target *t, enum call c)
 {
     struct vdso_timespec ts;
     struct vdso_timeval tv;
     unsigned cpu;
+    int64_t acc = 0;
     int64_t start = now_ns();
 
     for (int i = 0; i < CALLS; i++) {
         switch (c) {
         case CALL_GETTIMEOFDAY:
             t->gettimeofday(&tv, NULL);
-            sink += tv.tv_usec;
+            acc += tv.tv_usec;
             break;
         case CALL_TIME:
-            sink += t->time(NULL);
+            acc += t->time(NULL);
             break;
         case CALL_GETCPU:
             t->getcpu(&cpu, NULL, NULL);
-            sink += cpu;
+            acc += cpu;
             break;
         default:
             t->clock_gettime(call_clock[c], &ts);
-            sink += ts.tv_nsec;
+            acc += ts.tv_nsec;
             break;
         }
     }
+    sink += acc;
     return (double)(now_ns() - start) / CALLS;
 }
 
@@ -185,7 +199,8 @@ int main(int argc, char **argv)
             best[i][c] = 1e30;
     for (int r = 0; r < ROUNDS; r++)
         for (int c = 0; c < NCALLS; c++)
-            for (int i = 0; i < nt; i++) {
+            for (int k = 0; k < nt; k++) {
+                int i = (k + r) % nt;
                 double ns = run(&t[i], c);
                 if (ns < best[i][c])
                     best[i][c] = ns;

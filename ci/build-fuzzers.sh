@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build every fuzz harness under the OSS-Fuzz build contract, the recipe
 # that .clusterfuzzlite/build.sh (and an OSS-Fuzz project's build.sh) calls:
-#   CC                  compiler                  (default clang)
+#   CC, CXX             compilers                 (default clang, $CC++)
 #   CFLAGS              instrumentation           (default ASan+UBSan+alignment,
 #                                                  -fsanitize=fuzzer-no-link)
 #   LIB_FUZZING_ENGINE  engine: a flag or archive (default -fsanitize=fuzzer)
@@ -16,6 +16,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 : "${CC:=clang}"
+: "${CXX:=${CC}++}" # links the engine when LIB_FUZZING_ENGINE is a C++ archive
 : "${CFLAGS:=-O1 -fno-omit-frame-pointer -g -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -fsanitize=address,undefined,alignment -fno-sanitize-recover=all -fsanitize=fuzzer-no-link}"
 : "${LIB_FUZZING_ENGINE:=-fsanitize=fuzzer}"
 : "${SRC:=$(dirname "$root")}"
@@ -25,7 +26,7 @@ export SRC
 
 mkdir -p "$OUT" "$WORK"
 # CMake would copy $CFLAGS into CMAKE_C_FLAGS on first configure: hide it.
-CFLAGS= CXXFLAGS= cmake -S "$root" -B "$WORK" -G Ninja -DCMAKE_C_COMPILER="$CC" \
+CFLAGS= CXXFLAGS= cmake -S "$root" -B "$WORK" -G Ninja -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVDSOKIT_FUZZ_ENGINE=ossfuzz -DVDSOKIT_SANITIZE=none \
     -DVDSOKIT_WERROR=OFF -DBUILD_TESTING=OFF \
     -DVDSOKIT_FUZZ_CFLAGS="$CFLAGS" -DVDSOKIT_FUZZ_LINK="$LIB_FUZZING_ENGINE"

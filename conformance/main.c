@@ -37,9 +37,9 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: vdsoconf [options]\n"
                  "Conformance suite for Linux x86-64 vDSO implementations.\n\n"
-                 "  --target T       live | libc | ref | image:PATH (repeatable).\n"
-                 "                   Default: live and libc (ref joins the default once the\n"
-                 "                   image loader is in this build).\n"
+                 "  --target T       live | libc | ref | image:PATH (repeatable); ref and\n"
+                 "                   image:PATH take a suffix ,counter=tsc|pvclock|hvclock\n"
+                 "                   (the emulated clocksource, default tsc). Default: live, ref.\n"
                  "  --tier T         quick (about 10 s per target), full (about 60 s), soak\n"
                  "  --duration S     soak length in seconds (default 600); progress on stderr\n"
                  "  --list           print the test ids that would run, run nothing\n"
@@ -182,7 +182,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         return usage_error("unexpected argument", argv[optind]);
     if (o->ntargets == 0) {
         o->targets[o->ntargets++] = "live";
-        o->targets[o->ntargets++] = "libc";
+        o->targets[o->ntargets++] = "ref";
     }
     if (!o->seed_given)
         o->seed = (unsigned long long)mono_now_ns() ^ ((unsigned long long)getpid() << 32);

@@ -112,12 +112,20 @@ static void on_bytes(struct collector *c, const char *buf, size_t n)
     }
 }
 
-/* The child: its own process group, then the group body. */
+/* The child: its own process group, its own instance of an in-process
+ * target (with its writer thread), then the group body. */
 static void run_child(const struct conf_ctx *proto, unsigned group, int wfd)
 {
     setpgid(0, 0);
     struct conf_ctx ctx = *proto;
     ctx.out_fd = wfd;
+    struct conf_target target = *proto->target;
+    char err[512];
+    if (!ctx.listing && conf_target_enter_child(&target, err, sizeof(err)) != 0) {
+        fprintf(stderr, "vdsoconf: group %s: %s\n", conf_groups[group].name, err);
+        _exit(2);
+    }
+    ctx.target = &target;
     conf_groups[group].run(&ctx);
     if (ctx.in_test)
         conf_test_end(&ctx);

@@ -1,28 +1,36 @@
 /*
- * Target selection: parse a --target spec and hand it to the kind's opener.
- * `ref` and `image:PATH` need the loader (emulated data pages, a copy of the
- * image text, alternatives, the function table); until it is linked in
- * they are a setup error that says so, and conf_target_open_image is the
- * one place to wire it.
+ * Target selection: parse a --target spec, hand it to the kind's opener
+ * (target_live.c, target_libc.c, target_image.c for `ref` and `image:PATH`,
+ * target_mutant.c) and give every target the kernel's syscalls as its
+ * oracle unless the opener chose another (in-process targets do).
  */
 #include "target.h"
 
 #include <stdio.h>
 #include <string.h>
 
-int conf_target_open(struct conf_target *t, const char *spec, char *err, size_t errlen)
+#include "oracle.h"
+
+static void default_oracle(struct conf_target *t)
 {
-    memset(t, 0, sizeof(*t));
-    if (strlen(spec) >= sizeof(t->name)) {
-        snprintf(err, errlen, "--target %.40s...: spec too long", spec);
-        return 2;
-    }
-    strcpy(t->name, spec);
+    struct conf_vdso_fns *o = &t->oracle;
+    if (!o->clock_gettime)
+        o->clock_gettime = sys_clock_gettime;
+    if (!o->gettimeofday)
+        o->gettimeofday = sys_gettimeofday;
+    if (!o->time)
+        o->time = sys_time;
+    if (!o->clock_getres)
+        o->clock_getres = sys_clock_getres;
+}
+
+static int open_kind(struct conf_target *t, const char *spec, char *err, size_t errlen)
+{
     if (strcmp(spec, "live") == 0)
         return conf_target_open_live(t, err, errlen);
     if (strcmp(spec, "libc") == 0)
         return conf_target_open_libc(t, err, errlen);
-    if (strcmp(spec, "ref") == 0)
+    if (strcmp(spec, "ref") == 0 || strncmp(spec, "ref,", 4) == 0)
         return conf_target_open_image(t, NULL, err, errlen);
     if (strncmp(spec, "image:", 6) == 0 && spec[6])
         return conf_target_open_image(t, spec + 6, err, errlen);
@@ -32,24 +40,16 @@ int conf_target_open(struct conf_target *t, const char *spec, char *err, size_t 
     return 2;
 }
 
-void conf_target_close(struct conf_target *t)
+int conf_target_open(struct conf_target *t, const char *spec, char *err, size_t errlen)
 {
-    /* live and libc own nothing; the loader will release its mappings here. */
-    (void)t;
-}
-
-int conf_target_open_image(struct conf_target *t, const char *path, char *err, size_t errlen)
-{
-    /*
-     * TODO(loader): map the data pages and a copy of the image (the embedded
-     * reference when path is NULL), resolve the five entry points into t->fn,
-     * set kind, flags = CONF_TARGET_IN_PROCESS | CONF_TARGET_RAW_ABI,
-     * clock_mode, describe_state and inproc.
-     */
-    t->kind = path ? CONF_TARGET_IMAGE : CONF_TARGET_REF;
-    snprintf(err, errlen,
-             "--target %s: not available in this build yet (needs the image loader and "
-             "the emulated data pages); use --target live or --target libc",
-             t->name);
-    return 2;
+    memset(t, 0, sizeof(*t));
+    if (strlen(spec) >= sizeof(t->name)) {
+        snprintf(err, errlen, "--target %.40s...: spec too long", spec);
+        return 2;
+    }
+    strcpy(t->name, spec);
+    int rc = open_kind(t, spec, err, errlen);
+    if (rc == 0)
+        default_oracle(t);
+    return rc;
 }

@@ -48,6 +48,13 @@ struct conf_target {
     enum conf_target_kind kind;
     unsigned flags;
     struct conf_vdso_fns fn;
+    /*
+     * What the target's answers are checked against, in the same raw
+     * convention: the kernel's syscalls for live and libc; for in-process
+     * targets the emulated kernel's model of "now" (inproc.h) for the time
+     * readings and the syscall for getres. getcpu is always the syscall.
+     */
+    struct conf_vdso_fns oracle;
     char missing[160]; /* why entry points are NULL (no vDSO, symbol absent) */
     char detail[256];  /* one line for the report header */
 
@@ -76,6 +83,12 @@ struct conf_target {
  */
 int conf_target_open(struct conf_target *t, const char *spec, char *err, size_t errlen);
 void conf_target_close(struct conf_target *t);
+/*
+ * Called in each group's forked child before the group runs: an in-process
+ * target loads a private instance with a running writer there. Returns 0,
+ * or 2 with err.
+ */
+int conf_target_enter_child(struct conf_target *t, char *err, size_t errlen);
 
 /* Per kind; conf_target_open dispatches. */
 int conf_target_open_live(struct conf_target *t, char *err, size_t errlen);

@@ -29,7 +29,7 @@ bool oracle_sysv_reaches(const struct elf_image *img, const char *name, uint32_t
     if (!(img->dyn_present & ELF_DYN_HASH) || nbucket == 0 || index >= nchain || w == 0)
         return false;
     chain_base = bucket_base + nbucket * w;
-    if (!read_word(img, bucket_base + (elf_sysv_hash(name) % nbucket) * w, (unsigned)w, &next))
+    if (!read_word(img, bucket_base + (elf_hash_sysv(name) % nbucket) * w, (unsigned)w, &next))
         return false;
     /* A walk that reaches index does so before it can repeat a node. */
     for (uint64_t steps = 0; steps <= nchain && next != 0; steps++) {
@@ -59,7 +59,7 @@ static bool bloom_admits(const struct elf_image *img, uint32_t h)
 
 bool oracle_gnu_reaches(const struct elf_image *img, const char *name, uint32_t index)
 {
-    uint32_t h = elf_gnu_hash(name);
+    uint32_t h = elf_hash_gnu(name);
     uint64_t start, word;
 
     if (!(img->dyn_present & ELF_DYN_GNU_HASH) || img->gnu_nbuckets == 0 ||

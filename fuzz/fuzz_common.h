@@ -22,10 +22,10 @@ _Noreturn void fuzz_fail(const char *file, int line, const char *what, const cha
     __attribute__((format(printf, 4, 5)));
 
 /* Abort with evidence when an invariant does not hold. */
-#define FUZZ_ASSERT(cond, ...)                                                                     \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            fuzz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);                                     \
+#define FUZZ_ASSERT(cond, ...)                                 \
+    do {                                                       \
+        if (!(cond))                                           \
+            fuzz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
     } while (0)
 
 #endif

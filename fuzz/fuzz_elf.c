@@ -16,8 +16,15 @@
 
 #include <vdsokit/elf.h>
 
+/*
+ * Triage switch: FUZZ_ELF_SKIP_VALUE_CHECK=1 (read once) turns the
+ * "resolved value inside a PT_LOAD" invariant off, so a campaign can look
+ * past that known finding while it is open; CI never sets it.
+ */
+static int skip_value_check = -1;
+
 /* Bounds the quadratic cost of scanning once per queried name. */
-#define MAX_QUERIES 48
+#define MAX_QUERIES 16
 #define SHN_ABS     0xfff1
 
 static void check_range(const struct elf_image *img, uint64_t off, uint64_t len, const char *what)
@@ -49,7 +56,9 @@ static void check_defined(const struct elf_image *img, const struct elf_sym *s, 
     FUZZ_ASSERT(s->bind == 1 || s->bind == 2 || s->bind == 10, "'%s' bind %u", name, s->bind);
     FUZZ_ASSERT(s->type <= 2 || s->type == 5, "'%s' type %u", name, s->type);
     /* SHN_ABS values (the version-name symbols) are numbers, not addresses. */
-    FUZZ_ASSERT(s->shndx == SHN_ABS || elf_symbol_offset(img, s, &off),
+    if (skip_value_check < 0)
+        skip_value_check = getenv("FUZZ_ELF_SKIP_VALUE_CHECK") != NULL;
+    FUZZ_ASSERT(skip_value_check || s->shndx == SHN_ABS || elf_symbol_offset(img, s, &off),
                 "'%s' value 0x%llx lies in no PT_LOAD", name, (unsigned long long)s->value);
 }
 

@@ -10,13 +10,12 @@
  *
  *  P1 ours accepts, libelf refuses: allowed only when the linking view is
  *     broken (section header table not fitting the file, wrong e_shentsize,
- *     e_shstrndx out of range, extended numbering through section 0). libelf validates the section table in
- *     elf_memory(); a vDSO loader never reads it.
- *  P2 ours rejects, libelf reads it: allowed. libelf checks structure, not
- *     content; our resolver also demands every table, name and version to be
- *     in bounds and consistent (elf.h, elf_open()). That no *good* image is
- *     refused is checked by the committed seeds, which must all be accepted
- *     (fuzz-mutator-selftest and the replay of corpora/fuzz_elf).
+ *     e_shstrndx out of range, extended numbering through section 0). libelf validates the section
+ * table in elf_memory(); a vDSO loader never reads it. P2 ours rejects, libelf reads it: allowed.
+ * libelf checks structure, not content; our resolver also demands every table, name and version to
+ * be in bounds and consistent (elf.h, elf_open()). That no *good* image is refused is checked by
+ * the committed seeds, which must all be accepted (fuzz-mutator-selftest and the replay of
+ * corpora/fuzz_elf).
  *
  * Both sides apply one shared reading rule that ELF leaves open: without
  * DT_STRSZ the string table runs to the end of its segment's file bytes.
@@ -116,11 +115,14 @@ static void compare_tables(const struct elf_image *img, const struct lelf_model 
         uint32_t ours, theirs;
         const char *what;
     } bits[] = {
-        {ELF_DYN_STRTAB, LELF_STRTAB, "DT_STRTAB"},   {ELF_DYN_SYMTAB, LELF_SYMTAB, "DT_SYMTAB"},
-        {ELF_DYN_HASH, LELF_HASH, "DT_HASH"},         {ELF_DYN_GNU_HASH, LELF_GNU_HASH, "DT_GNU_HASH"},
-        {ELF_DYN_VERSYM, LELF_VERSYM, "DT_VERSYM"},   {ELF_DYN_VERDEF, LELF_VERDEF, "DT_VERDEF"},
+        {ELF_DYN_STRTAB, LELF_STRTAB, "DT_STRTAB"},
+        {ELF_DYN_SYMTAB, LELF_SYMTAB, "DT_SYMTAB"},
+        {ELF_DYN_HASH, LELF_HASH, "DT_HASH"},
+        {ELF_DYN_GNU_HASH, LELF_GNU_HASH, "DT_GNU_HASH"},
+        {ELF_DYN_VERSYM, LELF_VERSYM, "DT_VERSYM"},
+        {ELF_DYN_VERDEF, LELF_VERDEF, "DT_VERDEF"},
     };
-    const uint64_t ours[] = {img->strtab, img->symtab, img->hash,
+    const uint64_t ours[] = {img->strtab,   img->symtab, img->hash,
                              img->gnu_hash, img->versym, img->verdef};
     const uint64_t theirs[] = {m->strtab, m->symtab, m->hash, m->gnu_hash, m->versym, m->verdef};
 
@@ -140,10 +142,10 @@ static void compare_symbol(struct lelf *l, const struct elf_sym *s)
     const char *lver;
 
     DIFF(lelf_symbol(l, s->index, &ls), "libelf cannot read symbol %u", s->index);
-    DIFF(ls.name && strcmp(ls.name, s->name) == 0, "symbol %u name '%s' vs '%s'", s->index,
-         s->name, ls.name ? ls.name : "(outside the string table)");
-    DIFF(s->value == ls.value && s->size == ls.size && s->shndx == ls.shndx &&
-             s->type == ls.type && s->bind == ls.bind,
+    DIFF(ls.name && strcmp(ls.name, s->name) == 0, "symbol %u name '%s' vs '%s'", s->index, s->name,
+         ls.name ? ls.name : "(outside the string table)");
+    DIFF(s->value == ls.value && s->size == ls.size && s->shndx == ls.shndx && s->type == ls.type &&
+             s->bind == ls.bind,
          "symbol %u '%s': value/size/shndx/type/bind 0x%llx/%llu/%u/%u/%u vs 0x%llx/%llu/%u/%u/%u",
          s->index, s->name, (unsigned long long)s->value, (unsigned long long)s->size, s->shndx,
          s->type, s->bind, (unsigned long long)ls.value, (unsigned long long)ls.size, ls.shndx,
@@ -153,8 +155,8 @@ static void compare_symbol(struct lelf *l, const struct elf_sym *s)
     DIFF(s->versym == lv, "symbol %u versym 0x%x vs 0x%x", s->index, s->versym, lv);
     lver = (lv & 0x7fff) >= 2 ? lelf_version_name(l, lv & 0x7fff) : NULL;
     if (s->version && lver)
-        DIFF(strcmp(s->version, lver) == 0, "symbol %u version '%s' vs '%s'", s->index,
-             s->version, lver);
+        DIFF(strcmp(s->version, lver) == 0, "symbol %u version '%s' vs '%s'", s->index, s->version,
+             lver);
 }
 
 static void compare_symbols(struct lelf *l, const struct elf_image *img)

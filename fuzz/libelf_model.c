@@ -169,7 +169,8 @@ bool lelf_symbols(struct lelf *l, uint64_t symtab, uint32_t count)
                                    count * gelf_fsize(l->e, ELF_T_SYM, 1, EV_CURRENT), ELF_T_SYM);
     l->nsyms = l->syms ? count : 0;
     if (l->syms && (l->m.present & LELF_VERSYM))
-        l->versyms = elf_getdata_rawchunk(l->e, (int64_t)l->m.versym, (size_t)count * 2, ELF_T_HALF);
+        l->versyms =
+            elf_getdata_rawchunk(l->e, (int64_t)l->m.versym, (size_t)count * 2, ELF_T_HALF);
     return l->syms != NULL;
 }
 
@@ -191,8 +192,9 @@ bool lelf_symbol(struct lelf *l, uint32_t index, struct lelf_sym *s)
 
     if (index >= l->nsyms || !gelf_getsym(l->syms, (int)index, &gs))
         return false;
-    *s = (struct lelf_sym){string_at(l, gs.st_name), gs.st_value, gs.st_size, gs.st_shndx,
-                           GELF_ST_TYPE(gs.st_info), GELF_ST_BIND(gs.st_info)};
+    *s = (struct lelf_sym){
+        string_at(l, gs.st_name), gs.st_value, gs.st_size, gs.st_shndx, GELF_ST_TYPE(gs.st_info),
+        GELF_ST_BIND(gs.st_info)};
     return true;
 }
 
@@ -222,7 +224,7 @@ const char *lelf_version_name(struct lelf *l, unsigned ndx)
             return NULL;
         if (def.vd_ndx == ndx && !(def.vd_flags & VER_FLG_BASE))
             return gelf_getverdaux(vd, (int)(off + def.vd_aux), &aux) ? string_at(l, aux.vda_name)
-                                                                       : NULL;
+                                                                      : NULL;
         if (def.vd_next == 0)
             break;
         off += def.vd_next;

@@ -31,8 +31,8 @@ static void on_alarm(int sig)
     static const char msg[] = "replay: TIMEOUT (hang) in input: ";
 
     (void)sig;
-    if (write(2, msg, sizeof(msg) - 1) < 0 ||
-        write(2, current_input, strlen(current_input)) < 0 || write(2, "\n", 1) < 0)
+    if (write(2, msg, sizeof(msg) - 1) < 0 || write(2, current_input, strlen(current_input)) < 0 ||
+        write(2, "\n", 1) < 0)
         _exit(2);
     abort();
 }

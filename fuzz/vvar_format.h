@@ -16,29 +16,29 @@
 
 enum vvar_op {
     /* timekeeper operations (each one committed update) */
-    VVAR_ACCUMULATE,   /* counter += arg % 2^32, then a tick */
-    VVAR_STEP,         /* REALTIME += (int64)arg % 2^40 ns */
-    VVAR_SLEW,         /* ppm = (int32)arg % 1000 */
-    VVAR_TAI,          /* tai offset = (int8)arg */
-    VVAR_BOOT,         /* BOOTTIME += arg % 2^44 ns */
-    VVAR_SLEEP,        /* suspend for arg % 2^44 ns */
-    VVAR_MODE,         /* clock_mode = one of NONE, TSC, PVCLOCK, HVCLOCK, 7, -1 */
-    VVAR_SWITCH,       /* clocksource: manual pvclock or manual Hyper-V page */
-    VVAR_TIMENS_ON,    /* namespace offsets from arg, reader layout TIMENS */
-    VVAR_TIMENS_OFF,   /* reader layout ROOT */
-    VVAR_RNG,          /* rng generation + 1 */
-    VVAR_HRES,         /* hrtimer_res = 1 or LOW_RES */
-    VVAR_TZ,           /* tz from arg, no seq */
+    VVAR_ACCUMULATE, /* counter += arg % 2^32, then a tick */
+    VVAR_STEP,       /* REALTIME += (int64)arg % 2^40 ns */
+    VVAR_SLEW,       /* ppm = (int32)arg % 1000 */
+    VVAR_TAI,        /* tai offset = (int8)arg */
+    VVAR_BOOT,       /* BOOTTIME += arg % 2^44 ns */
+    VVAR_SLEEP,      /* suspend for arg % 2^44 ns */
+    VVAR_MODE,       /* clock_mode = one of NONE, TSC, PVCLOCK, HVCLOCK, 7, -1 */
+    VVAR_SWITCH,     /* clocksource: manual pvclock or manual Hyper-V page */
+    VVAR_TIMENS_ON,  /* namespace offsets from arg, reader layout TIMENS */
+    VVAR_TIMENS_OFF, /* reader layout ROOT */
+    VVAR_RNG,        /* rng generation + 1 */
+    VVAR_HRES,       /* hrtimer_res = 1 or LOW_RES */
+    VVAR_TZ,         /* tz from arg, no seq */
     /* raw page manipulation */
-    VVAR_SEQ_ODD,      /* open a hand-made update: seq odd until the reader has spun */
-    VVAR_SEQ_WRAP,     /* both seqs jump forward to 2^32 - 2 * (1 + arg % 8), near the wrap */
-    VVAR_PV_ODD,       /* pvclock version odd until the reader has spun */
-    VVAR_PV_STABLE,    /* pvclock TSC_STABLE = arg & 1 */
-    VVAR_RAW,          /* publish clock_data with one field rewritten from arg */
+    VVAR_SEQ_ODD,   /* open a hand-made update: seq odd until the reader has spun */
+    VVAR_SEQ_WRAP,  /* both seqs jump forward to 2^32 - 2 * (1 + arg % 8), near the wrap */
+    VVAR_PV_ODD,    /* pvclock version odd until the reader has spun */
+    VVAR_PV_STABLE, /* pvclock TSC_STABLE = arg & 1 */
+    VVAR_RAW,       /* publish clock_data with one field rewritten from arg */
     /* manual counter */
-    VVAR_FORWARD,      /* counter += arg % 2^40 */
-    VVAR_BACKWARD,     /* counter -= arg % 2^32 */
-    VVAR_PAST_MAX,     /* counter += max_cycles + arg % 2^20 */
+    VVAR_FORWARD,  /* counter += arg % 2^40 */
+    VVAR_BACKWARD, /* counter -= arg % 2^32 */
+    VVAR_PAST_MAX, /* counter += max_cycles + arg % 2^20 */
     /* a reader call (fuzz_vvar interleaves writer steps into it) */
     VVAR_READ,
     VVAR_OP_COUNT

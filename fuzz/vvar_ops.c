@@ -71,14 +71,30 @@ static void raw_publish(struct timekeeper *tk, uint64_t arg)
         datapages_load_clock(&cd[i], &page->clock_data[i]);
     c = &cd[arg >> 7 & 1];
     switch (arg & 7) {
-    case 0: c->cycle_last = v; break;
-    case 1: c->max_cycles = v; break;
-    case 2: c->mask = v; break;
-    case 3: c->mult = (uint32_t)v; break;
-    case 4: c->shift = (uint32_t)v % 64; break;
-    case 5: c->basetime[v % VDSO_BASES].nsec = v >> 4; break;
-    case 6: c->basetime[v % VDSO_BASES].sec = v >> 4; break;
-    default: c->cycle_last = tk_counter_now(tk) + (v & 0xffff); break;
+    case 0:
+        c->cycle_last = v;
+        break;
+    case 1:
+        c->max_cycles = v;
+        break;
+    case 2:
+        c->mask = v;
+        break;
+    case 3:
+        c->mult = (uint32_t)v;
+        break;
+    case 4:
+        c->shift = (uint32_t)v % 64;
+        break;
+    case 5:
+        c->basetime[v % VDSO_BASES].nsec = v >> 4;
+        break;
+    case 6:
+        c->basetime[v % VDSO_BASES].sec = v >> 4;
+        break;
+    default:
+        c->cycle_last = tk_counter_now(tk) + (v & 0xffff);
+        break;
     }
     tk_publish_raw(tk, cd);
 }
@@ -124,30 +140,51 @@ static enum vvar_effect apply_op(struct vvar_writer *w, const struct vvar_op_rec
         tk_advance_counter(tk, r->arg % (1ull << 32));
         tk_accumulate(tk);
         return VVAR_CONTINUOUS;
-    case VVAR_STEP: tk_step_realtime(tk, sarg % (1ll << 40)); return VVAR_CONTINUOUS;
-    case VVAR_SLEW: tk_slew_ppm(tk, (int32_t)(sarg % 1000)); return VVAR_CONTINUOUS;
-    case VVAR_TAI: tk_set_tai_offset(tk, (int8_t)r->arg); return VVAR_CONTINUOUS;
-    case VVAR_BOOT: tk_add_boot_offset(tk, (int64_t)(r->arg % (1ull << 44))); return VVAR_CONTINUOUS;
-    case VVAR_SLEEP: tk_inject_sleep(tk, (int64_t)(r->arg % (1ull << 44))); return VVAR_CONTINUOUS;
+    case VVAR_STEP:
+        tk_step_realtime(tk, sarg % (1ll << 40));
+        return VVAR_CONTINUOUS;
+    case VVAR_SLEW:
+        tk_slew_ppm(tk, (int32_t)(sarg % 1000));
+        return VVAR_CONTINUOUS;
+    case VVAR_TAI:
+        tk_set_tai_offset(tk, (int8_t)r->arg);
+        return VVAR_CONTINUOUS;
+    case VVAR_BOOT:
+        tk_add_boot_offset(tk, (int64_t)(r->arg % (1ull << 44)));
+        return VVAR_CONTINUOUS;
+    case VVAR_SLEEP:
+        tk_inject_sleep(tk, (int64_t)(r->arg % (1ull << 44)));
+        return VVAR_CONTINUOUS;
     case VVAR_MODE: {
         int32_t mode = modes[r->arg % 6];
         tk_set_clock_mode(tk, w->no_tsc_mode && mode == 1 ? 0 : mode);
         return VVAR_DISCONTINUOUS;
     }
     case VVAR_SWITCH:
-        tk_switch_counter(tk, r->arg & 1 ? TK_COUNTER_HVCLOCK_MANUAL : TK_COUNTER_PVCLOCK_MANUAL);
+        if (tk_switch_counter(tk, r->arg & 1 ? TK_COUNTER_HVCLOCK_MANUAL
+                                             : TK_COUNTER_PVCLOCK_MANUAL) == 0)
+            w->domain_mode = r->arg & 1 ? 3 : 2;
         return VVAR_DISCONTINUOUS;
     case VVAR_TIMENS_ON: {
-        struct timens_offset mono = {(int64_t)(r->arg >> 32) % 100000, (uint32_t)r->arg % 1000000000u};
+        struct timens_offset mono = {(int64_t)(r->arg >> 32) % 100000,
+                                     (uint32_t)r->arg % 1000000000u};
         struct timens_offset boot = {mono.sec + (int64_t)(r->arg >> 56), mono.nsec};
         tk_timens_set(tk, mono, boot);
         w->timens = true;
         return VVAR_DISCONTINUOUS;
     }
-    case VVAR_TIMENS_OFF: w->timens = false; return VVAR_DISCONTINUOUS;
-    case VVAR_RNG: tk_rng_bump(tk); return VVAR_CONTINUOUS;
-    case VVAR_HRES: tk_set_hrtimer_res(tk, r->arg & 1 ? 1 : 4000000); return VVAR_CONTINUOUS;
-    case VVAR_TZ: tk_set_tz(tk, (int32_t)(sarg % 1441), (int32_t)(r->arg >> 32) % 2); return VVAR_CONTINUOUS;
+    case VVAR_TIMENS_OFF:
+        w->timens = false;
+        return VVAR_DISCONTINUOUS;
+    case VVAR_RNG:
+        tk_rng_bump(tk);
+        return VVAR_CONTINUOUS;
+    case VVAR_HRES:
+        tk_set_hrtimer_res(tk, r->arg & 1 ? 1 : 4000000);
+        return VVAR_CONTINUOUS;
+    case VVAR_TZ:
+        tk_set_tz(tk, (int32_t)(sarg % 1441), (int32_t)(r->arg >> 32) % 2);
+        return VVAR_CONTINUOUS;
     case VVAR_SEQ_ODD:
         if (!w->update_open && tk_update_begin(tk) == 0)
             w->update_open = true;
@@ -167,12 +204,18 @@ static enum vvar_effect apply_op(struct vvar_writer *w, const struct vvar_op_rec
             pv_version(tk, true);
         w->pv_odd = true;
         return VVAR_CONTINUOUS;
-    case VVAR_PV_STABLE: tk_pvclock_set_stable(tk, r->arg & 1); return VVAR_DISCONTINUOUS;
-    case VVAR_RAW: raw_publish(tk, r->arg); return VVAR_DISCONTINUOUS;
+    case VVAR_PV_STABLE:
+        tk_pvclock_set_stable(tk, r->arg & 1);
+        return VVAR_DISCONTINUOUS;
+    case VVAR_RAW:
+        raw_publish(tk, r->arg);
+        return VVAR_DISCONTINUOUS;
     case VVAR_FORWARD:
     case VVAR_BACKWARD:
-    case VVAR_PAST_MAX: return apply_counter(w, r);
-    default: return VVAR_CONTINUOUS; /* VVAR_READ is the reader's */
+    case VVAR_PAST_MAX:
+        return apply_counter(w, r);
+    default:
+        return VVAR_CONTINUOUS; /* VVAR_READ is the reader's */
     }
 }
 

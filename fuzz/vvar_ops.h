@@ -44,11 +44,12 @@ enum vvar_effect {
 /* The writer: one scripted timekeeper and the conditions left open on it. */
 struct vvar_writer {
     struct timekeeper *tk;
-    bool no_tsc_mode;  /* map mode TSC to NONE (real images read the real TSC) */
-    bool timens;       /* the reader layout the stream asked for */
-    bool update_open;  /* SEQ_ODD: a hand-made update holds seq odd */
-    bool pv_odd;       /* PV_ODD: the pvclock version is odd */
-    bool stale_pending; /* RAW data or a backward counter until the next ordinary update */
+    bool no_tsc_mode;    /* map mode TSC to NONE (real images read the real TSC) */
+    bool timens;         /* the reader layout the stream asked for */
+    bool update_open;    /* SEQ_ODD: a hand-made update holds seq odd */
+    bool pv_odd;         /* PV_ODD: the pvclock version is odd */
+    bool stale_pending;  /* RAW data or a backward counter until the next ordinary update */
+    int32_t domain_mode; /* the clock mode of the timekeeper's own counter (2 or 3) */
 };
 
 /* Apply one non-read operation; returns its effect on monotonic clocks. */

@@ -87,12 +87,10 @@ static bool to_offset(const struct walk *w, uint64_t vaddr, uint64_t *off)
     return false;
 }
 
-static const uint8_t ehdr64[][2] = {{4, 1},  {5, 1},  {6, 1},  {16, 2}, {18, 2},
-                                    {24, 8}, {32, 8}, {40, 8}, {52, 2}, {54, 2},
-                                    {56, 2}, {58, 2}, {60, 2}, {62, 2}};
-static const uint8_t ehdr32[][2] = {{4, 1},  {5, 1},  {6, 1},  {16, 2}, {18, 2},
-                                    {24, 4}, {28, 4}, {32, 4}, {40, 2}, {42, 2},
-                                    {44, 2}, {46, 2}, {48, 2}, {50, 2}};
+static const uint8_t ehdr64[][2] = {{4, 1},  {5, 1},  {6, 1},  {16, 2}, {18, 2}, {24, 8}, {32, 8},
+                                    {40, 8}, {52, 2}, {54, 2}, {56, 2}, {58, 2}, {60, 2}, {62, 2}};
+static const uint8_t ehdr32[][2] = {{4, 1},  {5, 1},  {6, 1},  {16, 2}, {18, 2}, {24, 4}, {28, 4},
+                                    {32, 4}, {40, 2}, {42, 2}, {44, 2}, {46, 2}, {48, 2}, {50, 2}};
 static const uint8_t phdr64[][2] = {{0, 4}, {4, 4}, {8, 8}, {16, 8}, {32, 8}, {40, 8}, {48, 8}};
 static const uint8_t phdr32[][2] = {{0, 4}, {4, 4}, {8, 4}, {16, 4}, {20, 4}, {24, 4}, {28, 4}};
 static const uint8_t sym64[][2] = {{0, 4}, {4, 1}, {5, 1}, {6, 2}, {8, 8}, {16, 8}};
@@ -124,13 +122,20 @@ static void walk_phdrs(struct walk *w)
 static uint64_t *dyn_slot(struct walk *w, uint64_t tag)
 {
     switch (tag) {
-    case 5: return &w->strtab;
-    case 6: return &w->symtab;
-    case 4: return &w->hash;
-    case 0x6ffffef5: return &w->gnu_hash;
-    case 0x6ffffff0: return &w->versym;
-    case 0x6ffffffc: return &w->verdef;
-    default: return NULL;
+    case 5:
+        return &w->strtab;
+    case 6:
+        return &w->symtab;
+    case 4:
+        return &w->hash;
+    case 0x6ffffef5:
+        return &w->gnu_hash;
+    case 0x6ffffff0:
+        return &w->versym;
+    case 0x6ffffffc:
+        return &w->verdef;
+    default:
+        return NULL;
     }
 }
 
@@ -204,7 +209,12 @@ static void walk_tables(struct walk *w)
 
 static void walk(struct walk *w, const uint8_t *data, size_t size)
 {
-    memset(w, 0, sizeof(*w));
+    /* Reset everything but the large field arrays, which n[] bounds. */
+    memset(w->n, 0, sizeof(w->n));
+    w->nloads = w->nvalues = 0;
+    w->is64 = w->msb = false;
+    w->strtab = w->strsz = w->symtab = w->hash = w->gnu_hash = 0;
+    w->versym = w->verdef = w->nsyms_hint = 0;
     w->data = data;
     w->size = size;
     if (size < 52 || memcmp(data, "\177ELF", 4) != 0)
@@ -222,17 +232,28 @@ static uint64_t new_value(struct walk *w, struct mut_rng *r, uint64_t old, unsig
     uint64_t all = width == 8 ? ~0ull : (1ull << (8 * width)) - 1;
 
     switch (mut_rng_below(r, 11)) {
-    case 0: return 0;
-    case 1: return 1;
-    case 2: return all;
-    case 3: return old + 1;
-    case 4: return old - 1;
-    case 5: return old ^ (1ull << mut_rng_below(r, 8 * width));
-    case 6: return w->nvalues ? w->values[mut_rng_below(r, w->nvalues)] : old;
-    case 7: return w->size - mut_rng_below(r, 64); /* at or near the end */
-    case 8: return all >> 1;                       /* the signed maximum */
-    case 9: return old + mut_rng_below(r, 33) - 16;
-    default: return mut_rng_below(r, w->size + 1);
+    case 0:
+        return 0;
+    case 1:
+        return 1;
+    case 2:
+        return all;
+    case 3:
+        return old + 1;
+    case 4:
+        return old - 1;
+    case 5:
+        return old ^ (1ull << mut_rng_below(r, 8 * width));
+    case 6:
+        return w->nvalues ? w->values[mut_rng_below(r, w->nvalues)] : old;
+    case 7:
+        return w->size - mut_rng_below(r, 64); /* at or near the end */
+    case 8:
+        return all >> 1; /* the signed maximum */
+    case 9:
+        return old + mut_rng_below(r, 33) - 16;
+    default:
+        return mut_rng_below(r, w->size + 1);
     }
 }
 

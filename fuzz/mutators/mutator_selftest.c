@@ -78,7 +78,8 @@ int main(int argc, char **argv)
            100.0 * changed / total, accepted, 100.0 * accepted / total);
     /* A mutation that changes nothing wastes an execution; a mutator that
      * breaks every image never reaches the lookups. */
-    CHECK(changed * 10 >= total * 8, "only %u of %u mutants differ from their seed", changed, total);
+    CHECK(changed * 10 >= total * 8, "only %u of %u mutants differ from their seed", changed,
+          total);
     CHECK(accepted * 10 >= total * 2, "only %u of %u mutants are accepted", accepted, total);
     CHECK(accepted < total, "every mutant accepted: the mutator never reaches the error paths");
     return check_finish();

@@ -21,6 +21,7 @@ function(vdsokit_afl_mutator name entry)
     DEPENDS ${_sources} ${_mut_dir}/mutator_rng.h
     COMMENT "AFL++ custom mutator ${name}.so" VERBATIM)
   add_custom_target(${name} ALL DEPENDS ${_so})
+  add_dependencies(fuzzers ${name})
 endfunction()
 
 vdsokit_afl_mutator(afl_elf_mutator elf_mutate ${_mut_dir}/elf_mutator.c)

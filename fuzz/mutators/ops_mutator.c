@@ -16,8 +16,17 @@ static void put_le64(uint8_t *p, uint64_t v)
 
 static uint64_t interesting_arg(struct mut_rng *r)
 {
-    static const uint64_t values[] = {0, 1, 2, 7, 255, 1u << 16, 1ull << 32, 1ull << 40,
-                                      ~0ull, 1ull << 63, 0x7fffffffffffffffull};
+    static const uint64_t values[] = {0,
+                                      1,
+                                      2,
+                                      7,
+                                      255,
+                                      1u << 16,
+                                      1ull << 32,
+                                      1ull << 40,
+                                      ~0ull,
+                                      1ull << 63,
+                                      0x7fffffffffffffffull};
     return mut_rng_one_in(r, 2) ? values[mut_rng_below(r, sizeof(values) / sizeof(values[0]))]
                                 : mut_rng_next(r);
 }

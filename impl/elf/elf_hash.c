@@ -5,7 +5,7 @@
  */
 #include <vdsokit/elf.h>
 
-uint32_t elf_sysv_hash(const char *name)
+uint32_t elf_hash_sysv(const char *name)
 {
     const unsigned char *p = (const unsigned char *)name;
     uint32_t h = 0;
@@ -20,7 +20,7 @@ uint32_t elf_sysv_hash(const char *name)
     return h;
 }
 
-uint32_t elf_gnu_hash(const char *name)
+uint32_t elf_hash_gnu(const char *name)
 {
     const unsigned char *p = (const unsigned char *)name;
     uint32_t h = 5381;

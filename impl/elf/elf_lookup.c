@@ -57,7 +57,7 @@ static bool matches(const struct elf_image *img, uint32_t index, const char *nam
 static int lookup_gnu(const struct elf_image *img, const char *name, int want, struct elf_sym *out)
 {
     struct elf_reader r = elf_image_reader(img);
-    uint32_t h = elf_gnu_hash(name), start = 0, word = 0;
+    uint32_t h = elf_hash_gnu(name), start = 0, word = 0;
 
     elf_read_u32(&r, img->gnu_buckets + 4ull * (h % img->gnu_nbuckets), &start);
     if (start == 0)
@@ -76,7 +76,7 @@ static int lookup_sysv(const struct elf_image *img, const char *name, int want, 
 {
     struct elf_reader r = elf_image_reader(img);
     unsigned w = img->hash_entsize;
-    uint64_t i = 0, steps = 0, h = elf_sysv_hash(name);
+    uint64_t i = 0, steps = 0, h = elf_hash_sysv(name);
     uint64_t best = 0;
     struct elf_sym cand;
 

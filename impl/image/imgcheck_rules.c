@@ -40,7 +40,7 @@ static void check_bloom(const struct elf_image *img, struct imgcheck_report *r)
     }
     for (uint32_t i = (uint32_t)img->gnu_symoffset; i < img->gnu_end_index; i++)
         if (elf_symbol(img, i, &s, NULL) == 0 && elf_sym_is_exported(&s) &&
-            !bloom_admits(img, elf_gnu_hash(s.name)))
+            !bloom_admits(img, elf_hash_gnu(s.name)))
             imgcheck_add(r, IMGCHECK_ERROR, "bloom",
                          "the DT_GNU_HASH bloom filter rejects '%s' (index %u): glibc would "
                          "not find it",
@@ -81,11 +81,11 @@ void imgcheck_versions(const struct elf_image *img, struct imgcheck_report *r)
     }
     for (unsigned i = 0; i < img->nverdefs; i++) {
         const struct elf_verdef *d = &img->verdefs[i];
-        if (d->hash != elf_sysv_hash(d->name))
+        if (d->hash != elf_hash_sysv(d->name))
             imgcheck_add(r, IMGCHECK_ERROR, "version",
                          "version %s (index %u) has vd_hash 0x%08x, not its ELF hash 0x%08x "
                          "(parse_vdso compares it)",
-                         d->name, d->ndx, d->hash, elf_sysv_hash(d->name));
+                         d->name, d->ndx, d->hash, elf_hash_sysv(d->name));
         if (d->flags & VER_FLG_BASE)
             base = true;
         else if (strcmp(d->name, "LINUX_2.6") == 0)

@@ -26,7 +26,7 @@
 #define HINT_LOW  (1ull << 40)
 #define HINT_SPAN (63ull << 40)
 
-static int fail(struct loader_error *err, const char *fmt, ...)
+int loader_fail(struct loader_error *err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -61,10 +61,10 @@ static int map_text(struct vdso_loaded *l, const struct loader_prepared *p,
                    MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
     if (t == MAP_FAILED)
-        return fail(err, "mmap of the 0x%zx-byte text: %s", p->text_len, strerror(errno));
+        return loader_fail(err, "mmap of the 0x%zx-byte text: %s", p->text_len, strerror(errno));
     memcpy(l->text, p->text, p->text_len);
     if (mprotect(l->text, p->text_len, PROT_READ | PROT_EXEC))
-        return fail(err, "mprotect R+X of the text: %s", strerror(errno));
+        return loader_fail(err, "mprotect R+X of the text: %s", strerror(errno));
     return 0;
 }
 
@@ -96,17 +96,17 @@ static int map_all(struct vdso_loaded *l, const struct loader_prepared *p,
     int rc;
 
     if (res == MAP_FAILED)
-        return fail(err, "reserving 0x%zx bytes: %s", p->map_len, strerror(errno));
+        return loader_fail(err, "reserving 0x%zx bytes: %s", p->map_len, strerror(errno));
     l->base = res;
     l->map_len = p->map_len;
     l->text = l->base + DATA_BYTES;
     l->text_len = p->text_len;
     rc = datapages_create(&l->dp);
     if (rc)
-        return fail(err, "data pages: memfd: %s", strerror(-rc));
+        return loader_fail(err, "data pages: memfd: %s", strerror(-rc));
     rc = datapages_map_reader(&l->dp, l->base, dp_layout(opt->layout));
     if (rc)
-        return fail(err, "data pages: reader view: %s", strerror(-rc));
+        return loader_fail(err, "data pages: reader view: %s", strerror(-rc));
     l->layout = opt->layout;
     if (map_text(l, p, err))
         return -1;
@@ -131,7 +131,7 @@ int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const 
     l = calloc(1, sizeof *l);
     if (!l) {
         loader_prepared_free(&p);
-        return fail(err, "%s: out of memory", name);
+        return loader_fail(err, "%s: out of memory", name);
     }
     l->dp.memfd = -1;
     snprintf(l->name, sizeof l->name, "%s", name);
@@ -153,7 +153,7 @@ int loader_set_layout(struct vdso_loaded *l, enum loader_layout layout, struct l
     int rc = datapages_map_reader(&l->dp, l->base, dp_layout(layout));
 
     if (rc)
-        return fail(err, "%s: switching the data-page layout: %s", l->name, strerror(-rc));
+        return loader_fail(err, "%s: switching the data-page layout: %s", l->name, strerror(-rc));
     l->layout = layout;
     return loader_fill_timens(l, err);
 }

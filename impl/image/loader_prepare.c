@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loader_internal.h"
+
 #define EM_X86_64_ID 62
 #define PF_X_BIT     1
 #define STT_FUNC_ID  2
@@ -26,15 +28,6 @@ const char *const loader_symbol_names[LOADER_NSYMS] = {
     "__vdso_clock_gettime", "__vdso_gettimeofday", "__vdso_time",
     "__vdso_clock_getres",  "__vdso_getcpu",       "__vdso_getrandom",
 };
-
-static int fail(struct loader_error *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* Checker rules whose errors make an image unsafe to run here. */
 static const char *const unsafe_rules[] = {
@@ -60,9 +53,9 @@ static int check_ident(const uint8_t *bytes, size_t size, struct loader_error *e
     static const uint8_t magic[4] = {0x7f, 'E', 'L', 'F'};
 
     if (size < 16 || memcmp(bytes, magic, 4))
-        return fail(err, "elf: no ELF magic in the first 4 of %zu bytes", size);
+        return loader_fail(err, "elf: no ELF magic in the first 4 of %zu bytes", size);
     if (bytes[4] != 2 || bytes[5] != 1)
-        return fail(err, "class: e_ident class %u, data %u; need ELFCLASS64 (2) LSB (1)", bytes[4],
+        return loader_fail(err, "class: e_ident class %u, data %u; need ELFCLASS64 (2) LSB (1)", bytes[4],
                     bytes[5]);
     return 0;
 }
@@ -71,7 +64,7 @@ static int check_ident(const uint8_t *bytes, size_t size, struct loader_error *e
 static int check_header(const struct elf_image *img, struct loader_error *err)
 {
     if (img->machine != EM_X86_64_ID)
-        return fail(err, "machine: e_machine %u (%s); need EM_X86_64 (62)", img->machine,
+        return loader_fail(err, "machine: e_machine %u (%s); need EM_X86_64 (62)", img->machine,
                     elf_machine_name(img->machine) ? elf_machine_name(img->machine) : "unknown");
     return 0;
 }
@@ -88,11 +81,11 @@ static int check_image(const uint8_t *bytes, size_t size, struct loader_prepared
     int rc = 0;
 
     if (!r)
-        return fail(err, "out of memory for the checker report");
+        return loader_fail(err, "out of memory for the checker report");
     imgcheck_run(bytes, size, r);
     for (unsigned i = 0; i < r->count && !rc; i++)
         if (r->findings[i].severity == IMGCHECK_ERROR && rule_is_unsafe(r->findings[i].rule))
-            rc = fail(err, "%s: %s", r->findings[i].rule, r->findings[i].text);
+            rc = loader_fail(err, "%s: %s", r->findings[i].rule, r->findings[i].text);
     if (!rc && r->has_alternatives) {
         p->has_alt = true;
         p->alt_offset = r->alt_offset;
@@ -107,12 +100,12 @@ static int check_text(const struct elf_image *img, struct loader_error *err)
     const struct elf_load *l = &img->loads[0];
 
     if (!(l->flags & PF_X_BIT))
-        return fail(err, "load-exec: PT_LOAD p_flags 0x%x lacks PF_X", l->flags);
+        return loader_fail(err, "load-exec: PT_LOAD p_flags 0x%x lacks PF_X", l->flags);
     if (l->filesz == 0 || l->filesz > LOADER_MAX_TEXT)
-        return fail(err, "text-size: PT_LOAD p_filesz 0x%llx outside (0, 0x%x]",
+        return loader_fail(err, "text-size: PT_LOAD p_filesz 0x%llx outside (0, 0x%x]",
                     (unsigned long long)l->filesz, LOADER_MAX_TEXT);
     if (!img->has_dynamic)
-        return fail(err, "dynamic: no PT_DYNAMIC segment");
+        return loader_fail(err, "dynamic: no PT_DYNAMIC segment");
     return 0;
 }
 
@@ -128,10 +121,10 @@ static int resolve_symbols(const struct elf_image *img, struct loader_prepared *
             ELF_FOUND)
             continue;
         if (sym.type != STT_FUNC_ID)
-            return fail(err, "export: %s (symbol %u) has type %u, not STT_FUNC",
+            return loader_fail(err, "export: %s (symbol %u) has type %u, not STT_FUNC",
                         loader_symbol_names[i], sym.index, sym.type);
         if (!elf_symbol_offset(img, &sym, &off) || off >= p->image_size)
-            return fail(err, "export: %s (symbol %u): st_value 0x%llx lies outside the text",
+            return loader_fail(err, "export: %s (symbol %u): st_value 0x%llx lies outside the text",
                         loader_symbol_names[i], sym.index, (unsigned long long)sym.value);
         p->sym[i] = off;
     }
@@ -146,7 +139,7 @@ static int patch_copy(const uint8_t *bytes, struct loader_prepared *p, const str
 
     p->text = calloc(1, p->text_len);
     if (!p->text)
-        return fail(err, "out of memory for a 0x%zx-byte text copy", p->text_len);
+        return loader_fail(err, "out of memory for a 0x%zx-byte text copy", p->text_len);
     memcpy(p->text, bytes, p->image_size);
     if (!p->has_alt)
         return 0;
@@ -155,7 +148,7 @@ static int patch_copy(const uint8_t *bytes, struct loader_prepared *p, const str
         cpu = &here;
     }
     if (alt_apply(bytes, p->text, p->image_size, p->alt_offset, p->alt_len, cpu, &p->alt, &aerr))
-        return fail(err, "alternatives: %s", aerr.msg);
+        return loader_fail(err, "alternatives: %s", aerr.msg);
     return 0;
 }
 
@@ -168,7 +161,7 @@ static int prepare(const uint8_t *bytes, size_t size, const struct alt_cpu *cpu,
     if (check_ident(bytes, size, err))
         return -1;
     if (elf_open(&img, bytes, size, &eerr))
-        return fail(err, "elf: unreadable: %s", eerr.msg);
+        return loader_fail(err, "elf: unreadable: %s", eerr.msg);
     if (check_header(&img, err) || check_image(bytes, size, p, err) || check_text(&img, err))
         return -1;
     p->image_size = (size_t)img.loads[0].filesz;

@@ -16,14 +16,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 
-static int fail(struct loader_error *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#include "loader_internal.h"
 
 /* Read at most LOADER_MAX_TEXT + 1 MiB: section headers may follow the text. */
 #define MAX_FILE (2 * (size_t)LOADER_MAX_TEXT)
@@ -35,17 +28,17 @@ static int read_file(const char *path, uint8_t **bytes, size_t *size, struct loa
     uint8_t *buf;
 
     if (!f)
-        return fail(err, "%s: %s", path, strerror(errno));
+        return loader_fail(err, "%s: %s", path, strerror(errno));
     buf = malloc(MAX_FILE + 1);
     if (!buf) {
         fclose(f);
-        return fail(err, "%s: out of memory", path);
+        return loader_fail(err, "%s: out of memory", path);
     }
     n = fread(buf, 1, MAX_FILE + 1, f);
     if (ferror(f) || n > MAX_FILE) {
         fclose(f);
         free(buf);
-        return fail(err, "%s: %s", path, n > MAX_FILE ? "larger than 2 MiB" : "read error");
+        return loader_fail(err, "%s: %s", path, n > MAX_FILE ? "larger than 2 MiB" : "read error");
     }
     fclose(f);
     *bytes = buf;
@@ -106,10 +99,10 @@ int loader_live_image(const void **bytes, size_t *size, struct loader_error *err
     size_t mapped;
 
     if (!base)
-        return fail(err, "this process has no vDSO (no AT_SYSINFO_EHDR)");
+        return loader_fail(err, "this process has no vDSO (no AT_SYSINFO_EHDR)");
     mapped = mapping_size(base);
     if (!mapped)
-        return fail(err, "no [vdso] mapping at AT_SYSINFO_EHDR 0x%lx in /proc/self/maps",
+        return loader_fail(err, "no [vdso] mapping at AT_SYSINFO_EHDR 0x%lx in /proc/self/maps",
                     (unsigned long)base);
     *bytes = (const void *)base;
     *size = image_extent((const uint8_t *)base, mapped);
@@ -133,7 +126,7 @@ int loader_load_blob(struct vdso_loaded **out, const struct vdso_image_blob *blo
 {
     *out = NULL;
     if (blob->file_size > blob->size)
-        return fail(err, "%s: embedded image: file_size 0x%zx exceeds its array of 0x%zx bytes",
+        return loader_fail(err, "%s: embedded image: file_size 0x%zx exceeds its array of 0x%zx bytes",
                     name, blob->file_size, blob->size);
     return loader_load(out, blob->data, blob->file_size, name, opt, err);
 }

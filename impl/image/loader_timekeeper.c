@@ -10,15 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int fail(struct loader_error *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 int loader_attach_timekeeper(struct vdso_loaded *l, const struct loader_options *opt,
                              struct loader_error *err)
 {
@@ -29,7 +20,7 @@ int loader_attach_timekeeper(struct vdso_loaded *l, const struct loader_options 
         return 0;
     case LOADER_CLOCK_SCRIPTED:
         if (!opt->script)
-            return fail(err, "%s: LOADER_CLOCK_SCRIPTED without a script", l->name);
+            return loader_fail(err, "%s: LOADER_CLOCK_SCRIPTED without a script", l->name);
         rc = tk_init_scripted(&l->tk, &l->dp, opt->script);
         break;
     case LOADER_CLOCK_HOST:
@@ -37,9 +28,9 @@ int loader_attach_timekeeper(struct vdso_loaded *l, const struct loader_options 
         break;
     }
     if (rc)
-        return fail(err, "%s: timekeeper: %s", l->name, strerror(-rc));
+        return loader_fail(err, "%s: timekeeper: %s", l->name, strerror(-rc));
     if (opt->tick_hz && (rc = tk_writer_start(l->tk, opt->tick_hz)))
-        return fail(err, "%s: timekeeper writer thread: %s", l->name, strerror(-rc));
+        return loader_fail(err, "%s: timekeeper writer thread: %s", l->name, strerror(-rc));
     return loader_fill_timens(l, err);
 }
 
@@ -53,7 +44,7 @@ int loader_fill_timens(struct vdso_loaded *l, struct loader_error *err)
         return 0;
     rc = tk_timens_set(l->tk, zero, zero);
     if (rc)
-        return fail(err, "%s: filling the namespace page: %s", l->name, strerror(-rc));
+        return loader_fail(err, "%s: filling the namespace page: %s", l->name, strerror(-rc));
     return 0;
 }
 

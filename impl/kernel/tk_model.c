@@ -192,15 +192,14 @@ enum tk_model_outcome tk_model_clock_getres(const struct tk_model_view *v, int32
                                             struct timespec *res)
 {
     uint32_t bit = vdso_clock_bit(clk);
-    if (!bit)
-        return TK_MODEL_FALLBACK;
-    const struct vdso_time_data *vd = page_data(v);
-    if (!vd)
-        return TK_MODEL_FAULT;
     long ns;
-    if (bit & (VDSO_HRES | VDSO_RAW))
+    /* Only hrtimer_res lives on a page: the other classes touch no data. */
+    if (bit & (VDSO_HRES | VDSO_RAW)) {
+        const struct vdso_time_data *vd = page_data(v);
+        if (!vd)
+            return TK_MODEL_FAULT;
         ns = (long)vd->hrtimer_res;
-    else if (bit & VDSO_COARSE)
+    } else if (bit & VDSO_COARSE)
         ns = (long)v->low_res_nsec;
     else if (bit & VDSO_AUX)
         ns = 1;

@@ -8,10 +8,12 @@
 #ifndef VCLOCK_READ_H
 #define VCLOCK_READ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <vdsokit/abi.h>
 
 #include "vdso_arch.h"
+#include "vdso_hotcold.h"
 #include "vdso_seq.h"
 
 #define VCLOCK_INVALID UINT64_MAX
@@ -30,11 +32,11 @@ static inline uint64_t vclock_pvclock_scale(uint64_t delta, uint32_t mul, int8_t
     return (uint64_t)(((unsigned __int128)delta * mul) >> 32);
 }
 
-static inline uint64_t vclock_read_pvclock(void)
+/* The pvclock's nanoseconds, not yet masked; false when the TSC is not stable. */
+VDSO_HOT_INLINE bool vclock_pvclock_ns(uint64_t *ns)
 {
     const struct pvclock_vcpu_time_info *pvti = vdso_arch_pvclock();
     uint32_t version;
-    uint64_t ns;
 
     do {
         /* An odd (in-update) version can never match the re-read below. */
@@ -42,14 +44,23 @@ static inline uint64_t vclock_read_pvclock(void)
         vdso_read_barrier();
         vdso_arch_read_point(VDSO_PVCLOCK_BEGIN, &pvti->version);
         if (!(VDSO_READ(pvti->flags) & PVCLOCK_TSC_STABLE_BIT))
-            return VCLOCK_INVALID;
+            return false;
         uint64_t tsc = vdso_arch_rdtsc_ordered();
-        ns = VDSO_READ(pvti->system_time) +
-             vclock_pvclock_scale(tsc - VDSO_READ(pvti->tsc_timestamp),
-                                  VDSO_READ(pvti->tsc_to_system_mul), VDSO_READ(pvti->tsc_shift));
+        *ns = VDSO_READ(pvti->system_time) +
+              vclock_pvclock_scale(tsc - VDSO_READ(pvti->tsc_timestamp),
+                                   VDSO_READ(pvti->tsc_to_system_mul), VDSO_READ(pvti->tsc_shift));
         vdso_arch_read_point(VDSO_PVCLOCK_RETRY, &pvti->version);
         vdso_read_barrier();
-    } while (__builtin_expect(VDSO_READ(pvti->version) != version, 0));
+    } while (VDSO_UNLIKELY(VDSO_READ(pvti->version) != version));
+    return true;
+}
+
+VDSO_HOT_INLINE uint64_t vclock_read_pvclock(void)
+{
+    uint64_t ns;
+
+    if (!vclock_pvclock_ns(&ns))
+        return VCLOCK_INVALID;
     return ns & INT64_MAX;
 }
 
@@ -71,13 +82,13 @@ static inline uint64_t vclock_read_hvclock(void)
         tsc = vdso_arch_rdtsc_ordered();
         vdso_arch_read_point(VDSO_HVCLOCK_RETRY, &tp->tsc_sequence);
         vdso_read_barrier();
-    } while (__builtin_expect(VDSO_READ(tp->tsc_sequence) != sequence, 0));
+    } while (VDSO_UNLIKELY(VDSO_READ(tp->tsc_sequence) != sequence));
     return ((uint64_t)(((unsigned __int128)tsc * scale) >> 64) + (uint64_t)offset) & INT64_MAX;
 }
 
-static inline uint64_t vclock_read(int32_t mode)
+VDSO_HOT_INLINE uint64_t vclock_read(int32_t mode)
 {
-    if (__builtin_expect(mode == VDSO_CLOCKMODE_TSC, 1))
+    if (VDSO_LIKELY(mode == VDSO_CLOCKMODE_TSC))
         return vdso_arch_rdtsc_ordered() & INT64_MAX;
     if (mode == VDSO_CLOCKMODE_PVCLOCK) {
         vdso_compiler_barrier();
@@ -87,7 +98,28 @@ static inline uint64_t vclock_read(int32_t mode)
         vdso_compiler_barrier();
         return vclock_read_hvclock();
     }
+    /* NONE and any unknown mode. */
     return VCLOCK_INVALID;
+}
+
+/*
+ * vclock_read() for a mode known at compile time, minus the 63-bit mask:
+ * false when the counter is unusable, else *raw as read, for the caller to
+ * check bit 63 (never set on hardware) and mask only then. That spares the
+ * fast path a 64-bit mask constant held in a register.
+ */
+VDSO_HOT_INLINE bool vclock_read_unmasked(int32_t mode, uint64_t *raw)
+{
+    if (mode == VDSO_CLOCKMODE_TSC) {
+        *raw = vdso_arch_rdtsc_ordered();
+        return true;
+    }
+    if (mode == VDSO_CLOCKMODE_PVCLOCK) {
+        vdso_compiler_barrier();
+        return vclock_pvclock_ns(raw);
+    }
+    *raw = vclock_read(mode);
+    return (int64_t)*raw >= 0;
 }
 
 /* A reading the time can be computed from (x86: bit 63 clear). */

@@ -210,8 +210,8 @@ static inline struct elf_reader elf_image_reader(const struct elf_image *img)
 }
 
 /* The ELF hash (SysV) and the GNU hash of a name. */
-uint32_t elf_sysv_hash(const char *name);
-uint32_t elf_gnu_hash(const char *name);
+uint32_t elf_hash_sysv(const char *name);
+uint32_t elf_hash_gnu(const char *name);
 
 /* Short name of e_machine ("x86_64", "aarch64", ...) or NULL. */
 const char *elf_machine_name(uint16_t machine);

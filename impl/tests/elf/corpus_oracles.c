@@ -4,10 +4,7 @@
  * with the same vaddr to offset mapping), so that it checks the same thing
  * the resolver does; readelf is run on a file and its table parsed.
  */
-/* libelf declares an elf_gnu_hash() of its own type; hide it, we call neither here. */
-#define elf_gnu_hash libelf_elf_gnu_hash
 #include <gelf.h>
-#undef elf_gnu_hash
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

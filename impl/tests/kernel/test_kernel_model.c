@@ -300,6 +300,13 @@ static void test_getres_gettimeofday_time(void)
     CHECK(tk_model_clock_getres(&v, 1, NULL) == TK_MODEL_OK, "NULL res");
     CHECK(tk_model_clock_getres(&v, 6, &res) == TK_MODEL_OK && res.tv_nsec == 10000000,
           "coarse res %ld", res.tv_nsec);
+    /* A namespace-mode page 0 with no real page behind it: only the classes
+     * that read hrtimer_res touch the absent page. */
+    page.clock_data[0].clock_mode = VDSO_CLOCKMODE_TIMENS;
+    CHECK(tk_model_clock_getres(&v, 1, &res) == TK_MODEL_FAULT, "hres getres reads page 1");
+    CHECK(tk_model_clock_getres(&v, 5, &res) == TK_MODEL_OK, "coarse getres reads no page");
+    CHECK(tk_model_clock_getres(&v, 16, &res) == TK_MODEL_OK, "aux getres reads no page");
+    page.clock_data[0].clock_mode = VDSO_CLOCKMODE_TSC;
 
     struct timeval tv;
     struct timezone tz;

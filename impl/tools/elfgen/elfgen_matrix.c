@@ -114,7 +114,7 @@ void elfgen_desc_x86_64(struct elfgen_desc *d)
     d->machine = EM_X86_64;
     d->hash_styles = ELFGEN_HASH_BOTH;
     d->versioned = true;
-    d->soname = "linux-vdso.so.1";
+    d->soname = "vdsokit-gen.so.1"; /* not the kernel soname: these are ours */
     d->nloads = 1;
     d->section_headers = true;
     d->linux_note = true;

@@ -37,7 +37,7 @@
  * rdtscp writes ecx, so ecx is clobbered whichever variant runs. All three
  * variants are 5 bytes.
  */
-static inline uint64_t vdso_arch_rdtsc_ordered(void)
+static inline __attribute__((always_inline)) uint64_t vdso_arch_rdtsc_ordered(void)
 {
     uint32_t lo, hi;
 

@@ -1,0 +1,72 @@
+/*
+ * Group 4's oracle for one reading taken while the timekeeper storms the
+ * data pages. A reader records what it knows around its call (the log
+ * generation and the raw TSC before and after, the counter pages before
+ * and after, a syscall bracket where fallback is possible); the verdict
+ * says whether the result equals the 128-bit model of one committed state
+ * in [gen before, gen after] at a counter the vDSO could have read in that
+ * state (between the reader's own reads and not below the state's
+ * cycle_last), whether it was a legitimate fallback, or whether the writer
+ * outran the log so that the reading cannot be verified.
+ */
+#ifndef VDSOCONF_CONCURRENT_H
+#define VDSOCONF_CONCURRENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "inproc.h"
+
+/* What a reader calls; clock ids first, then the other entry points. */
+enum conc_op {
+    CONC_CLOCK, /* clock_gettime(clk) */
+    CONC_GETTIMEOFDAY,
+    CONC_TIME,
+};
+
+struct conc_reading {
+    enum conc_op op;
+    clockid_t clk;
+    int ret;
+    int64_t value_ns;    /* the result: ns (clock), us (gettimeofday), s (time) */
+    uint64_t gen0, gen1; /* tk_generation before and after the call */
+    uint64_t tsc0, tsc1; /* raw TSC before and after */
+    struct pvclock_vcpu_time_info pv0, pv1;
+    struct ms_hyperv_tsc_page hv0, hv1;
+    bool bracketed; /* sys0/sys1 taken: the syscall's answer around the call */
+    int64_t sys0, sys1;
+};
+
+enum conc_verdict {
+    CONC_SERVED,       /* equals the model of a candidate state */
+    CONC_FALLBACK,     /* a candidate falls back and the result is the syscall's */
+    CONC_UNVERIFIABLE, /* candidate states fell out of the 256-entry log */
+    CONC_WRONG,        /* neither: torn, stale, or a fallback that should not be */
+};
+
+/* The state and counter a served reading was matched to. */
+struct conc_match {
+    uint64_t generation;
+    uint64_t counter_hi; /* the top of the admissible counter range */
+};
+
+/*
+ * Judge r, using buf (TK_LOG_ENTRIES entries, the caller's) for the
+ * candidate states. On CONC_WRONG, why (len bytes) holds the evidence: the
+ * reading, the brackets and the candidate states with their model values.
+ */
+enum conc_verdict conc_verify(struct vdso_loaded *l, const struct conc_reading *r,
+                              struct tk_log_entry *buf, struct conc_match *m, char *why,
+                              size_t len);
+
+/*
+ * The model's value (ns) of clock clk in logged state `generation` at
+ * counter c, for explaining a regression; false if the state is gone or
+ * the model does not serve.
+ */
+bool conc_model_at(struct vdso_loaded *l, uint64_t generation, clockid_t clk, uint64_t c,
+                   int64_t *ns);
+
+#endif /* VDSOCONF_CONCURRENT_H */

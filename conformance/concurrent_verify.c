@@ -1,0 +1,247 @@
+/*
+ * The per-reading oracle of group 4 (see concurrent.h). A result is exact
+ * or it is wrong: for each candidate state the counter range the vDSO could
+ * have read is derived from the reader's raw TSC reads and the counter
+ * pages it saw before and after (in the state's own clock mode, never
+ * below the state's cycle_last, because a correct vDSO reads the counter
+ * after it saw the state), and a binary search finds whether some counter
+ * in that range gives exactly the result; the model is monotonic in the
+ * counter for a fixed state, so the search is exact.
+ */
+#include <inttypes.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "concurrent.h"
+#include "oracle.h"
+#include "vdsokit/counter.h"
+
+struct counter_range {
+    bool usable;       /* some counter value can be read in this mode */
+    bool may_fallback; /* the vDSO may find the counter invalid and fall back */
+    uint64_t lo, hi;
+};
+
+static void widen(struct counter_range *cr, uint64_t a, uint64_t b)
+{
+    a &= COUNTER_MASK;
+    b &= COUNTER_MASK;
+    if (!cr->usable) {
+        cr->lo = a;
+        cr->hi = b;
+        cr->usable = true;
+        return;
+    }
+    if (a < cr->lo)
+        cr->lo = a;
+    if (b > cr->hi)
+        cr->hi = b;
+}
+
+/* The counter values a vDSO could read during the call, in mode `mode`. */
+static struct counter_range range_for(const struct conc_reading *r, int32_t mode)
+{
+    struct counter_range cr = {0};
+    if (mode == VDSO_CLOCKMODE_TSC) {
+        widen(&cr, r->tsc0, r->tsc1);
+    } else if (mode == VDSO_CLOCKMODE_PVCLOCK) {
+        const struct pvclock_vcpu_time_info *pv[2] = {&r->pv0, &r->pv1};
+        for (int i = 0; i < 2; i++) {
+            if (pv[i]->flags & PVCLOCK_TSC_STABLE_BIT)
+                widen(&cr, counter_pvclock_scale(pv[i], r->tsc0),
+                      counter_pvclock_scale(pv[i], r->tsc1));
+            else
+                cr.may_fallback = true;
+        }
+    } else if (mode == VDSO_CLOCKMODE_HVCLOCK) {
+        const struct ms_hyperv_tsc_page *hv[2] = {&r->hv0, &r->hv1};
+        for (int i = 0; i < 2; i++) {
+            if (hv[i]->tsc_sequence)
+                widen(&cr, counter_hvclock_scale(hv[i], r->tsc0),
+                      counter_hvclock_scale(hv[i], r->tsc1));
+            else
+                cr.may_fallback = true;
+        }
+    } else {
+        cr.may_fallback = true;
+    }
+    return cr;
+}
+
+/* The model's answer for r's entry point in state e at counter c. */
+static enum tk_model_outcome model_value(struct vdso_loaded *l, const struct tk_log_entry *e,
+                                         const struct conc_reading *r, uint64_t c, int64_t *out)
+{
+    struct tk_model_view v = conf_inproc_view(l, e, c);
+    enum tk_model_outcome o;
+    if (r->op == CONC_CLOCK) {
+        struct timespec ts;
+        o = tk_model_clock_gettime(&v, r->clk, &ts);
+        *out = ts_ns(&ts);
+    } else if (r->op == CONC_GETTIMEOFDAY) {
+        struct timeval tv;
+        o = tk_model_gettimeofday(&v, &tv, NULL);
+        *out = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+    } else {
+        int64_t t;
+        o = tk_model_time(&v, &t);
+        *out = t;
+    }
+    return o;
+}
+
+/* Is there a counter in [lo, hi] at which state e gives exactly r? */
+static bool match_in_range(struct vdso_loaded *l, const struct tk_log_entry *e,
+                           const struct conc_reading *r, uint64_t lo, uint64_t hi)
+{
+    int64_t v;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (model_value(l, e, r, mid, &v) != TK_MODEL_OK)
+            return false;
+        if (v < r->value_ns)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return model_value(l, e, r, lo, &v) == TK_MODEL_OK && v == r->value_ns;
+}
+
+struct judged {
+    enum tk_model_outcome outcome;
+    struct counter_range cr;
+    int64_t at_lo, at_hi;
+    bool matched;
+};
+
+static struct judged judge_state(struct vdso_loaded *l, const struct tk_log_entry *e,
+                                 const struct conc_reading *r)
+{
+    struct judged j = {0};
+    int32_t mode = e->data.clock_data[0].clock_mode;
+    j.cr = range_for(r, mode);
+    /* A correct vDSO reads the counter after it saw the state. */
+    uint64_t cl = e->data.clock_data[0].cycle_last;
+    if (j.cr.usable && cl > j.cr.lo && cl <= j.cr.hi)
+        j.cr.lo = cl;
+    uint64_t probe = j.cr.usable ? j.cr.lo : COUNTER_INVALID;
+    j.outcome = model_value(l, e, r, probe, &j.at_lo);
+    if (j.outcome != TK_MODEL_OK)
+        return j;
+    model_value(l, e, r, j.cr.usable ? j.cr.hi : probe, &j.at_hi);
+    if (j.cr.usable && cl > j.cr.hi && r->op != CONC_TIME) {
+        j.outcome = TK_MODEL_SPIN; /* inadmissible: published after the reader's last read */
+        return j;
+    }
+    j.matched = j.cr.usable ? match_in_range(l, e, r, j.cr.lo, j.cr.hi) : j.at_lo == r->value_ns;
+    return j;
+}
+
+static void describe_reading(const struct conc_reading *r, char *why, size_t len)
+{
+    static const char *const ops[] = {"clock_gettime", "gettimeofday (us)", "time (s)"};
+    char buf[32];
+    snprintf(why, len,
+             "%s(%s) returned %d, value %" PRId64 "; generation [%" PRIu64 ", %" PRIu64
+             "]; TSC [%" PRIu64 ", %" PRIu64 "]",
+             ops[r->op], r->op == CONC_CLOCK ? clock_name(r->clk, buf, sizeof(buf)) : "", r->ret,
+             r->value_ns, r->gen0, r->gen1, r->tsc0, r->tsc1);
+    if (r->bracketed) {
+        size_t n = strlen(why);
+        snprintf(why + n, len - n, "; syscall bracket [%" PRId64 ", %" PRId64 "]", r->sys0,
+                 r->sys1);
+    }
+}
+
+static void describe_candidate(const struct tk_log_entry *e, const struct judged *j, char *why,
+                               size_t len)
+{
+    size_t n = strlen(why);
+    snprintf(why + n, len - n,
+             "\n  state %" PRIu64 " (mode %d, cycle_last %" PRIu64 ", mult %u, shift %u): %s, "
+             "counter [%" PRIu64 ", %" PRIu64 "]%s, model %" PRId64 " .. %" PRId64,
+             e->generation, e->data.clock_data[0].clock_mode, e->data.clock_data[0].cycle_last,
+             e->data.clock_data[0].mult, e->data.clock_data[0].shift,
+             j->outcome == TK_MODEL_SPIN ? "inadmissible (cycle_last above the reader's counter)"
+                                         : tk_model_outcome_name(j->outcome),
+             j->cr.lo, j->cr.hi, j->cr.may_fallback ? " or invalid" : "", j->at_lo, j->at_hi);
+}
+
+/* Candidate states: [gen0, gen1], and for time() (no seq loop) gen1 + 1. */
+static size_t candidates(struct vdso_loaded *l, const struct conc_reading *r,
+                         struct tk_log_entry *buf, bool *complete)
+{
+    uint64_t hi = r->gen1;
+    if (r->op == CONC_TIME) {
+        /* time() may see the seconds of the update in flight: wait for its commit. */
+        for (int i = 0; i < 20000 && tk_generation(l->tk) <= r->gen1; i++)
+            sched_yield();
+        if (tk_generation(l->tk) > r->gen1)
+            hi++;
+    }
+    uint64_t want = hi - r->gen0 + 1;
+    if (want > TK_LOG_ENTRIES) {
+        *complete = false;
+        return tk_log_copy(l->tk, hi - TK_LOG_ENTRIES + 1, hi, buf, TK_LOG_ENTRIES);
+    }
+    size_t n = tk_log_copy(l->tk, r->gen0, hi, buf, TK_LOG_ENTRIES);
+    *complete = n == want;
+    return n;
+}
+
+/* More than one entry into PVCLOCK or HVCLOCK: a counter page the reader never saw. */
+static bool pages_reprogrammed_twice(const struct tk_log_entry *buf, size_t n)
+{
+    unsigned entries = 0;
+    for (size_t i = 1; i < n; i++) {
+        int32_t a = buf[i - 1].data.clock_data[0].clock_mode;
+        int32_t b = buf[i].data.clock_data[0].clock_mode;
+        entries += a != b && (b == VDSO_CLOCKMODE_PVCLOCK || b == VDSO_CLOCKMODE_HVCLOCK);
+    }
+    return entries > 1;
+}
+
+enum conc_verdict conc_verify(struct vdso_loaded *l, const struct conc_reading *r,
+                              struct tk_log_entry *buf, struct conc_match *m, char *why, size_t len)
+{
+    bool complete;
+    size_t n = candidates(l, r, buf, &complete);
+    bool fallback_possible = false;
+    for (size_t i = n; i-- > 0;) {
+        struct judged j = judge_state(l, &buf[i], r);
+        if (r->ret == 0 && j.matched) {
+            m->generation = buf[i].generation;
+            m->counter_hi = j.cr.hi;
+            return CONC_SERVED;
+        }
+        fallback_possible |= j.outcome == TK_MODEL_FALLBACK || j.cr.may_fallback;
+    }
+    if (fallback_possible && r->bracketed && r->ret == 0 && r->value_ns >= r->sys0 &&
+        r->value_ns <= r->sys1)
+        return CONC_FALLBACK;
+    if (!complete || n == 0 || pages_reprogrammed_twice(buf, n))
+        return CONC_UNVERIFIABLE;
+    describe_reading(r, why, len);
+    size_t shown = 0;
+    for (size_t i = n; i-- > 0 && shown < 4; shown++) {
+        struct judged j = judge_state(l, &buf[i], r);
+        describe_candidate(&buf[i], &j, why, len);
+    }
+    size_t k = strlen(why);
+    snprintf(why + k, len - k, "\n  %s",
+             fallback_possible ? "a candidate falls back, but the result is outside the "
+                                 "syscall bracket"
+                               : "no candidate state falls back, so a fallback is wrong too");
+    return CONC_WRONG;
+}
+
+bool conc_model_at(struct vdso_loaded *l, uint64_t generation, clockid_t clk, uint64_t c,
+                   int64_t *ns)
+{
+    struct tk_log_entry e;
+    if (tk_log_copy(l->tk, generation, generation, &e, 1) != 1)
+        return false;
+    struct conc_reading r = {.op = CONC_CLOCK, .clk = clk};
+    return model_value(l, &e, &r, c, ns) == TK_MODEL_OK;
+}
