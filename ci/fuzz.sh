@@ -8,7 +8,9 @@
 # for SECONDS starting from corpora/TARGET/ (never written to during the
 # run), prints exec/s, coverage and the number of new corpus entries, and
 # exits non-zero when anything crashed (AFL++ itself exits 0 after saving
-# crashes, so its crash directories are checked). --merge minimises the new
+# crashes, so its crash directories are checked; libFuzzer's timeout-,
+# leak- and oom- artifacts count too, AFL++ "hangs" under its 1 s timeout
+# on a loaded machine are only reported). --merge minimises the new
 # finds against corpora/TARGET/ and adds those that bring new coverage, named
 # by provenance (<engine>-<date>-<hash>). --jobs N runs libFuzzer with
 # -fork=N, or AFL++ as one main (with the CMPLOG binary) and N-1 secondaries

@@ -58,6 +58,9 @@ void vvar_script(const struct vvar_header *h, struct tk_script *s)
     s->raw.tv_sec = 999;
     s->tai_offset = h->tai;
     s->seq_start = h->seq_start;
+    /* One input commits few states between checks: a small log keeps the
+     * per-input timekeeper cheap (the default ring is ~600 KB). */
+    s->log_entries = 32;
 }
 
 static void raw_publish(struct timekeeper *tk, uint64_t arg)
@@ -219,10 +222,20 @@ static enum vvar_effect apply_op(struct vvar_writer *w, const struct vvar_op_rec
     }
 }
 
-/* Operations that publish the timekeeper's own state over the page. */
-static bool publishes(enum vvar_op op)
+/*
+ * Did the operation publish the timekeeper's own counter-based state over
+ * the page? Every tk_publish does, except in mode NONE, where (like the
+ * kernel) only REALTIME and the coarse bases are refreshed and cycle_last,
+ * mult and the other bases stay as they were. TIMENS_ON writes only the
+ * namespace page: whatever RAW left on the time page is still there.
+ */
+static bool publishes_state(const struct vvar_writer *w, enum vvar_op op)
 {
-    return op <= VVAR_SWITCH || op == VVAR_HRES || op == VVAR_TIMENS_ON;
+    const struct vdso_clock *c0 = &datapages_time(tk_datapages(w->tk))->clock_data[0];
+
+    if (!(op <= VVAR_SWITCH || op == VVAR_HRES))
+        return false;
+    return __atomic_load_n(&c0->clock_mode, __ATOMIC_RELAXED) != VDSO_CLOCKMODE_NONE;
 }
 
 enum vvar_effect vvar_apply(struct vvar_writer *w, const struct vvar_op_rec *r)
@@ -241,7 +254,7 @@ enum vvar_effect vvar_apply(struct vvar_writer *w, const struct vvar_op_rec *r)
         w->stale_pending = true;
     if (w->stale_pending) {
         const struct vdso_clock *c0 = &datapages_time(tk_datapages(w->tk))->clock_data[0];
-        if (r->op != VVAR_RAW && publishes(r->op) &&
+        if (publishes_state(w, r->op) &&
             tk_counter_now(w->tk) >= __atomic_load_n(&c0->cycle_last, __ATOMIC_RELAXED))
             w->stale_pending = false;
         e = VVAR_DISCONTINUOUS;

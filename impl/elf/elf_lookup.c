@@ -10,6 +10,8 @@
 
 #include "elf_internal.h"
 
+#define SHN_ABS_INDEX 0xfff1
+
 /* What version a candidate must carry. */
 enum { WANT_DEFAULT = -1, WANT_ANY = 0 };
 
@@ -46,6 +48,11 @@ static bool matches(const struct elf_image *img, uint32_t index, const char *nam
     if (index >= img->nsyms || !name_is(img, index, name, strlen(name)))
         return false;
     if (elf_symbol(img, index, sym, NULL) || !elf_sym_is_exported(sym))
+        return false;
+    /* A consumer adds the load bias to the value: it must be an address in
+     * the image (or an absolute number), never a pointer past it. */
+    uint64_t off;
+    if (sym->shndx != SHN_ABS_INDEX && !elf_symbol_offset(img, sym, &off))
         return false;
     if (want == WANT_DEFAULT)
         return !sym->hidden;

@@ -19,6 +19,9 @@ uint64_t counter_pvclock_scale(const struct pvclock_vcpu_time_info *snap, uint64
 {
     uint64_t delta = tsc - snap->tsc_timestamp;
     int shift = snap->tsc_shift;
+    /* A TSC behind the stamp means no time elapsed (the kernel clamps). */
+    if ((int64_t)delta < 0)
+        delta = 0;
     /* Shifts beyond the register width behave as the x86 shift count does. */
     if (shift < 0)
         delta >>= (unsigned)(-shift) & 63;

@@ -54,7 +54,7 @@ struct timespec tk_ts_sub(struct timespec a, struct timespec b)
     return ts_normalise(a.tv_sec - b.tv_sec, a.tv_nsec - b.tv_nsec);
 }
 
-int tk_alloc(struct timekeeper **tkp, struct vdso_datapages *dp)
+int tk_alloc(struct timekeeper **tkp, struct vdso_datapages *dp, unsigned log_entries)
 {
     struct timekeeper *tk = calloc(1, sizeof(*tk));
     if (!tk)
@@ -68,7 +68,7 @@ int tk_alloc(struct timekeeper **tkp, struct vdso_datapages *dp)
         free(tk);
         return -err;
     }
-    err = tk_log_init(&tk->log);
+    err = tk_log_init(&tk->log, log_entries);
     if (err) {
         pthread_mutex_destroy(&tk->lock);
         free(tk);
@@ -337,7 +337,7 @@ int tk_init_scripted(struct timekeeper **tkp, struct vdso_datapages *dp, const s
     if (err)
         return err;
     struct timekeeper *tk;
-    err = tk_alloc(&tk, dp);
+    err = tk_alloc(&tk, dp, s->log_entries);
     if (err)
         return err;
     script_clocksource(tk, s);

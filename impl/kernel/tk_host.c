@@ -100,7 +100,7 @@ int tk_init_host(struct timekeeper **tkp, struct vdso_datapages *dp, enum tk_cou
         kind != TK_COUNTER_HVCLOCK_HOST)
         return -EINVAL;
     struct timekeeper *tk;
-    int err = tk_alloc(&tk, dp);
+    int err = tk_alloc(&tk, dp, 0);
     if (err)
         return err;
     err = host_start(tk, kind, calib_ms);

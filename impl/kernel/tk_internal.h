@@ -23,7 +23,8 @@ struct tk_aux {
 
 struct tk_log {
     pthread_mutex_t lock;
-    struct tk_log_entry *ring; /* TK_LOG_ENTRIES, slot = generation % size */
+    struct tk_log_entry *ring; /* size entries, slot = generation % size */
+    uint64_t size;
     uint64_t newest;           /* generation of the newest entry, 0 = empty */
 };
 
@@ -73,7 +74,7 @@ struct timekeeper {
 /* timekeeper.c */
 void tk_lock(struct timekeeper *tk);
 void tk_unlock(struct timekeeper *tk);
-int tk_alloc(struct timekeeper **tkp, struct vdso_datapages *dp);
+int tk_alloc(struct timekeeper **tkp, struct vdso_datapages *dp, unsigned log_entries);
 uint64_t tk_domain_counter(const struct timekeeper *tk, enum tk_counter_kind kind, uint64_t tsc);
 void tk_accumulate_to(struct timekeeper *tk, uint64_t now);
 void tk_set_bases(struct timekeeper *tk, struct timespec realtime, struct timespec monotonic,
@@ -97,7 +98,7 @@ void tk_publish_aux(struct timekeeper *tk, unsigned idx);
 void tk_publish_start(struct timekeeper *tk); /* first update, rng, tz */
 
 /* tk_log.c */
-int tk_log_init(struct tk_log *log);
+int tk_log_init(struct tk_log *log, unsigned entries);
 void tk_log_fini(struct tk_log *log);
 void tk_log_append(struct tk_log *log, uint64_t generation, uint32_t seq,
                    const struct vdso_time_data *data);

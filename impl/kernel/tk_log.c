@@ -7,9 +7,10 @@
 #include <errno.h>
 #include <stdlib.h>
 
-int tk_log_init(struct tk_log *log)
+int tk_log_init(struct tk_log *log, unsigned entries)
 {
-    log->ring = calloc(TK_LOG_ENTRIES, sizeof(*log->ring));
+    log->size = entries ? entries : TK_LOG_ENTRIES;
+    log->ring = calloc(log->size, sizeof(*log->ring));
     if (!log->ring)
         return -ENOMEM;
     log->newest = 0;
@@ -32,7 +33,7 @@ void tk_log_append(struct tk_log *log, uint64_t generation, uint32_t seq,
                    const struct vdso_time_data *data)
 {
     pthread_mutex_lock(&log->lock);
-    struct tk_log_entry *e = &log->ring[generation % TK_LOG_ENTRIES];
+    struct tk_log_entry *e = &log->ring[generation % log->size];
     e->generation = generation;
     e->seq = seq;
     e->data = *data;
@@ -51,13 +52,13 @@ size_t tk_log_copy(struct timekeeper *tk, uint64_t lo, uint64_t hi, struct tk_lo
     struct tk_log *log = &tk->log;
     size_t n = 0;
     pthread_mutex_lock(&log->lock);
-    uint64_t oldest = log->newest >= TK_LOG_ENTRIES ? log->newest - TK_LOG_ENTRIES + 1 : 1;
+    uint64_t oldest = log->newest >= log->size ? log->newest - log->size + 1 : 1;
     if (lo < oldest)
         lo = oldest;
     if (hi > log->newest)
         hi = log->newest;
     for (uint64_t g = lo; g <= hi && n < max; g++)
-        out[n++] = log->ring[g % TK_LOG_ENTRIES];
+        out[n++] = log->ring[g % log->size];
     pthread_mutex_unlock(&log->lock);
     return n;
 }

@@ -19,12 +19,16 @@
 #define VCLOCK_INVALID UINT64_MAX
 
 /*
- * Shift counts are taken modulo the operand width, as the x86 shift
- * instructions the kernel's code compiles to do, so that no page content
- * makes the reference's arithmetic undefined.
+ * A TSC behind the record's stamp (a stale record, or TSC skew) counts as
+ * no time elapsed: the 6.18 kernel image clamps the delta at 0, as a
+ * differential state shows. Shift counts are taken modulo the operand
+ * width, as the x86 shift instructions the kernel's code compiles to do, so
+ * that no page content makes the reference's arithmetic undefined.
  */
 static inline uint64_t vclock_pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift)
 {
+    if ((int64_t)delta < 0)
+        delta = 0;
     if (shift < 0)
         delta >>= (unsigned)-shift & 63;
     else

@@ -17,4 +17,13 @@
 #define VDSO_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define VDSO_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+/*
+ * Has x computed at this point of a loop body: an empty volatile asm that
+ * takes and redefines it. Without it, compilers sink arithmetic whose
+ * result is only used after the loop past the loop's exit test, where its
+ * inputs then live alongside the loop's own values and overflow the
+ * call-clobbered registers.
+ */
+#define VDSO_COMPUTE_HERE(x) __asm__ volatile("" : "+r"(x))
+
 #endif /* VDSO_HOTCOLD_H */

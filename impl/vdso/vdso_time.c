@@ -33,13 +33,13 @@ static inline const struct vdso_time_data *vdso_real_data(const struct vdso_time
 }
 
 /*
- * Expected false: a branch, not a conditional move, so that the loads that
- * follow do not wait for this one.
+ * Callers test it with VDSO_UNLIKELY: a branch laid out for the root
+ * namespace, not a conditional move, so that the loads that follow do not
+ * wait for this one.
  */
 static inline bool vdso_is_timens(const struct vdso_time_data *vd)
 {
-    return VDSO_UNLIKELY(VDSO_READ(vd->clock_data[VDSO_CS_HRES_COARSE].clock_mode) ==
-                         VDSO_CLOCKMODE_TIMENS);
+    return VDSO_READ(vd->clock_data[VDSO_CS_HRES_COARSE].clock_mode) == VDSO_CLOCKMODE_TIMENS;
 }
 
 /*
@@ -92,10 +92,12 @@ VDSO_HOT_INLINE void vdso_hres_compute(const struct vdso_clock *vc,
  * One counter-based reading of the base slot; false = the syscall must answer.
  * Mode NONE (the generic "clocksource not vDSO-capable") needs no test of
  * its own: vclock_read() reports it unusable, as it does every unknown mode.
+ * Out of line: the general loops are not the hot path (the fast reads are),
+ * and one copy of the three counter readers keeps the image small.
  */
-VDSO_HOT_INLINE bool vdso_hres_sample(const struct vdso_clock *vc,
-                                      const struct vdso_timestamp *base, int32_t mode,
-                                      uint64_t *sec, uint64_t *ns)
+static __attribute__((noinline)) bool vdso_hres_sample(const struct vdso_clock *vc,
+                                                       const struct vdso_timestamp *base,
+                                                       int32_t mode, uint64_t *sec, uint64_t *ns)
 {
     uint64_t cycles = vclock_read(mode);
 
@@ -185,6 +187,7 @@ vdso_hres_read_fast(const struct vdso_clock *vc, const struct vdso_timestamp *ba
             return VDSO_FAST_READ;
         }
         *ns = (delta * VDSO_READ(vc->mult) + VDSO_READ(base->nsec)) >> (VDSO_READ(vc->shift) & 63);
+        VDSO_COMPUTE_HERE(*ns);
         *sec = VDSO_READ(base->sec);
     } while (vdso_read_retry(vc, seq));
     return VDSO_FAST_SAMPLED;
@@ -312,11 +315,12 @@ VDSO_COLD int vdso_gettime_fallback(int32_t clk, struct vdso_timespec *ts)
 /*
  * What the fast read left over, the general way: finish the begun read,
  * then (after a writer, or when nothing was begun) the general loop with
- * its namespace path. False = the syscall.
+ * its namespace path. False = the syscall. One out-of-line copy serves
+ * clock_gettime and gettimeofday.
  */
-VDSO_HOT_INLINE bool vdso_hres_slow(const struct vdso_time_data *vd, const struct vdso_clock *vc,
-                                    int32_t clk, struct vdso_timespec *ts,
-                                    enum vdso_fast_outcome got, struct vdso_fast_resume resume)
+static __attribute__((noinline)) bool
+vdso_hres_slow(const struct vdso_time_data *vd, const struct vdso_clock *vc, int32_t clk,
+               struct vdso_timespec *ts, enum vdso_fast_outcome got, struct vdso_fast_resume resume)
 {
     const struct vdso_timestamp *base = &vc->basetime[clk];
     uint64_t sec, ns;
@@ -438,7 +442,7 @@ VDSO_ALIAS(clock_gettime);
 /* tz is page-level, written without the seqcount: no loop. */
 VDSO_HOT_INLINE void vdso_get_tz(const struct vdso_time_data *vd, struct vdso_timezone *tz)
 {
-    if (vdso_is_timens(vd))
+    if (VDSO_UNLIKELY(vdso_is_timens(vd)))
         vd = vdso_real_data(vd);
     tz->tz_minuteswest = VDSO_READ(vd->tz_minuteswest);
     tz->tz_dsttime = VDSO_READ(vd->tz_dsttime);
@@ -533,7 +537,7 @@ VDSO_EXPORT int64_t VDSO_FN(time)(int64_t *t)
     const struct vdso_time_data *vd = vdso_arch_time_data();
 
     /* Two sites rather than a computed page: see vdso_is_timens(). */
-    if (vdso_is_timens(vd))
+    if (VDSO_UNLIKELY(vdso_is_timens(vd)))
         return vdso_time_from(vdso_real_data(vd), t);
     return vdso_time_from(vd, t);
 }
@@ -545,7 +549,7 @@ static bool vdso_clock_res(const struct vdso_time_data *vd, int32_t clk, uint64_
     uint32_t bit = vdso_clock_bit(clk);
 
     if (bit & (VDSO_HRES | VDSO_RAW)) {
-        if (vdso_is_timens(vd))
+        if (VDSO_UNLIKELY(vdso_is_timens(vd)))
             vd = vdso_real_data(vd);
         *ns = VDSO_READ(vd->hrtimer_res);
     } else if (bit & VDSO_COARSE) {

@@ -176,8 +176,10 @@ int elf_symbol(const struct elf_image *img, uint32_t index, struct elf_sym *sym,
  * version == NULL matches unversioned symbols and default (non-hidden)
  * versions; a version string matches the non-BASE verdef of that name (the
  * hidden bit masked), and on an image without versioning it matches the
- * unversioned symbol, as glibc does. Among several matches the lowest symbol
- * index wins, so the three paths agree.
+ * unversioned symbol, as glibc does. A symbol whose value lies in no PT_LOAD
+ * (and is not SHN_ABS) is never returned: it would resolve to an address
+ * outside the image. Among several matches the lowest symbol index wins, so
+ * the three paths agree.
  */
 int elf_lookup(const struct elf_image *img, const char *name, const char *version,
                enum elf_lookup_path path, struct elf_sym *out);

@@ -50,6 +50,7 @@ struct tk_script {
     uint32_t low_res_nsec; /* 0 = 4000000 (HZ 250) */
     int32_t tz_minuteswest, tz_dsttime;
     uint32_t seq_start; /* initial seq of both clocks (the first update adds 2) */
+    unsigned log_entries; /* states the log keeps; 0 = TK_LOG_ENTRIES (fuzzers want few) */
 };
 
 /* Create a timekeeper on dp (which the caller keeps alive) and publish the
@@ -130,7 +131,7 @@ struct tk_log_entry {
     uint32_t seq;               /* the even seq value published */
     struct vdso_time_data data; /* page 0 as committed (seq words included) */
 };
-#define TK_LOG_ENTRIES 256
+#define TK_LOG_ENTRIES 256 /* the default size of the log */
 uint64_t tk_generation(const struct timekeeper *tk);
 /* Copy the logged states with generation in [lo, hi], oldest first, at most
  * max; returns the count (states that fell out of the ring are missing). */

@@ -162,6 +162,15 @@ static void v_pv_odd_fields(struct diff_state *s, long long a)
     s->pv.system_time |= 1ull << 63; /* the read is masked to 63 bits */
 }
 
+/* A record stamped after any TSC value: the scaled delta must clamp to 0,
+ * so the counter is system_time whatever the TSC reads. */
+static void v_pv_stamp_ahead(struct diff_state *s, long long shift)
+{
+    s->pv.tsc_to_system_mul = 1u << 31;
+    s->pv.tsc_shift = (int8_t)shift;
+    s->pv.tsc_timestamp = INT64_MAX;
+}
+
 static void v_behind(struct diff_state *s, long long a)
 {
     counter_at(s, C0 - (uint64_t)a);
@@ -305,6 +314,8 @@ static const struct variation variations[] = {
     {"pvclock flags", v_pv_flags, 0},
     {"pvclock flags", v_pv_flags, 0xfe},
     {"pvclock odd fields", v_pv_odd_fields, 0},
+    {"pvclock stamp ahead", v_pv_stamp_ahead, 0},
+    {"pvclock stamp ahead", v_pv_stamp_ahead, -1},
     {"behind", v_behind, 1},
     {"behind", v_behind, 1000000},
     {"behind", v_behind, (long long)C0},

@@ -394,14 +394,16 @@ static void test_pvclock(void)
     pv->tsc_shift = 2; /* 2400 * 0.75 = 1800 cycles = 2700 ns */
     CHECK(gettime(VDSO_CLOCK_REALTIME, &ts) == 0, "pvclock shift 2");
     CHECK_TS(ts, 1700000001, 1700);
-    /* tsc below the stamp wraps (no clamp), as the kernel's u64 delta:
-     * (2^64-1) * 0.5 = 2^63-1, so the counter is cycle_last - 1 after the
-     * 63-bit mask, and the negative delta clamps to the base. */
+    /* tsc below the stamp clamps to no elapsed time, as the kernel image
+     * does: the counter is system_time, 1000 cycles (1500 ns) after
+     * cycle_last (a wrapping delta would give (2^64-1) * 0.5 = 2^63-1, i.e.
+     * cycle_last - 1 after the 63-bit mask, and the base). */
     hk.tsc = 399;
     pv->tsc_shift = 0;
     pv->tsc_to_system_mul = 1u << 31;
+    pv->system_time = clock0.cycle_last + 1000;
     CHECK(gettime(VDSO_CLOCK_REALTIME, &ts) == 0, "pvclock tsc behind stamp");
-    CHECK_TS(ts, 1700000000, 999999000);
+    CHECK_TS(ts, 1700000001, 500);
 
     /* Not stable: all-ones, so the syscall. */
     tp_set_manual_counter(&pg, clock0.cycle_last + 2000);

