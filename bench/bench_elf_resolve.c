@@ -2,11 +2,24 @@
  * bench_elf_resolve: the cost of a full resolve of the live vDSO (open the
  * image, then look up its six exports under LINUX_2.6) with vdsokit's
  * resolver, with libelf doing the same through its execution view, and
- * with glibc's dlvsym(). Prints ns per full resolve (best of 5 rounds).
+ * with glibc's dlvsym(). The three run in one process pinned to one CPU,
+ * interleaved batch by batch (the order rotating each round), so that load
+ * from other processes hits all three alike; the figure reported is the
+ * best batch of each (the least disturbed), next to the median. Before
+ * timing, the three must agree on every address.
+ *
+ * usage: bench_elf_resolve [ROUNDS [ITERS [IMAGE]]]   (defaults 300, 1000).
+ * With IMAGE (a dump of the vDSO, e.g. from `vdsoimg dump-live`) the file
+ * is resolved instead of the live mapping, and dlvsym, which only knows the
+ * live one, is left out. That is the callgrind driver (valgrind hides the
+ * vDSO from its guest): with ROUNDS 1 ITERS 1000, the inclusive instruction
+ * counts of resolve_vdsokit and resolve_libelf divided by their calls are
+ * the instructions per full resolve.
  */
-#define _GNU_SOURCE /* dlvsym */
+#define _GNU_SOURCE /* dlvsym, sched_setaffinity */
 #include <dlfcn.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +30,25 @@
 
 #include <gelf.h>
 
-static const char *const names[6] = {"__vdso_clock_gettime", "__vdso_gettimeofday",
-                                     "__vdso_time",          "__vdso_clock_getres",
-                                     "__vdso_getcpu",        "__vdso_getrandom"};
-static volatile uint64_t sink;
+#define NSYMS    6
+#define NMETHODS 3
+
+static const char *const names[NSYMS] = {"__vdso_clock_gettime", "__vdso_gettimeofday",
+                                         "__vdso_time",          "__vdso_clock_getres",
+                                         "__vdso_getcpu",        "__vdso_getrandom"};
+
+/* What one full resolve found: symbol values relative to the image base. */
+struct resolved {
+    uint64_t value[NSYMS];
+    int found;
+};
+
+/* The input of every method: the live mapping and a private copy of it. */
+struct live {
+    const uint8_t *base;
+    size_t size;
+    char *copy; /* libelf wants writable memory */
+};
 
 static uint64_t now_ns(void)
 {
@@ -46,20 +74,35 @@ static size_t live_size(uintptr_t base)
     return size;
 }
 
-static int resolve_vdsokit(const uint8_t *img_bytes, size_t size)
+/* Pin to the last CPU we may run on: timing one core, no migrations. */
+static int pin_to_one_cpu(void)
+{
+    cpu_set_t set;
+    int cpu = -1;
+
+    if (sched_getaffinity(0, sizeof(set), &set))
+        return -1;
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        if (CPU_ISSET(i, &set))
+            cpu = i;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof(set), &set) ? -1 : cpu;
+}
+
+__attribute__((noinline)) static void resolve_vdsokit(const struct live *in, struct resolved *out)
 {
     struct elf_image img;
     struct elf_sym s;
-    int found = 0;
 
-    if (elf_open(&img, img_bytes, size, NULL))
-        return -1;
-    for (int i = 0; i < 6; i++)
+    out->found = 0;
+    if (elf_open(&img, in->base, in->size, NULL))
+        return;
+    for (int i = 0; i < NSYMS; i++)
         if (elf_lookup(&img, names[i], "LINUX_2.6", ELF_LOOKUP_AUTO, &s) == ELF_FOUND) {
-            sink += s.value;
-            found++;
+            out->value[i] = s.value;
+            out->found++;
         }
-    return found;
 }
 
 static bool libelf_map(Elf *e, size_t nph, uint64_t vaddr, uint64_t *off)
@@ -93,18 +136,17 @@ static int libelf_verndx(Elf_Data *vd, uint64_t count, const char *strtab, const
     return -1;
 }
 
-static int resolve_libelf(char *copy, size_t size)
+/* DT_* values of the dynamic section, through gelf. */
+struct libelf_tags {
+    uint64_t strtab, symtab, hash, versym, verdef, verdefnum;
+};
+
+static bool libelf_tags(Elf *e, size_t nph, struct libelf_tags *t)
 {
-    uint64_t strtab = 0, symtab = 0, hash = 0, versym = 0, verdef = 0, verdefnum = 0, dynoff = 0,
-             dynsz = 0, so, to, ho, vo, vdo;
-    Elf *e = elf_memory(copy, size);
-    size_t nph;
+    uint64_t dynoff = 0, dynsz = 0;
     GElf_Phdr ph;
     GElf_Dyn dyn;
-    int found = 0;
 
-    if (!e || elf_getphdrnum(e, &nph))
-        return -1;
     for (size_t i = 0; i < nph; i++)
         if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_DYNAMIC) {
             dynoff = ph.p_offset;
@@ -113,109 +155,220 @@ static int resolve_libelf(char *copy, size_t size)
     Elf_Data *dd = elf_getdata_rawchunk(e, (int64_t)dynoff, dynsz, ELF_T_DYN);
     for (int i = 0; dd && gelf_getdyn(dd, i, &dyn) && dyn.d_tag != DT_NULL; i++) {
         uint64_t v = dyn.d_un.d_val;
-        strtab = dyn.d_tag == DT_STRTAB ? v : strtab;
-        symtab = dyn.d_tag == DT_SYMTAB ? v : symtab;
-        hash = dyn.d_tag == DT_HASH ? v : hash;
-        versym = dyn.d_tag == DT_VERSYM ? v : versym;
-        verdef = dyn.d_tag == DT_VERDEF ? v : verdef;
-        verdefnum = dyn.d_tag == DT_VERDEFNUM ? v : verdefnum;
+        t->strtab = dyn.d_tag == DT_STRTAB ? v : t->strtab;
+        t->symtab = dyn.d_tag == DT_SYMTAB ? v : t->symtab;
+        t->hash = dyn.d_tag == DT_HASH ? v : t->hash;
+        t->versym = dyn.d_tag == DT_VERSYM ? v : t->versym;
+        t->verdef = dyn.d_tag == DT_VERDEF ? v : t->verdef;
+        t->verdefnum = dyn.d_tag == DT_VERDEFNUM ? v : t->verdefnum;
     }
-    if (!libelf_map(e, nph, strtab, &so) || !libelf_map(e, nph, symtab, &to) ||
-        !libelf_map(e, nph, hash, &ho) || !libelf_map(e, nph, versym, &vo) ||
-        !libelf_map(e, nph, verdef, &vdo)) {
-        elf_end(e);
-        return -1;
-    }
-    Elf_Data *hd = elf_getdata_rawchunk(e, (int64_t)ho, 8, ELF_T_WORD);
-    uint32_t nchain = hd ? ((uint32_t *)hd->d_buf)[1] : 0;
-    Elf_Data *sd = elf_getdata_rawchunk(e, (int64_t)to, (size_t)nchain * 24, ELF_T_SYM);
-    Elf_Data *vsd = elf_getdata_rawchunk(e, (int64_t)vo, (size_t)nchain * 2, ELF_T_HALF);
-    Elf_Data *vdd = elf_getdata_rawchunk(e, (int64_t)vdo, size - vdo, ELF_T_VDEF);
-    const char *str = copy + so;
-    int ndx = vdd ? libelf_verndx(vdd, verdefnum, str, "LINUX_2.6") : -1;
-    for (int n = 0; sd && vsd && n < 6; n++) {
+    return dd != NULL;
+}
+
+static void libelf_find(Elf_Data *sd, Elf_Data *vsd, uint32_t nchain, const char *str, int ndx,
+                        struct resolved *out)
+{
+    for (int n = 0; n < NSYMS; n++) {
         GElf_Sym s;
         GElf_Versym v;
         for (uint32_t i = 1; i < nchain; i++)
             if (gelf_getsym(sd, (int)i, &s) && s.st_shndx != SHN_UNDEF &&
                 strcmp(str + s.st_name, names[n]) == 0 && gelf_getversym(vsd, (int)i, &v) &&
                 (v & 0x7fff) == ndx) {
-                sink += s.st_value;
-                found++;
+                out->value[n] = s.st_value;
+                out->found++;
                 break;
             }
     }
-    elf_end(e);
-    return found;
 }
 
-static int resolve_dlvsym(void)
+__attribute__((noinline)) static void resolve_libelf(const struct live *in, struct resolved *out)
+{
+    struct libelf_tags t = {0};
+    uint64_t so, to, ho, vo, vdo;
+    Elf *e = elf_memory(in->copy, in->size);
+    size_t nph;
+
+    out->found = 0;
+    if (!e || elf_getphdrnum(e, &nph) || !libelf_tags(e, nph, &t) ||
+        !libelf_map(e, nph, t.strtab, &so) || !libelf_map(e, nph, t.symtab, &to) ||
+        !libelf_map(e, nph, t.hash, &ho) || !libelf_map(e, nph, t.versym, &vo) ||
+        !libelf_map(e, nph, t.verdef, &vdo)) {
+        elf_end(e);
+        return;
+    }
+    Elf_Data *hd = elf_getdata_rawchunk(e, (int64_t)ho, 8, ELF_T_WORD);
+    uint32_t nchain = hd ? ((uint32_t *)hd->d_buf)[1] : 0;
+    Elf_Data *sd = elf_getdata_rawchunk(e, (int64_t)to, (size_t)nchain * 24, ELF_T_SYM);
+    Elf_Data *vsd = elf_getdata_rawchunk(e, (int64_t)vo, (size_t)nchain * 2, ELF_T_HALF);
+    Elf_Data *vdd = elf_getdata_rawchunk(e, (int64_t)vdo, in->size - vdo, ELF_T_VDEF);
+    const char *str = in->copy + so;
+    int ndx = vdd ? libelf_verndx(vdd, t.verdefnum, str, "LINUX_2.6") : -1;
+    if (sd && vsd)
+        libelf_find(sd, vsd, nchain, str, ndx, out);
+    elf_end(e);
+}
+
+__attribute__((noinline)) static void resolve_dlvsym(const struct live *in, struct resolved *out)
 {
     void *h = dlopen("linux-vdso.so.1", RTLD_NOLOAD | RTLD_LAZY);
-    int found = 0;
 
-    for (int i = 0; h && i < 6; i++) {
-        void *p = dlvsym(h, names[i], "LINUX_2.6");
-        sink += (uintptr_t)p;
-        found += p != NULL;
+    out->found = 0;
+    for (int i = 0; h && i < NSYMS; i++) {
+        uintptr_t p = (uintptr_t)dlvsym(h, names[i], "LINUX_2.6");
+        /* The vDSO is linked at 0 and mapped at base: the value is p - base. */
+        out->value[i] = p ? p - (uintptr_t)in->base : 0;
+        out->found += p != 0;
     }
     if (h)
         dlclose(h);
-    return found;
 }
 
-static double best_ns(const char *what, int (*fn)(void *, size_t), void *arg, size_t size,
-                      unsigned iters, int *found)
-{
-    double best = 1e30;
+struct method {
+    const char *label;
+    void (*resolve)(const struct live *, struct resolved *);
+    double best;
+    double *samples; /* ns per resolve of each batch */
+};
 
-    for (int round = 0; round < 5; round++) {
-        uint64_t t0 = now_ns();
-        for (unsigned i = 0; i < iters; i++)
-            *found = fn(arg, size);
-        double ns = (double)(now_ns() - t0) / iters;
-        best = ns < best ? ns : best;
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* One batch: ITERS full resolves back to back; ns per resolve. */
+static double time_batch(const struct method *m, const struct live *in, unsigned iters)
+{
+    struct resolved r;
+    uint64_t t0 = now_ns();
+
+    for (unsigned i = 0; i < iters; i++) {
+        m->resolve(in, &r);
+        __asm__ volatile("" : : "r"(&r) : "memory");
     }
-    printf("%-34s %9.1f ns per full resolve (%d of 6 found)\n", what, best, *found);
-    return best;
+    return (double)(now_ns() - t0) / iters;
 }
 
-static int run_vdsokit(void *p, size_t n)
+/* All must find the same six values, or timing them means nothing. */
+static bool methods_agree(struct method *ms, int nm, const struct live *in)
 {
-    return resolve_vdsokit(p, n);
+    struct resolved r[NMETHODS];
+    bool ok = true;
+
+    for (int k = 0; k < nm; k++)
+        ms[k].resolve(in, &r[k]);
+    for (int k = 0; k < nm; k++) {
+        if (r[k].found != NSYMS) {
+            printf("%s found %d of %d symbols\n", ms[k].label, r[k].found, NSYMS);
+            ok = false;
+        }
+        for (int i = 0; i < NSYMS && r[k].found == NSYMS; i++)
+            if (r[k].value[i] != r[0].value[i]) {
+                printf("%s: %s = 0x%" PRIx64 ", but %s says 0x%" PRIx64 "\n", ms[k].label, names[i],
+                       r[k].value[i], ms[0].label, r[0].value[i]);
+                ok = false;
+            }
+    }
+    return ok;
 }
 
-static int run_libelf(void *p, size_t n)
+static void run_rounds(struct method *ms, int nm, const struct live *in, unsigned rounds,
+                       unsigned iters)
 {
-    return resolve_libelf(p, n);
+    for (int k = 0; k < nm; k++)
+        time_batch(&ms[k], in, iters / 10 + 1); /* warm caches and lazy binding */
+    for (unsigned round = 0; round < rounds; round++)
+        for (int j = 0; j < nm; j++) {
+            struct method *m = &ms[(round + j) % nm];
+            double ns = time_batch(m, in, iters);
+            m->samples[round] = ns;
+            m->best = ns < m->best ? ns : m->best;
+        }
 }
 
-static int run_dlvsym(void *p, size_t n)
-{
-    return resolve_dlvsym();
-}
-
-int main(void)
+/* The image to resolve: the live mapping, or the file named on the command line. */
+static bool load_input(const char *path, struct live *in)
 {
     uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
-    size_t size = base ? live_size(base) : 0;
-    int f1, f2, f3;
+    FILE *f;
+    long n;
 
-    if (!size) {
-        printf("no live vDSO: nothing to measure\n");
-        return 0;
+    if (!path) {
+        in->base = (const uint8_t *)base;
+        in->size = base ? live_size(base) : 0;
+    } else if ((f = fopen(path, "rb")) != NULL) {
+        uint8_t *buf = NULL;
+        if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+            (buf = malloc((size_t)n)) != NULL && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+            in->base = buf;
+            in->size = (size_t)n;
+        } else {
+            free(buf);
+        }
+        fclose(f);
+    }
+    if (!in->size)
+        return false;
+    in->copy = malloc(in->size);
+    memcpy(in->copy, in->base, in->size);
+    return true;
+}
+
+static void report(struct method *ms, int nm, unsigned rounds)
+{
+    for (int k = 0; k < nm; k++) {
+        qsort(ms[k].samples, rounds, sizeof(double), cmp_double);
+        printf("%-34s best %7.1f ns, median %7.1f ns per full resolve\n", ms[k].label, ms[k].best,
+               ms[k].samples[rounds / 2]);
+    }
+    printf("vdsokit is %.2fx faster than libelf", ms[1].best / ms[0].best);
+    if (nm > 2)
+        printf(" and %.2fx faster than dlvsym", ms[2].best / ms[0].best);
+    printf(" (best); goal < 1000 ns%s: %s\n", nm > 2 ? " and faster than both" : "",
+           ms[0].best < 1000 && ms[1].best > ms[0].best && (nm < 3 || ms[2].best > ms[0].best)
+               ? "met"
+               : "missed");
+}
+
+int main(int argc, char **argv)
+{
+    unsigned rounds = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 300;
+    unsigned iters = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 1000;
+    const char *path = argc > 3 ? argv[3] : NULL;
+    struct live in = {NULL, 0, NULL};
+    struct method ms[NMETHODS] = {
+        {"vdsokit elf_open + elf_lookup", resolve_vdsokit, 1e30, NULL},
+        {"libelf (elf_memory, gelf, scan)", resolve_libelf, 1e30, NULL},
+        {"glibc dlopen(NOLOAD) + dlvsym", resolve_dlvsym, 1e30, NULL},
+    };
+    int nm = path ? 2 : 3;
+
+    if (rounds == 0 || iters == 0 || argc > 4) {
+        fprintf(stderr, "usage: %s [ROUNDS [ITERS [IMAGE]]] (ROUNDS, ITERS > 0)\n", argv[0]);
+        return 2;
+    }
+    if (!load_input(path, &in)) {
+        printf("%s%s: nothing to measure\n", path ? "cannot read " : "no live vDSO",
+               path ? path : "");
+        return path ? 2 : 0;
     }
     elf_version(EV_CURRENT);
-    char *copy = malloc(size);
-    memcpy(copy, (const void *)base, size);
-    printf("live vDSO: %zu bytes; a full resolve = open + 6 lookups under LINUX_2.6\n", size);
-    double ours =
-        best_ns("vdsokit elf_open + elf_lookup", run_vdsokit, (void *)base, size, 200000, &f1);
-    double lib = best_ns("libelf (elf_memory, gelf, scan)", run_libelf, copy, size, 20000, &f2);
-    double dl = best_ns("glibc dlopen(NOLOAD) + dlvsym", run_dlvsym, NULL, 0, 20000, &f3);
-    printf("vdsokit is %.1fx faster than libelf and %.1fx faster than dlvsym; goal < 1000 ns: "
-           "%s\n",
-           lib / ours, dl / ours, ours < 1000 ? "met" : "missed");
-    free(copy);
+    int cpu = pin_to_one_cpu();
+    if (!methods_agree(ms, nm, &in))
+        return 1;
+    for (int k = 0; k < nm; k++)
+        ms[k].samples = calloc(rounds, sizeof(double));
+    printf("%s: %zu bytes; a full resolve = open + 6 lookups under LINUX_2.6\n",
+           path ? path : "live vDSO", in.size);
+    printf("pinned to CPU %d; %u rounds of %u resolves per method, interleaved\n", cpu, rounds,
+           iters);
+    run_rounds(ms, nm, &in, rounds, iters);
+    report(ms, nm, rounds);
+    for (int k = 0; k < nm; k++)
+        free(ms[k].samples);
+    if (path)
+        free((void *)in.base);
+    free(in.copy);
     return 0;
 }

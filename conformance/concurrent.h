@@ -37,6 +37,8 @@ struct conc_reading {
     struct ms_hyperv_tsc_page hv0, hv1;
     bool bracketed; /* sys0/sys1 taken: the syscall's answer around the call */
     int64_t sys0, sys1;
+    bool lead_ok;   /* states may carry a cycle_last ahead of the counter (skew) */
+    bool in_flight; /* an update was in progress when gen1 was loaded */
 };
 
 enum conc_verdict {

@@ -121,8 +121,13 @@ static struct judged judge_state(struct vdso_loaded *l, const struct tk_log_entr
     struct judged j = {0};
     int32_t mode = e->data.clock_data[0].clock_mode;
     j.cr = range_for(r, mode);
-    /* A correct vDSO reads the counter after it saw the state. */
-    uint64_t cl = e->data.clock_data[0].cycle_last;
+    /*
+     * A correct vDSO reads the counter after it saw the state, unless the
+     * scenario publishes a cycle_last ahead of the counter on purpose (as a
+     * CPU whose TSC leads would): then any counter is admissible and the
+     * model clamps the negative delta.
+     */
+    uint64_t cl = r->lead_ok ? 0 : e->data.clock_data[0].cycle_last;
     if (j.cr.usable && cl > j.cr.lo && cl <= j.cr.hi)
         j.cr.lo = cl;
     uint64_t probe = j.cr.usable ? j.cr.lo : COUNTER_INVALID;
@@ -173,7 +178,7 @@ static size_t candidates(struct vdso_loaded *l, const struct conc_reading *r,
                          struct tk_log_entry *buf, bool *complete)
 {
     uint64_t hi = r->gen1;
-    if (r->op == CONC_TIME) {
+    if (r->op == CONC_TIME && r->in_flight) {
         /* time() may see the seconds of the update in flight: wait for its commit. */
         for (int i = 0; i < 20000 && tk_generation(l->tk) <= r->gen1; i++)
             sched_yield();

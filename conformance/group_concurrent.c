@@ -48,6 +48,7 @@ struct scenario {
     bool need_fallback;  /* the scenario must show both served and fallen-back calls */
     double min_fraction; /* of readings verified */
     void (*setup)(struct timekeeper *tk);
+    bool lead_ok; /* the writer publishes cycle_last ahead of the counter */
 };
 
 struct mono_mark {
@@ -160,6 +161,107 @@ static void tick_pvclock_version(struct timekeeper *tk, uint64_t tick, void *arg
     tk_pvclock_set_version(tk, v + 1);
 }
 
+/* The state the writer just committed (the callback runs after the tick). */
+static bool newest_state(struct timekeeper *tk, struct tk_log_entry *e)
+{
+    uint64_t g = tk_generation(tk);
+    return tk_log_copy(tk, g, g, e, 1) == 1;
+}
+
+/* Base slots read with the counter (the COARSE slots are plain ns). */
+static bool counter_slot(int clock_data, int slot)
+{
+    return clock_data == 1 || (slot != CLOCK_REALTIME_COARSE && slot != CLOCK_MONOTONIC_COARSE);
+}
+
+/*
+ * C8 (counter behind cycle_last): after each tick, republish the state
+ * with cycle_last moved a quarter tick ahead and the bases moved along the
+ * same line, as a timekeeper on a CPU whose TSC leads would. Until the
+ * counter catches up a correct vDSO clamps the delta to 0 (time stands at
+ * the new base, never behind); an unclamped delta wraps to about 2^64.
+ */
+static void tick_counter_behind(struct timekeeper *tk, uint64_t tick, void *arg)
+{
+    struct storm *s = arg;
+    struct tk_log_entry e;
+    if (!newest_state(tk, &e))
+        return;
+    struct vdso_clock cd[VDSO_CS_BASES];
+    for (int c = 0; c < VDSO_CS_BASES; c++) {
+        cd[c] = e.data.clock_data[c];
+        /* A quarter of the tick period, in counter units, from the clock's own rate. */
+        uint64_t lead = ((uint64_t)(NSEC_PER_SEC / 4 / s->sc->hz) << cd[c].shift) / cd[c].mult;
+        cd[c].cycle_last += lead;
+        for (int i = 0; i < VDSO_BASES; i++)
+            if (counter_slot(c, i))
+                cd[c].basetime[i].nsec += lead * cd[c].mult;
+    }
+    tk_publish_raw(tk, cd);
+}
+
+/*
+ * C9 (no 128-bit path): after each tick, republish the state as if the
+ * last update were a long stall ago: cycle_last moved back by D counter
+ * units with D * mult >= 2^64 (beyond max_cycles), the bases moved back
+ * along the same line (whole seconds into sec, the rest into nsec), so
+ * that every reading is the same time as before, computable only in 128
+ * bits. time() reads the moved base seconds, as the kernel's would.
+ */
+static void stall_clock(struct vdso_clock *vc, int clock_data)
+{
+    if (vc->mult == 0)
+        return;
+    uint64_t d = (uint64_t)(((unsigned __int128)1 << 64) / vc->mult) * 17 / 16 + 1;
+    unsigned __int128 e = (unsigned __int128)d * vc->mult;
+    unsigned __int128 unit = (unsigned __int128)NSEC_PER_SEC << (vc->shift & 63);
+    uint64_t q = (uint64_t)(e / unit), r = (uint64_t)(e % unit);
+    vc->cycle_last -= d;
+    for (int i = 0; i < VDSO_BASES; i++) {
+        if (!counter_slot(clock_data, i))
+            continue;
+        struct vdso_timestamp *b = &vc->basetime[i];
+        if (b->nsec >= r) {
+            b->nsec -= r;
+            b->sec -= q;
+        } else {
+            b->nsec = (uint64_t)(b->nsec + unit - r);
+            b->sec -= q + 1;
+        }
+    }
+}
+
+static void tick_long_stall(struct timekeeper *tk, uint64_t tick, void *arg)
+{
+    struct tk_log_entry e;
+    if (!newest_state(tk, &e))
+        return;
+    struct vdso_clock cd[VDSO_CS_BASES];
+    for (int c = 0; c < VDSO_CS_BASES; c++) {
+        cd[c] = e.data.clock_data[c];
+        stall_clock(&cd[c], c);
+    }
+    tk_publish_raw(tk, cd);
+}
+
+/*
+ * C12 and C21: step REALTIME so that a second boundary falls 100 us after
+ * each tick. Until the next tick the fine REALTIME needs a carry into the
+ * seconds while the base seconds (time(), REALTIME_COARSE) stay behind.
+ */
+static void tick_second_boundary(struct timekeeper *tk, uint64_t tick, void *arg)
+{
+    struct tk_log_entry e;
+    if (!newest_state(tk, &e))
+        return;
+    const struct vdso_clock *vc = &e.data.clock_data[0];
+    int64_t frac = (int64_t)(vc->basetime[CLOCK_REALTIME].nsec >> (vc->shift & 63));
+    int64_t step = NSEC_PER_SEC - 100000 - frac;
+    if (step > NSEC_PER_SEC / 2)
+        step -= NSEC_PER_SEC;
+    tk_step_realtime(tk, step);
+}
+
 static void setup_wrap(struct timekeeper *tk)
 {
     tk_set_seq(tk, 0xfffffff0u);
@@ -179,24 +281,34 @@ static void setup_pvclock(struct timekeeper *tk)
      (1u << CLOCK_MONOTONIC_COARSE))
 
 static const struct scenario scenarios[] = {
-    {"concurrent.storm.back_to_back", 0, NULL, ALL_MONO, MONO_STRICT, false, false, 0.0, NULL},
-    {"concurrent.storm.hz", 1000, NULL, ALL_MONO, MONO_STRICT, false, false, 0.9, NULL},
-    {"concurrent.slew", 2000, tick_slew, ALL_MONO, MONO_EXPLAIN, false, false, 0.9, NULL},
-    {"concurrent.steps", 2000, tick_steps, UNSTEPPED, MONO_STRICT, false, false, 0.9, NULL},
+    {"concurrent.storm.back_to_back", 0, NULL, ALL_MONO, MONO_STRICT, false, false, 0.0, NULL,
+     false},
+    {"concurrent.storm.hz", 1000, NULL, ALL_MONO, MONO_STRICT, false, false, 0.9, NULL, false},
+    {"concurrent.slew", 2000, tick_slew, ALL_MONO, MONO_EXPLAIN, false, false, 0.9, NULL, false},
+    {"concurrent.steps", 2000, tick_steps, UNSTEPPED, MONO_STRICT, false, false, 0.9, NULL, false},
     /* Only forward jumps: every clock must still be monotonic. */
-    {"concurrent.boot_jumps", 2000, tick_boot, ALL_MONO, MONO_STRICT, false, false, 0.9, NULL},
-    {"concurrent.mode_flips", 1000, tick_flips, ALL_MONO, MONO_EXPLAIN, true, true, 0.9, NULL},
-    {"concurrent.seq_wrap", 0, tick_wrap, ALL_MONO, MONO_STRICT, false, false, 0.0, setup_wrap},
+    {"concurrent.boot_jumps", 2000, tick_boot, ALL_MONO, MONO_STRICT, false, false, 0.9, NULL,
+     false},
+    {"concurrent.mode_flips", 1000, tick_flips, ALL_MONO, MONO_EXPLAIN, true, true, 0.9, NULL,
+     false},
+    {"concurrent.seq_wrap", 0, tick_wrap, ALL_MONO, MONO_STRICT, false, false, 0.0, setup_wrap,
+     false},
     {"concurrent.pvclock_version", 250, tick_pvclock_version, ALL_MONO, MONO_STRICT, false, false,
-     0.9, setup_pvclock},
-    {"concurrent.getcpu", 0, NULL, ALL_MONO, MONO_STRICT, false, false, 0.0, NULL},
+     0.9, setup_pvclock, false},
+    {"concurrent.getcpu", 0, NULL, ALL_MONO, MONO_STRICT, false, false, 0.0, NULL, false},
+    {"concurrent.counter_behind", 1000, tick_counter_behind, ALL_MONO, MONO_EXPLAIN, false, false,
+     0.9, NULL, true},
+    {"concurrent.long_stall", 1000, tick_long_stall, ALL_MONO, MONO_STRICT, false, false, 0.9, NULL,
+     false},
+    {"concurrent.second_boundary", 1000, tick_second_boundary, UNSTEPPED, MONO_STRICT, false, false,
+     0.9, NULL, false},
 };
 #define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
 /*
  * Storms (back to back) may outrun the log and starve readers on a loaded
- * machine; the test runs past its budget (up to 4x) until this many
- * readings are verified, and fails if they never are.
+ * machine; the test runs past its budget (up to 8x) until this many
+ * readings are verified, and is inconclusive (SKIP) if they never are.
  */
 #define MIN_VERIFIED 200
 
@@ -237,6 +349,7 @@ static void take(struct reader *rd, unsigned op, struct conc_reading *r, bool *r
     r->op = op < NREADER_CLOCKS ? CONC_CLOCK : op == NREADER_CLOCKS ? CONC_GETTIMEOFDAY : CONC_TIME;
     r->clk = op < NREADER_CLOCKS ? reader_clocks[op] : CLOCK_REALTIME;
     r->bracketed = s->sc->bracket;
+    r->lead_ok = s->sc->lead_ok;
     struct timespec ts = {0};
     struct timeval tv = {0};
     r->gen0 = tk_generation(tk);
@@ -261,6 +374,12 @@ static void take(struct reader *rd, unsigned op, struct conc_reading *r, bool *r
         r->sys1 = syscall_value(r->op, r->clk);
     counter_pages(s->l, &r->pv1, &r->hv1);
     r->gen1 = tk_generation(tk);
+    /*
+     * An update whose data time() may have read is either in gen1 or still
+     * in flight now: seq odd, or committed (generation advanced) since.
+     */
+    uint32_t seq = __atomic_load_n(&datapages_time(&s->l->dp)->clock_data[0].seq, __ATOMIC_ACQUIRE);
+    r->in_flight = (seq & 1) || tk_generation(tk) != r->gen1;
     *range_ok = reading_in_range(r, &ts, &tv);
 }
 
@@ -513,12 +632,18 @@ static void report(struct conf_ctx *ctx, const struct scenario *sc, struct reade
               (unsigned long long)fallback, (unsigned long long)unver, TK_LOG_ENTRIES, fraction,
               (unsigned long long)getcpu, (unsigned long long)explained, (long long)worst,
               (unsigned long long)wrong);
-    if (verified < MIN_VERIFIED || fraction < sc->min_fraction)
+    if (fraction < sc->min_fraction)
         conf_fail(ctx,
-                  "too few readings verified: %llu of %llu (need at least %d and a fraction "
-                  "of %.2f at this writer rate)",
-                  (unsigned long long)verified, (unsigned long long)total, MIN_VERIFIED,
-                  sc->min_fraction);
+                  "too few readings verified: %llu of %llu (need a fraction of %.2f at this "
+                  "writer rate)",
+                  (unsigned long long)verified, (unsigned long long)total, sc->min_fraction);
+    /* Few readings are no wrong result: on a slow machine (a sanitizer
+     * build, a busy host) the storm is inconclusive, not failed. */
+    if (verified < MIN_VERIFIED)
+        conf_skip(ctx,
+                  "inconclusive: only %llu readings verified by the end of the extended budget "
+                  "(need %d): the readers were starved on this machine",
+                  (unsigned long long)verified, MIN_VERIFIED);
     if (sc->need_fallback && (fallback == 0 || served == 0))
         conf_fail(ctx,
                   "the mode flips should give both served and fallen-back calls: %llu served, "
@@ -549,10 +674,10 @@ static void run_scenario(struct conf_ctx *ctx, struct vdso_loaded *l, const stru
         conf_fail(ctx, "cannot start the writer thread: %s", strerror(-err));
         return;
     }
-    /* Nine scenarios: 0.25 s each in quick, 2 s in full and soak rounds. */
+    /* Twelve scenarios: 0.25 s each in quick, 2 s in full and soak rounds. */
     int64_t budget = ctx->tier == CONF_TIER_QUICK ? 250000000 : 2 * NSEC_PER_SEC;
     s.end_ns = mono_now_ns() + budget;
-    s.hard_end_ns = s.end_ns + 3 * budget;
+    s.hard_end_ns = s.end_ns + 7 * budget;
     static struct reader rd[MAX_READERS];
     int n = start_readers(ctx, &s, rd);
     join_readers(ctx, &s, rd, n);

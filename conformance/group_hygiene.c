@@ -5,7 +5,11 @@
  * moved together with mremap the vDSO still answers correctly (checked in a
  * throwaway child, since the C library's own vDSO pointers go stale); the
  * image passes the image checker; and the project's resolver finds the same
- * entry points as the dynamic linker's dlvsym.
+ * entry points as the dynamic linker's dlvsym. For in-process targets the
+ * same rules apply to the loader's mapping: its reader pages (views of a
+ * sealed memfd) cannot be made writable, the data pages and text moved
+ * together with mremap (loader_move) still answer exactly as the model
+ * says, and the loaded image bytes pass the image checker.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -18,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "inproc.h"
 #include "oracle.h"
 
 #if __has_include("vdsokit/imgcheck.h")
@@ -221,10 +226,89 @@ static void dlvsym_agrees(struct conf_ctx *ctx)
 #endif
 }
 
+/* Every reader page of the loader, backed or not, must refuse PROT_WRITE. */
+static void inproc_vvar_readonly(struct conf_ctx *ctx, struct vdso_loaded *l)
+{
+    for (int i = 0; i < VDSO_DATA_PAGES; i++) {
+        uint8_t *page = l->base + (size_t)i * VDSO_PAGE_SIZE;
+        if (mprotect(page, VDSO_PAGE_SIZE, PROT_READ | PROT_WRITE) == 0)
+            conf_fail(ctx,
+                      "mprotect(data page %d at %p, PROT_READ|PROT_WRITE) succeeded: the "
+                      "loader's reader view is writable",
+                      i, (void *)page);
+        else if (errno != EACCES)
+            conf_fail(ctx,
+                      "mprotect(data page %d, PROT_READ|PROT_WRITE) failed with %s, not "
+                      "EACCES as on [vvar]",
+                      i, strerror(errno));
+    }
+}
+
+/*
+ * Move data pages and text together, then the moved clock_gettime must be
+ * exact against the emulated kernel (bracketed by the model of "now") and
+ * getcpu sane. The target's own entry points are stale afterwards: this is
+ * the group's last call into the target (its child then exits).
+ */
+static void inproc_mremap_together(struct conf_ctx *ctx, struct vdso_loaded *l)
+{
+    struct loader_error err;
+    uint8_t *old = l->base;
+    if (loader_move(l, &err) != 0) {
+        conf_fail(ctx, "loader_move: %s", err.msg);
+        return;
+    }
+    if (!l->clock_gettime) {
+        conf_skip(ctx, "the image exports no clock_gettime to call after the move");
+        return;
+    }
+    struct timespec o1, o2;
+    struct vdso_timespec v = {0, 0};
+    conf_inproc_oracle_gettime(CLOCK_MONOTONIC, &o1);
+    int rv = l->clock_gettime(CLOCK_MONOTONIC, &v);
+    conf_inproc_oracle_gettime(CLOCK_MONOTONIC, &o2);
+    struct timespec got = {(time_t)v.tv_sec, (long)v.tv_nsec};
+    if (rv != 0 || !ts_valid(&got) || ts_ns(&got) < ts_ns(&o1) || ts_ns(&got) > ts_ns(&o2))
+        conf_fail(ctx,
+                  "moved from %p to %p: clock_gettime(MONOTONIC) returned %d, %lld.%09ld; "
+                  "emulated kernel bracket [%lld.%09ld, %lld.%09ld]",
+                  (void *)old, (void *)l->base, rv, (long long)got.tv_sec, got.tv_nsec,
+                  (long long)o1.tv_sec, o1.tv_nsec, (long long)o2.tv_sec, o2.tv_nsec);
+    unsigned cpu = ~0u;
+    long gr = l->getcpu ? l->getcpu(&cpu, NULL, NULL) : 0;
+    if (l->getcpu && (gr != 0 || cpu >= (unsigned)ctx->calib->ncpus))
+        conf_fail(ctx, "moved getcpu returned %ld, cpu %u (%d CPUs)", gr, cpu, ctx->calib->ncpus);
+}
+
+static void group_hygiene_inproc(struct conf_ctx *ctx, struct vdso_loaded *l,
+                                 const char *const ids[4])
+{
+    if (conf_test_begin(ctx, "%s", ids[0])) {
+        inproc_vvar_readonly(ctx, l);
+        conf_test_end(ctx);
+    }
+    /* Before the move: the checker reads the target's view of the text. */
+    if (conf_test_begin(ctx, "%s", ids[2])) {
+        image_check(ctx);
+        conf_test_end(ctx);
+    }
+    if (conf_test_begin(ctx, "%s", ids[1])) {
+        inproc_mremap_together(ctx, l);
+        conf_test_end(ctx);
+    }
+    conf_test_skip(ctx, ids[3], "in-process image %s: no dynamic linker knows it",
+                   ctx->target->name);
+}
+
 void group_hygiene(struct conf_ctx *ctx)
 {
     static const char *const ids[] = {"hygiene.vvar_readonly", "hygiene.mremap_together",
                                       "hygiene.image_check", "hygiene.resolver_vs_dlvsym"};
+    struct vdso_loaded *l = conf_inproc(ctx->target);
+    if (l && !ctx->listing) {
+        group_hygiene_inproc(ctx, l, ids);
+        return;
+    }
     if (!(ctx->target->flags & CONF_TARGET_MAPPED) || !ctx->target->text) {
         for (unsigned i = 0; i < 4; i++)
             conf_test_skip(ctx, ids[i], "target %s is not the kernel's own vDSO mapping%s%s",

@@ -34,6 +34,7 @@
 #define PLAN_STEPS   3
 #define MAX_WINDOW   24
 #define MAX_COUNTERS (PLAN_STEPS + 4)
+#define MAX_OPEN     (PLAN_STEPS + 1)
 #define SPIN_SETTLE  2    /* spins before the emulated writer finishes */
 #define SPIN_HANG    1000 /* spins with no writer to wait for */
 
@@ -58,16 +59,21 @@ struct call {
     bool plan_done[PLAN_STEPS];
     struct moment seen[MAX_COUNTERS];
     unsigned nseen;
+    unsigned nopen; /* entries of open_data[] */
     uint64_t tsc;
     unsigned long *epoch, epoch_at_start;
 };
 
 static struct vdso_datapages dp;
-static uint8_t *reader_pages;
+static uint8_t *reader_pages; /* both layouts, one after the other: [root][timens] */
+static struct timekeeper *tk; /* reset for every input, never freed */
 static struct call *current;
 static struct tk_log_entry window[MAX_WINDOW];
+/* Page contents written inside an open (uncommitted) update, as they stood
+ * after each writer step of the current call: a reader may load the mode
+ * from them between its seq load and its retry check. */
+static struct vdso_time_data open_data[MAX_OPEN];
 static size_t op_index; /* which record runs, for the evidence */
-static int mapped_layout = -1;
 
 static const int32_t clock_ids[16] = {0, 1, 4, 5, 6, 7, 11, 2, 3, 8, 9, 10, 16, 23, -1, 24};
 static const int32_t mono_clocks[4] = {1, 4, 6, 7};
@@ -91,6 +97,14 @@ static void note_counters(struct call *c)
 {
     if (c->nseen < MAX_COUNTERS)
         c->seen[c->nseen++] = (struct moment){tk_generation(c->w->tk), read_counters(c->tsc)};
+    if (c->w->update_open && c->nopen < MAX_OPEN) {
+        struct vdso_time_data *d = &open_data[c->nopen++];
+
+        datapages_load_time_data(d, datapages_time(&dp));
+        /* As the reader saw it: with the even seq it loaded before the writer began. */
+        for (int i = 0; i < VDSO_CS_BASES; i++)
+            d->clock_data[i].seq &= ~1u;
+    }
 }
 
 static uint64_t hook_tsc(void *ctx)
@@ -130,33 +144,32 @@ static void hook_point(void *ctx, enum vdso_read_point at, const volatile void *
             run_plan_step(c, i);
 }
 
-/* Remap only on a change: the mapping is of the same memfd either way. */
+/* Both reader layouts are mapped once, side by side: switching is a pointer
+ * store, not a remap (an mmap per switch cost more than the input itself). */
 static void map_layout(bool timens)
 {
-    if (mapped_layout == (int)timens)
-        return;
-    FUZZ_ASSERT(
-        datapages_map_reader(&dp, reader_pages, timens ? DATAPAGES_TIMENS : DATAPAGES_ROOT) == 0,
-        "cannot map the reader pages (%s layout)", timens ? "timens" : "root");
-    mapped_layout = timens;
+    vdso_hosted_set_pages(reader_pages + (timens ? VDSO_DATA_PAGES * VDSO_PAGE_SIZE : 0));
 }
 
 static bool setup_once(void)
 {
     static const struct vdso_hosted_hooks hooks = {.read_tsc = hook_tsc, .read_point = hook_point};
+    const size_t span = VDSO_DATA_PAGES * VDSO_PAGE_SIZE;
 
     if (reader_pages)
         return true;
     if (datapages_create(&dp) != 0)
         return false;
-    reader_pages =
-        mmap(NULL, VDSO_DATA_PAGES * VDSO_PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    reader_pages = mmap(NULL, 2 * span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (reader_pages == MAP_FAILED) {
         reader_pages = NULL;
         return false;
     }
-    vdso_hosted_set_pages(reader_pages);
+    if (datapages_map_reader(&dp, reader_pages, DATAPAGES_ROOT) != 0 ||
+        datapages_map_reader(&dp, reader_pages + span, DATAPAGES_TIMENS) != 0)
+        abort();
     vdso_hosted_set_hooks(&hooks);
+    map_layout(false);
     return true;
 }
 
@@ -208,6 +221,23 @@ static struct tk_model_view view_of(const struct vdso_time_data *state, const st
     return v;
 }
 
+/* The model's outcome (and value) for one state with one counter reading. */
+static enum tk_model_outcome model_of(const struct vdso_time_data *state, const struct counters *cn,
+                                      const struct vvar_writer *w, int32_t clk, bool usec,
+                                      struct timespec *ts)
+{
+    struct tk_model_view v = view_of(state, cn, w);
+    struct timeval tv;
+    enum tk_model_outcome o;
+
+    if (!usec)
+        return tk_model_clock_gettime(&v, clk, ts);
+    o = tk_model_gettimeofday(&v, &tv, NULL);
+    ts->tv_sec = tv.tv_sec;
+    ts->tv_nsec = tv.tv_usec;
+    return o;
+}
+
 /*
  * Does some moment of the call -- a committed state together with the
  * counter values current while it was published -- give this outcome and
@@ -217,28 +247,30 @@ static struct tk_model_view view_of(const struct vdso_time_data *state, const st
 static bool window_explains(const struct call *c, size_t n, int32_t clk, bool fell_back,
                             const struct vdso_timespec *got, bool usec)
 {
+    struct timespec ts;
+
     for (unsigned j = 0; j < c->nseen; j++) {
         for (size_t i = 0; i < n; i++) {
-            struct tk_model_view v;
-            struct timespec ts;
-            struct timeval tv;
             enum tk_model_outcome o;
 
             /* A fallback decided on a torn (mode, counter) pair is harmless:
              * the syscall answers. Only served values must be one moment's. */
             if (!fell_back && window[i].generation != c->seen[j].generation)
                 continue;
-            v = view_of(&window[i].data, &c->seen[j].c, c->w);
-            o = usec ? tk_model_gettimeofday(&v, &tv, NULL) : tk_model_clock_gettime(&v, clk, &ts);
-            if (usec) {
-                ts.tv_sec = tv.tv_sec;
-                ts.tv_nsec = tv.tv_usec;
-            }
+            o = model_of(&window[i].data, &c->seen[j].c, c->w, clk, usec, &ts);
             if (fell_back
                     ? o == TK_MODEL_FALLBACK
                     : o == TK_MODEL_OK && ts.tv_sec == got->tv_sec && ts.tv_nsec == got->tv_nsec)
                 return true;
         }
+        /* The kernel's reader checks the mode right after its seq load and
+         * falls back without a retry check, so a mode written inside an
+         * update still open (SEQ_ODD, then MODE) sends it to the syscall,
+         * as the real update_vsyscall() can mid-update. Harmless, and only
+         * a fallback: served values still need a committed state. */
+        for (unsigned k = 0; fell_back && k < c->nopen; k++)
+            if (model_of(&open_data[k], &c->seen[j].c, c->w, clk, usec, &ts) == TK_MODEL_FALLBACK)
+                return true;
     }
     return false;
 }
@@ -435,27 +467,34 @@ static void run_stream(const uint8_t *data, size_t size, struct vvar_writer *w)
     }
 }
 
+/* The timekeeper for this input's script, on zeroed pages. */
+static bool start(const struct vvar_header *h, struct vvar_writer *w)
+{
+    struct tk_script script;
+
+    memset(dp.rw, 0, VDSO_DATA_PAGES * VDSO_PAGE_SIZE); /* every input starts from zero pages */
+    vvar_script(h, &script);
+    if ((tk ? tk_reset_scripted(tk, &script) : tk_init_scripted(&tk, &dp, &script)) != 0)
+        return false;
+    *w = (struct vvar_writer){.tk = tk, .timens = h->timens, .domain_mode = h->hvclock ? 3 : 2};
+    if (h->timens)
+        tk_timens_set(tk, (struct timens_offset){100, 5}, (struct timens_offset){200, 7});
+    map_layout(h->timens);
+    return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct vvar_header h;
-    struct tk_script script;
-    struct vvar_writer w = {0};
+    struct vvar_writer w;
     uint8_t *copy;
 
     if (!vvar_parse_header(data, size, &h) || !setup_once())
         return 0;
     copy = fuzz_copy_input(data, size);
-    memset(dp.rw, 0, VDSO_DATA_PAGES * VDSO_PAGE_SIZE); /* every input starts from zero pages */
-    vvar_script(&h, &script);
-    if (tk_init_scripted(&w.tk, &dp, &script) == 0) {
-        w.timens = h.timens;
-        w.domain_mode = h.hvclock ? 3 : 2;
-        if (h.timens)
-            tk_timens_set(w.tk, (struct timens_offset){100, 5}, (struct timens_offset){200, 7});
-        map_layout(h.timens);
+    if (start(&h, &w)) {
         run_stream(copy, size, &w);
         vvar_settle(&w);
-        tk_destroy(w.tk);
     }
     free(copy);
     return 0;

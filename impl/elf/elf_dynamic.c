@@ -92,6 +92,35 @@ static uint32_t reloc_bit(uint64_t tag, uint64_t val)
     }
 }
 
+/* A tag that is not a table slot: the flags and the relocation kinds. */
+static void note_other_tag(struct elf_image *img, uint64_t tag, uint64_t val)
+{
+    if (tag == DT_FLAGS)
+        img->dt_flags = val;
+    if (tag == DT_FLAGS_1)
+        img->dt_flags_1 = val;
+    img->dyn_present |= reloc_bit(tag, val);
+}
+
+/* One Elf_Dyn; constant-size copies, so that they compile to plain loads. */
+static bool read_dyn(const struct elf_reader *r, uint64_t off, uint64_t *tag, uint64_t *val)
+{
+    uint8_t e[16];
+
+    if (r->is64) {
+        if (!elf_read_rec(r, off, e, 16))
+            return false;
+        *tag = elf_rec_u64(r, e);
+        *val = elf_rec_u64(r, e + 8);
+    } else {
+        if (!elf_read_rec(r, off, e, 8))
+            return false;
+        *tag = elf_rec_u32(r, e);
+        *val = elf_rec_u32(r, e + 4);
+    }
+    return true;
+}
+
 static int read_tags(struct elf_image *img, struct dyn_tags *t, uint32_t *seen,
                      struct elf_error *err)
 {
@@ -99,27 +128,22 @@ static int read_tags(struct elf_image *img, struct dyn_tags *t, uint32_t *seen,
     unsigned entsize = r.is64 ? 16 : 8;
     uint64_t n = img->dyn_size / entsize, tag = 0, val = 0, i;
 
-    for (i = 0; i < n; i++) {
-        uint64_t off = img->dyn_offset + i * entsize;
-        elf_read_word(&r, off, &tag);
-        elf_read_word(&r, off + entsize / 2, &val);
+    /* check_dynamic_segment() put all n entries inside the input. */
+    for (i = 0; i < n && read_dyn(&r, img->dyn_offset + i * entsize, &tag, &val); i++) {
         if (tag == DT_NULL)
             break;
         const struct dyn_slot *s = slot_for(tag);
-        if (s) {
-            if (*seen & s->bit)
-                return elf_fail(err,
-                                "dynamic entry %" PRIu64 " at offset 0x%" PRIx64
-                                ": a second %s (0x%" PRIx64 ")",
-                                i, off, s->name, val);
-            *seen |= s->bit;
-            *(uint64_t *)((char *)t + s->field) = val;
+        if (!s) {
+            note_other_tag(img, tag, val);
+            continue;
         }
-        if (tag == DT_FLAGS)
-            img->dt_flags = val;
-        if (tag == DT_FLAGS_1)
-            img->dt_flags_1 = val;
-        img->dyn_present |= reloc_bit(tag, val);
+        if (*seen & s->bit)
+            return elf_fail(err,
+                            "dynamic entry %" PRIu64 " at offset 0x%" PRIx64
+                            ": a second %s (0x%" PRIx64 ")",
+                            i, img->dyn_offset + i * entsize, s->name, val);
+        *seen |= s->bit;
+        *(uint64_t *)((char *)t + s->field) = val;
     }
     img->dyn_count = i;
     img->dyn_present |= *seen & 0xffff;
@@ -127,7 +151,7 @@ static int read_tags(struct elf_image *img, struct dyn_tags *t, uint32_t *seen,
 }
 
 /* Map one table's vaddr to a file offset; `len` bytes must be in one segment. */
-static int map_table(const struct elf_image *img, const char *name, uint64_t vaddr, uint64_t len,
+static inline int map_table(const struct elf_image *img, const char *name, uint64_t vaddr, uint64_t len,
                      uint64_t *offset, uint64_t *end, struct elf_error *err)
 {
     if (!elf_map_vaddr(img, vaddr, len, offset, end))
@@ -141,7 +165,7 @@ static int map_table(const struct elf_image *img, const char *name, uint64_t vad
 static int check_dynamic_segment(struct elf_image *img, struct elf_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
-    uint64_t off, end;
+    uint64_t off = 0, end = 0;
 
     if (!elf_range_ok(&r, img->dyn_offset, img->dyn_size))
         return elf_fail(err,
@@ -160,7 +184,7 @@ static int check_dynamic_segment(struct elf_image *img, struct elf_error *err)
 static int map_strings(struct elf_image *img, const struct dyn_tags *t, uint32_t seen,
                        struct elf_table_limits *lim, struct elf_error *err)
 {
-    uint64_t off, end;
+    uint64_t off = 0, end = 0;
 
     if (!(seen & ELF_DYN_STRTAB))
         return elf_fail(err, "no DT_STRTAB in the %" PRIu64 " dynamic entries", img->dyn_count);

@@ -47,22 +47,23 @@ static int parse_ehdr(struct elf_image *img, struct elf_error *err)
     struct elf_reader r = elf_image_reader(img);
     bool is64 = r.is64;
     size_t ehsize = is64 ? 64 : 52;
+    uint8_t eh[64];
     uint64_t need;
 
-    if (img->size < ehsize)
+    /* One copy of the header; field offsets differ only after e_entry. */
+    if (!(is64 ? elf_read_rec(&r, 0, eh, 64) : elf_read_rec(&r, 0, eh, 52)))
         return elf_fail(err, "image is %zu bytes, shorter than the %zu-byte ELF%u header",
                         img->size, ehsize, is64 ? 64 : 32);
-    /* Field offsets differ only after e_entry, whose width follows the class. */
-    elf_read_u16(&r, 16, &img->type);
-    elf_read_u16(&r, 18, &img->machine);
-    elf_read_word(&r, 24, &img->entry);
-    elf_read_word(&r, is64 ? 32 : 28, &img->phoff);
-    elf_read_word(&r, is64 ? 40 : 32, &img->shoff);
-    elf_read_u16(&r, is64 ? 54 : 42, &img->phentsize);
-    elf_read_u16(&r, is64 ? 56 : 44, &img->phnum);
-    elf_read_u16(&r, is64 ? 58 : 46, &img->shentsize);
-    elf_read_u16(&r, is64 ? 60 : 48, &img->shnum);
-    elf_read_u16(&r, is64 ? 62 : 50, &img->shstrndx);
+    img->type = elf_rec_u16(&r, eh + 16);
+    img->machine = elf_rec_u16(&r, eh + 18);
+    img->entry = elf_rec_word(&r, eh + 24);
+    img->phoff = elf_rec_word(&r, eh + (is64 ? 32 : 28));
+    img->shoff = elf_rec_word(&r, eh + (is64 ? 40 : 32));
+    img->phentsize = elf_rec_u16(&r, eh + (is64 ? 54 : 42));
+    img->phnum = elf_rec_u16(&r, eh + (is64 ? 56 : 44));
+    img->shentsize = elf_rec_u16(&r, eh + (is64 ? 58 : 46));
+    img->shnum = elf_rec_u16(&r, eh + (is64 ? 60 : 48));
+    img->shstrndx = elf_rec_u16(&r, eh + (is64 ? 62 : 50));
 
     if (img->phnum == 0)
         return elf_fail(err, "e_phnum at offset 0x%x is 0: no program headers, so no PT_DYNAMIC",
@@ -82,22 +83,31 @@ static int parse_ehdr(struct elf_image *img, struct elf_error *err)
     return 0;
 }
 
-static void read_phdr(const struct elf_reader *r, uint64_t off, struct phdr *ph)
+/* False when the header is not inside the input (parse_ehdr rules that out). */
+static bool read_phdr(const struct elf_reader *r, uint64_t off, struct phdr *ph)
 {
-    elf_read_u32(r, off, &ph->type);
+    uint8_t b[56];
+
     if (r->is64) {
-        elf_read_u32(r, off + 4, &ph->flags);
-        elf_read_u64(r, off + 8, &ph->offset);
-        elf_read_u64(r, off + 16, &ph->vaddr);
-        elf_read_u64(r, off + 32, &ph->filesz);
-        elf_read_u64(r, off + 40, &ph->memsz);
+        if (!elf_read_rec(r, off, b, 56))
+            return false;
+        ph->type = elf_rec_u32(r, b);
+        ph->flags = elf_rec_u32(r, b + 4);
+        ph->offset = elf_rec_u64(r, b + 8);
+        ph->vaddr = elf_rec_u64(r, b + 16);
+        ph->filesz = elf_rec_u64(r, b + 32);
+        ph->memsz = elf_rec_u64(r, b + 40);
     } else {
-        elf_read_word(r, off + 4, &ph->offset);
-        elf_read_word(r, off + 8, &ph->vaddr);
-        elf_read_word(r, off + 16, &ph->filesz);
-        elf_read_word(r, off + 20, &ph->memsz);
-        elf_read_u32(r, off + 24, &ph->flags);
+        if (!elf_read_rec(r, off, b, 32))
+            return false;
+        ph->type = elf_rec_u32(r, b);
+        ph->offset = elf_rec_u32(r, b + 4);
+        ph->vaddr = elf_rec_u32(r, b + 8);
+        ph->filesz = elf_rec_u32(r, b + 16);
+        ph->memsz = elf_rec_u32(r, b + 20);
+        ph->flags = elf_rec_u32(r, b + 24);
     }
+    return true;
 }
 
 static int add_load(struct elf_image *img, unsigned i, const struct phdr *ph, struct elf_error *err)
@@ -152,7 +162,10 @@ int elf_parse_header(struct elf_image *img, struct elf_error *err)
         return -1;
     r = elf_image_reader(img);
     for (unsigned i = 0; i < img->phnum; i++) {
-        read_phdr(&r, img->phoff + (uint64_t)i * img->phentsize, &ph);
+        uint64_t off = img->phoff + (uint64_t)i * img->phentsize;
+        if (!read_phdr(&r, off, &ph))
+            return elf_fail(err, "program header %u at offset 0x%" PRIx64 " is outside the image",
+                            i, off);
         if (ph.type == PT_LOAD && add_load(img, i, &ph, err))
             return -1;
         if (ph.type == PT_DYNAMIC && add_dynamic(img, i, &ph, err))

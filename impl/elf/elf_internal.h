@@ -7,6 +7,8 @@
 #ifndef VDSOKIT_ELF_INTERNAL_H
 #define VDSOKIT_ELF_INTERNAL_H
 
+#include <elf.h>
+
 #include <vdsokit/elf.h>
 
 /* File offset one past the end of the PT_LOAD file bytes holding each table. */
@@ -26,15 +28,86 @@ int elf_parse_versions(struct elf_image *img, const struct elf_table_limits *lim
 
 /*
  * Map [vaddr, vaddr+len) through the PT_LOAD covering it; on success also
- * give the file offset where that segment's file bytes end.
+ * give the file offset where that segment's file bytes end. Inline: every
+ * table elf_open() locates goes through it.
  */
-bool elf_map_vaddr(const struct elf_image *img, uint64_t vaddr, uint64_t len, uint64_t *offset,
-                   uint64_t *segment_end);
+static inline bool elf_map_vaddr(const struct elf_image *img, uint64_t vaddr, uint64_t len,
+                                 uint64_t *offset, uint64_t *segment_end)
+{
+    for (unsigned i = 0; i < img->nloads; i++) {
+        const struct elf_load *l = &img->loads[i];
+        if (vaddr < l->vaddr || vaddr - l->vaddr > l->filesz ||
+            len > l->filesz - (vaddr - l->vaddr))
+            continue;
+        *offset = l->offset + (vaddr - l->vaddr);
+        *segment_end = l->offset + l->filesz;
+        return true;
+    }
+    return false;
+}
+
+/* elf_symbol_offset() and elf_sym_is_exported(), inline for the lookup path. */
+static inline bool elf_value_offset(const struct elf_image *img, uint64_t value, uint64_t *offset)
+{
+    for (unsigned i = 0; i < img->nloads; i++) {
+        const struct elf_load *l = &img->loads[i];
+        if (value >= l->vaddr && value - l->vaddr < l->memsz) {
+            *offset = l->offset + (value - l->vaddr);
+            return true;
+        }
+    }
+    return false;
+}
+
+static inline bool elf_sym_exportable(const struct elf_sym *sym)
+{
+    if (sym->index == 0 || sym->shndx == SHN_UNDEF)
+        return false;
+    if (sym->bind != STB_GLOBAL && sym->bind != STB_WEAK && sym->bind != STB_GNU_UNIQUE)
+        return false;
+    return sym->type == STT_NOTYPE || sym->type == STT_OBJECT || sym->type == STT_FUNC ||
+           sym->type == STT_COMMON;
+}
 
 /*
- * Copy the Elf_Sym at file offset `off` (bounds already checked by the
- * caller) into sym, all but name and version; *name gets st_name.
+ * Copy the Elf_Sym at file offset `off` (one range check, one copy) and
+ * decode it, all but index, name and version; *name gets st_name. False,
+ * with sym untouched, when the record is not inside the input. Inline: the
+ * lookup reads one per candidate.
  */
-void elf_read_sym_at(const struct elf_reader *r, uint64_t off, struct elf_sym *sym, uint32_t *name);
+static inline bool elf_read_sym_at(const struct elf_reader *r, uint64_t off, struct elf_sym *s,
+                                   uint32_t *name)
+{
+    uint8_t rec[24], info, other;
+
+    if (r->is64) {
+        if (!elf_read_rec(r, off, rec, 24))
+            return false;
+        info = rec[4];
+        other = rec[5];
+        s->shndx = elf_rec_u16(r, rec + 6);
+        s->value = elf_rec_u64(r, rec + 8);
+        s->size = elf_rec_u64(r, rec + 16);
+    } else {
+        if (!elf_read_rec(r, off, rec, 16))
+            return false;
+        s->value = elf_rec_u32(r, rec + 4);
+        s->size = elf_rec_u32(r, rec + 8);
+        info = rec[12];
+        other = rec[13];
+        s->shndx = elf_rec_u16(r, rec + 14);
+    }
+    *name = elf_rec_u32(r, rec); /* st_name comes first in both classes */
+    s->type = info & 0xf;
+    s->bind = info >> 4;
+    s->visibility = other & 0x3;
+    return true;
+}
+
+/* The version name of a DT_VERSYM entry: NULL for indices 0 and 1 or no verdef. */
+const char *elf_version_name(const struct elf_image *img, uint16_t versym);
+
+/* The GNU hash of name, and its length, in one pass. */
+uint32_t elf_hash_gnu_len(const char *name, size_t *len);
 
 #endif /* VDSOKIT_ELF_INTERNAL_H */

@@ -12,66 +12,100 @@
 
 #define SHN_ABS_INDEX 0xfff1
 
-/* What version a candidate must carry. */
+/* What version a candidate must carry: a vd_ndx > 0, or one of these. */
 enum { WANT_DEFAULT = -1, WANT_ANY = 0 };
 
-/* The vd_ndx to match, or WANT_*; -2 when the image lacks that version. */
-static int wanted_ndx(const struct elf_image *img, const char *version)
+/* One lookup, prepared once: the name with its length, the version wanted. */
+struct query {
+    const char *name;
+    size_t len;
+    int want;
+    const struct elf_verdef *def; /* the verdef of `want` when want > 0 */
+};
+
+/* Fill q->want (and q->def); false when the image lacks that version. */
+static bool want_version(const struct elf_image *img, const char *version, struct query *q)
 {
+    q->want = WANT_DEFAULT;
+    q->def = NULL;
     if (!version)
-        return WANT_DEFAULT;
+        return true;
+    q->want = WANT_ANY; /* unversioned image: as glibc, accept the plain symbol */
     if (img->nverdefs == 0)
-        return WANT_ANY; /* unversioned image: as glibc, accept the plain symbol */
+        return true;
     for (unsigned i = 0; i < img->nverdefs; i++) {
         const struct elf_verdef *d = &img->verdefs[i];
-        if (!(d->flags & 1) && strcmp(d->name, version) == 0)
-            return d->ndx;
+        if (!(d->flags & 1) && strcmp(d->name, version) == 0) {
+            q->want = d->ndx;
+            q->def = d;
+            return true;
+        }
     }
-    return -2;
+    return false;
 }
 
-/* Cheap pre-check: is symbol `index` named `name` (len bytes + NUL)? */
-static bool name_is(const struct elf_image *img, uint32_t index, const char *name, size_t len)
+/* Is the string at st_name exactly the queried name? (No strlen: len is known.) */
+static bool name_at(const struct elf_image *img, uint32_t st_name, const struct query *q)
+{
+    return st_name < img->strsz && q->len < img->strsz - st_name &&
+           memcmp(img->data + img->strtab + st_name, q->name, q->len + 1) == 0;
+}
+
+/* The version part of a match; fills versym, hidden and version. */
+static bool version_matches(const struct elf_image *img, const struct query *q, struct elf_sym *sym)
 {
     struct elf_reader r = elf_image_reader(img);
-    uint32_t off = 0;
+    uint16_t v = 0;
 
-    if (!elf_read_u32(&r, img->symtab + (uint64_t)index * img->syment, &off))
+    if (img->dyn_present & ELF_DYN_VERSYM)
+        elf_read_u16(&r, img->versym + 2ull * sym->index, &v);
+    sym->versym = v;
+    sym->hidden = (v & 0x8000) != 0;
+    if (q->want == WANT_DEFAULT && sym->hidden)
         return false;
-    return off < img->strsz && len < img->strsz - off &&
-           memcmp(img->data + img->strtab + off, name, len + 1) == 0;
+    if (q->want > 0 && (v & 0x7fff) != q->want)
+        return false;
+    /* The wanted verdef is already at hand; vd_ndx 1 names no version. */
+    sym->version = q->want > 0 ? (q->want >= 2 ? q->def->name : NULL) : elf_version_name(img, v);
+    return true;
 }
 
-static bool matches(const struct elf_image *img, uint32_t index, const char *name, int want,
+/*
+ * Symbol `index` as the answer to q, decoded into sym, or false.
+ */
+static bool matches(const struct elf_image *img, uint32_t index, const struct query *q,
                     struct elf_sym *sym)
 {
-    if (index >= img->nsyms || !name_is(img, index, name, strlen(name)))
+    struct elf_reader r = elf_image_reader(img);
+    uint64_t off = img->symtab + (uint64_t)index * img->syment, in_image;
+    uint32_t st_name = 0;
+
+    /* st_name alone first: most candidates of a scan or a SysV chain stop here. */
+    if (index >= img->nsyms || !elf_read_u32(&r, off, &st_name) || !name_at(img, st_name, q) ||
+        !elf_read_sym_at(&r, off, sym, &st_name))
         return false;
-    if (elf_symbol(img, index, sym, NULL) || !elf_sym_is_exported(sym))
+    sym->index = index;
+    sym->name = (const char *)img->data + img->strtab + st_name;
+    if (!elf_sym_exportable(sym))
         return false;
     /* A consumer adds the load bias to the value: it must be an address in
      * the image (or an absolute number), never a pointer past it. */
-    uint64_t off;
-    if (sym->shndx != SHN_ABS_INDEX && !elf_symbol_offset(img, sym, &off))
+    if (sym->shndx != SHN_ABS_INDEX && !elf_value_offset(img, sym->value, &in_image))
         return false;
-    if (want == WANT_DEFAULT)
-        return !sym->hidden;
-    if (want == WANT_ANY)
-        return true;
-    return (sym->versym & 0x7fff) == want;
+    return version_matches(img, q, sym);
 }
 
-static int lookup_gnu(const struct elf_image *img, const char *name, int want, struct elf_sym *out)
+static int lookup_gnu(const struct elf_image *img, struct query *q, struct elf_sym *out)
 {
     struct elf_reader r = elf_image_reader(img);
-    uint32_t h = elf_hash_gnu(name), start = 0, word = 0;
+    uint32_t h = elf_hash_gnu_len(q->name, &q->len), start = 0, word = 0;
 
     elf_read_u32(&r, img->gnu_buckets + 4ull * (h % img->gnu_nbuckets), &start);
     if (start == 0)
         return ELF_NOT_FOUND;
     for (uint32_t i = start; i < img->gnu_end_index; i++) {
         elf_read_u32(&r, img->gnu_chains + 4ull * (i - img->gnu_symoffset), &word);
-        if ((word | 1) == (h | 1) && matches(img, i, name, want, out))
+        if ((word | 1) == (h | 1) && matches(img, i, q, out))
             return ELF_FOUND;
         if (word & 1)
             break;
@@ -79,17 +113,18 @@ static int lookup_gnu(const struct elf_image *img, const char *name, int want, s
     return ELF_NOT_FOUND;
 }
 
-static int lookup_sysv(const struct elf_image *img, const char *name, int want, struct elf_sym *out)
+static int lookup_sysv(const struct elf_image *img, struct query *q, struct elf_sym *out)
 {
     struct elf_reader r = elf_image_reader(img);
     unsigned w = img->hash_entsize;
-    uint64_t i = 0, steps = 0, h = elf_hash_sysv(name);
+    uint64_t i = 0, steps = 0, h = elf_hash_sysv(q->name);
     uint64_t best = 0;
     struct elf_sym cand;
 
+    q->len = strlen(q->name);
     elf_read_entry(&r, img->hash + w * (2 + h % img->hash_nbucket), w, &i);
     for (; i != 0 && i < img->hash_nchain && steps < img->hash_nchain; steps++) {
-        if ((best == 0 || i < best) && matches(img, (uint32_t)i, name, want, &cand)) {
+        if ((best == 0 || i < best) && matches(img, (uint32_t)i, q, &cand)) {
             best = i;
             *out = cand;
         }
@@ -98,10 +133,11 @@ static int lookup_sysv(const struct elf_image *img, const char *name, int want, 
     return best ? ELF_FOUND : ELF_NOT_FOUND;
 }
 
-static int lookup_scan(const struct elf_image *img, const char *name, int want, struct elf_sym *out)
+static int lookup_scan(const struct elf_image *img, struct query *q, struct elf_sym *out)
 {
+    q->len = strlen(q->name);
     for (uint32_t i = 1; i < img->nsyms; i++)
-        if (matches(img, i, name, want, out))
+        if (matches(img, i, q, out))
             return ELF_FOUND;
     return ELF_NOT_FOUND;
 }
@@ -110,21 +146,20 @@ int elf_lookup(const struct elf_image *img, const char *name, const char *versio
                enum elf_lookup_path path, struct elf_sym *out)
 {
     bool gnu = img->dyn_present & ELF_DYN_GNU_HASH, sysv = img->dyn_present & ELF_DYN_HASH;
-    int want;
+    struct query q = {name, 0, WANT_DEFAULT, NULL};
 
     if (path == ELF_LOOKUP_AUTO)
         path = gnu ? ELF_LOOKUP_GNU_HASH : sysv ? ELF_LOOKUP_SYSV_HASH : ELF_LOOKUP_SCAN;
     if ((path == ELF_LOOKUP_GNU_HASH && !gnu) || (path == ELF_LOOKUP_SYSV_HASH && !sysv))
         return ELF_NO_TABLE;
-    want = wanted_ndx(img, version);
-    if (want == -2)
+    if (!want_version(img, version, &q))
         return ELF_NOT_FOUND;
     switch (path) {
     case ELF_LOOKUP_GNU_HASH:
-        return lookup_gnu(img, name, want, out);
+        return lookup_gnu(img, &q, out);
     case ELF_LOOKUP_SYSV_HASH:
-        return lookup_sysv(img, name, want, out);
+        return lookup_sysv(img, &q, out);
     default:
-        return lookup_scan(img, name, want, out);
+        return lookup_scan(img, &q, out);
     }
 }

@@ -1,8 +1,9 @@
 /*
- * elf_open(): runs the four parsing stages over untrusted bytes, and the
- * vaddr to file offset map that every stage and every consumer uses. A
- * range maps only when it lies wholly inside one PT_LOAD's file bytes
- * (filesz, not memsz: bytes past filesz are not in the image).
+ * elf_open(): runs the four parsing stages over untrusted bytes; and the
+ * public face of the vaddr to file offset map that every stage and every
+ * consumer uses (elf_map_vaddr() in elf_internal.h). A range maps only
+ * when it lies wholly inside one PT_LOAD's file bytes (filesz, not memsz:
+ * bytes past filesz are not in the image).
  */
 #include <string.h>
 
@@ -11,29 +12,23 @@
 int elf_open(struct elf_image *img, const void *data, size_t size, struct elf_error *err)
 {
     struct elf_table_limits lim = {0};
+    size_t scalars = offsetof(struct elf_image, loads);
 
-    memset(img, 0, offsetof(struct elf_image, verdefs));
+    /*
+     * Clear only the scalars: loads[] and verdefs[] are valid up to nloads
+     * and nverdefs. The empty asm hides the constant length, so that this
+     * is a call to the C library's memset: expanded inline, a constant
+     * clear of this size becomes `rep stosq`, measured at 16 ns against
+     * 4 ns for the call, a sixth of a whole elf_open().
+     */
+    __asm__("" : "+r"(scalars));
+    memset(img, 0, scalars);
     img->data = data;
     img->size = data ? size : 0;
     if (elf_parse_header(img, err) || elf_parse_dynamic(img, &lim, err) ||
         elf_parse_hash_tables(img, &lim, err) || elf_parse_versions(img, &lim, err))
         return -1;
     return 0;
-}
-
-bool elf_map_vaddr(const struct elf_image *img, uint64_t vaddr, uint64_t len, uint64_t *offset,
-                   uint64_t *segment_end)
-{
-    for (unsigned i = 0; i < img->nloads; i++) {
-        const struct elf_load *l = &img->loads[i];
-        if (vaddr < l->vaddr || vaddr - l->vaddr > l->filesz ||
-            len > l->filesz - (vaddr - l->vaddr))
-            continue;
-        *offset = l->offset + (vaddr - l->vaddr);
-        *segment_end = l->offset + l->filesz;
-        return true;
-    }
-    return false;
 }
 
 bool elf_vaddr_to_offset(const struct elf_image *img, uint64_t vaddr, uint64_t len,
@@ -46,12 +41,5 @@ bool elf_vaddr_to_offset(const struct elf_image *img, uint64_t vaddr, uint64_t l
 
 bool elf_symbol_offset(const struct elf_image *img, const struct elf_sym *sym, uint64_t *offset)
 {
-    for (unsigned i = 0; i < img->nloads; i++) {
-        const struct elf_load *l = &img->loads[i];
-        if (sym->value >= l->vaddr && sym->value - l->vaddr < l->memsz) {
-            *offset = l->offset + (sym->value - l->vaddr);
-            return true;
-        }
-    }
-    return false;
+    return elf_value_offset(img, sym->value, offset);
 }

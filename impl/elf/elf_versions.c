@@ -19,15 +19,20 @@ struct verdef_entry {
     uint32_t hash, aux, next;
 };
 
-static void read_verdef(const struct elf_reader *r, uint64_t off, struct verdef_entry *v)
+static bool read_verdef(const struct elf_reader *r, uint64_t off, struct verdef_entry *v)
 {
-    elf_read_u16(r, off, &v->version);
-    elf_read_u16(r, off + 2, &v->flags);
-    elf_read_u16(r, off + 4, &v->ndx);
-    elf_read_u16(r, off + 6, &v->cnt);
-    elf_read_u32(r, off + 8, &v->hash);
-    elf_read_u32(r, off + 12, &v->aux);
-    elf_read_u32(r, off + 16, &v->next);
+    uint8_t b[VERDEF_SIZE];
+
+    if (!elf_read_rec(r, off, b, VERDEF_SIZE))
+        return false;
+    v->version = elf_rec_u16(r, b);
+    v->flags = elf_rec_u16(r, b + 2);
+    v->ndx = elf_rec_u16(r, b + 4);
+    v->cnt = elf_rec_u16(r, b + 6);
+    v->hash = elf_rec_u32(r, b + 8);
+    v->aux = elf_rec_u32(r, b + 12);
+    v->next = elf_rec_u32(r, b + 16);
+    return true;
 }
 
 static int check_entry(const struct elf_image *img, unsigned k, uint64_t off,
@@ -84,18 +89,19 @@ static int walk_verdefs(struct elf_image *img, const struct elf_table_limits *li
                         ELF_MAX_VERDEFS);
     for (unsigned k = 0; k < limit; k++) {
         struct elf_verdef *d = &img->verdefs[k];
-        if (off + VERDEF_SIZE > lim->verdef_end)
+        if (off + VERDEF_SIZE > lim->verdef_end || !read_verdef(&r, off, &v))
             return elf_fail(err,
                             "DT_VERDEF entry %u at offset 0x%" PRIx64
                             " runs past its segment end 0x%" PRIx64,
                             k, off, lim->verdef_end);
-        read_verdef(&r, off, &v);
         if (check_entry(img, k, off, &v, err) || read_name(img, lim, k, off, &v, &d->name, err))
             return -1;
         d->ndx = v.ndx;
         d->flags = v.flags;
         d->hash = v.hash;
         img->nverdefs = k + 1;
+        if (v.ndx < 64)
+            img->verdef_ndx_mask |= 1ull << v.ndx;
         if (v.next == 0)
             break;
         if (v.next < VERDEF_SIZE)
@@ -113,12 +119,13 @@ static int walk_verdefs(struct elf_image *img, const struct elf_table_limits *li
 static int check_versyms(const struct elf_image *img, struct elf_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
+    uint64_t known = img->verdef_ndx_mask | 3; /* 0 (local) and 1 (global) need no verdef */
     uint16_t v = 0;
 
     for (uint32_t i = 1; i < img->nsyms; i++) {
         elf_read_u16(&r, img->versym + 2ull * i, &v);
         v &= 0x7fff;
-        if (v >= 2 && !elf_verdef_by_ndx(img, v))
+        if (v < 64 ? !(known & (1ull << v)) : !elf_verdef_by_ndx(img, v))
             return elf_fail(err,
                             "DT_VERSYM entry %u at offset 0x%" PRIx64
                             " is %u, but no DT_VERDEF entry has that index",
@@ -142,6 +149,9 @@ int elf_parse_versions(struct elf_image *img, const struct elf_table_limits *lim
 
 const struct elf_verdef *elf_verdef_by_ndx(const struct elf_image *img, uint16_t ndx)
 {
+    /* The common case, an index that no verdef has, answered without a walk. */
+    if (ndx < 64 && !(img->verdef_ndx_mask & (1ull << ndx)))
+        return NULL;
     for (unsigned i = 0; i < img->nverdefs; i++)
         if (img->verdefs[i].ndx == ndx)
             return &img->verdefs[i];

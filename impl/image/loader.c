@@ -8,6 +8,7 @@
  * ever writable and executable at once. Unload returns the reservation, the
  * memfd and the timekeeper.
  */
+#define _GNU_SOURCE /* mremap */
 #include "loader_internal.h"
 
 #include "vdsokit/abi.h"
@@ -156,6 +157,38 @@ int loader_set_layout(struct vdso_loaded *l, enum loader_layout layout, struct l
         return loader_fail(err, "%s: switching the data-page layout: %s", l->name, strerror(-rc));
     l->layout = layout;
     return loader_fill_timens(l, err);
+}
+
+/*
+ * Move the data pages and the text together to a fresh address, as
+ * mremap moves [vvar] and [vdso]: the image reaches its data PC-relatively,
+ * so it must keep working. mremap moves one mapping at a time, so each
+ * reader page and the text go separately into a new reservation.
+ */
+int loader_move(struct vdso_loaded *l, struct loader_error *err)
+{
+    uint8_t *dst = mmap(random_hint(), l->map_len, PROT_NONE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+    if (dst == MAP_FAILED)
+        return loader_fail(err, "%s: reserving 0x%zx bytes to move to: %s", l->name, l->map_len,
+                           strerror(errno));
+    for (size_t off = 0; off < l->map_len;) {
+        size_t len = off < DATA_BYTES ? VDSO_PAGE_SIZE : l->map_len - off;
+        if (mremap(l->base + off, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst + off) ==
+            MAP_FAILED) {
+            int e = errno;
+            /* Drop what moved; unload then returns the rest of the old range. */
+            munmap(dst, l->map_len);
+            return loader_fail(err, "%s: mremap of 0x%zx bytes at offset 0x%zx: %s", l->name, len,
+                               off, strerror(e));
+        }
+        off += len;
+    }
+    l->base = dst;
+    l->text = dst + DATA_BYTES;
+    bind_functions(l);
+    return 0;
 }
 
 void loader_unload(struct vdso_loaded *l)

@@ -2,9 +2,14 @@
  * The data pages: a 6-page memfd, the writer's read-write mapping, and
  * read-only reader views laid out as the kernel's [vvar] and [vvar_vclock]
  * fault handlers present them, for the root and for a child time namespace.
+ * Once the writer's mapping exists the memfd is sealed with
+ * F_SEAL_FUTURE_WRITE: every later shared mapping of it (all reader pages,
+ * backed or absent) then lacks VM_MAYWRITE, so mprotect(PROT_WRITE) on a
+ * reader page fails with EACCES, as it does on the kernel's [vvar].
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <vdsokit/datapages.h>
@@ -15,7 +20,7 @@ int datapages_create(struct vdso_datapages *dp)
 {
     dp->memfd = -1;
     dp->rw = NULL;
-    int fd = memfd_create("vdsokit-datapages", MFD_CLOEXEC);
+    int fd = memfd_create("vdsokit-datapages", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0)
         return -errno;
     if (ftruncate(fd, (off_t)DATAPAGES_BYTES) != 0) {
@@ -26,6 +31,13 @@ int datapages_create(struct vdso_datapages *dp)
     void *rw = mmap(NULL, DATAPAGES_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (rw == MAP_FAILED) {
         int err = -errno;
+        close(fd);
+        return err;
+    }
+    /* The writer's mapping predates the seal and keeps its write access. */
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_SHRINK | F_SEAL_GROW) != 0) {
+        int err = -errno;
+        munmap(rw, DATAPAGES_BYTES);
         close(fd);
         return err;
     }
@@ -74,7 +86,11 @@ struct ms_hyperv_tsc_page *datapages_hvclock(const struct vdso_datapages *dp)
     return file_page(dp, DATAPAGES_FILE_HVCLOCK);
 }
 
-/* Which file page backs each reader page; -1 = not backed (faults). */
+/*
+ * Which file page backs each reader page; -1 = not backed: a PROT_NONE
+ * view of the (never written) arch page, so that it faults when touched
+ * and, being a view of the sealed memfd, cannot be made writable either.
+ */
 static const int reader_root[VDSO_DATA_PAGES] = {
     DATAPAGES_FILE_TIME, -1, DATAPAGES_FILE_RNG, -1, DATAPAGES_FILE_PVCLOCK, DATAPAGES_FILE_HVCLOCK,
 };
@@ -85,12 +101,10 @@ static const int reader_timens[VDSO_DATA_PAGES] = {
 
 static int map_one(const struct vdso_datapages *dp, uint8_t *at, int file_page_index)
 {
-    void *p;
-    if (file_page_index < 0)
-        p = mmap(at, VDSO_PAGE_SIZE, PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    else
-        p = mmap(at, VDSO_PAGE_SIZE, PROT_READ, MAP_FIXED | MAP_SHARED, dp->memfd,
-                 (off_t)file_page_index * VDSO_PAGE_SIZE);
+    int prot = file_page_index < 0 ? PROT_NONE : PROT_READ;
+    int page = file_page_index < 0 ? DATAPAGES_FILE_ARCH : file_page_index;
+    void *p = mmap(at, VDSO_PAGE_SIZE, prot, MAP_FIXED | MAP_SHARED, dp->memfd,
+                   (off_t)page * VDSO_PAGE_SIZE);
     return p == MAP_FAILED ? -errno : 0;
 }
 

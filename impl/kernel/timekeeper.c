@@ -8,6 +8,7 @@
 #include "tk_internal.h"
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -331,15 +332,10 @@ static void script_clocksource(struct timekeeper *tk, const struct tk_script *s)
     cs->max_cycles = s->max_cycles ? s->max_cycles : clocksource_max_cycles(cs->raw_mult, cs->mask);
 }
 
-int tk_init_scripted(struct timekeeper **tkp, struct vdso_datapages *dp, const struct tk_script *s)
+/* The scripted start on a timekeeper whose scripted state is all zero. */
+static int scripted_start(struct timekeeper *tk, const struct tk_script *s)
 {
-    int err = check_script(s);
-    if (err)
-        return err;
-    struct timekeeper *tk;
-    err = tk_alloc(&tk, dp, s->log_entries);
-    if (err)
-        return err;
+    int err = 0;
     script_clocksource(tk, s);
     /* Host-scaled pages need a rate to be programmed; the script's
      * mult/shift still define the conversion. */
@@ -350,10 +346,8 @@ int tk_init_scripted(struct timekeeper **tkp, struct vdso_datapages *dp, const s
     tk_set_bases(tk, s->realtime, s->monotonic, s->boot_offset, s->raw);
     if (!err)
         err = tk_program_domain(tk, s->counter, tsc, s->counter_start);
-    if (err) {
-        tk_destroy(tk);
+    if (err)
         return err;
-    }
     tk->cs = tk->manual_cs; /* the script's rates hold for its first domain */
     tk->cycle_last = tk_domain_counter(tk, s->counter, tsc);
     tk->tai_offset = s->tai_offset;
@@ -366,8 +360,57 @@ int tk_init_scripted(struct timekeeper **tkp, struct vdso_datapages *dp, const s
     tk->shadow.clock_data[1].seq = s->seq_start;
     tk_apply_slew(tk);
     tk_publish_start(tk);
+    return 0;
+}
+
+int tk_init_scripted(struct timekeeper **tkp, struct vdso_datapages *dp, const struct tk_script *s)
+{
+    int err = check_script(s);
+    if (err)
+        return err;
+    struct timekeeper *tk;
+    err = tk_alloc(&tk, dp, s->log_entries);
+    if (err)
+        return err;
+    err = scripted_start(tk, s);
+    if (err) {
+        tk_destroy(tk);
+        return err;
+    }
     *tkp = tk;
     return 0;
+}
+
+/* The scripted state is one contiguous run of fields (tk_internal.h). */
+#define SCRIPTED_STATE_START offsetof(struct timekeeper, cs)
+#define SCRIPTED_STATE_END   offsetof(struct timekeeper, generation)
+_Static_assert(offsetof(struct timekeeper, hand_open) < SCRIPTED_STATE_END &&
+                   offsetof(struct timekeeper, shadow) > SCRIPTED_STATE_START,
+               "scripted state between cs and generation");
+
+int tk_reset_scripted(struct timekeeper *tk, const struct tk_script *s)
+{
+    int err = check_script(s);
+    if (err)
+        return err;
+    tk_lock(tk);
+    if (tk->writer.running || tk->hand_open) {
+        tk_unlock(tk);
+        return -EBUSY;
+    }
+    err = tk_log_reset(&tk->log, s->log_entries);
+    if (!err) {
+        /* A calibration is the host's, not the script's: keep it. */
+        bool have_rate = tk->have_rate;
+        struct tsc_rate rate = tk->rate;
+        memset((char *)tk + SCRIPTED_STATE_START, 0, SCRIPTED_STATE_END - SCRIPTED_STATE_START);
+        tk->have_rate = have_rate;
+        tk->rate = rate;
+        __atomic_store_n(&tk->generation, 0, __ATOMIC_RELEASE);
+        err = scripted_start(tk, s);
+    }
+    tk_unlock(tk);
+    return err;
 }
 
 int tk_accumulate(struct timekeeper *tk)

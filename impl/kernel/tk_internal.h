@@ -25,7 +25,7 @@ struct tk_log {
     pthread_mutex_t lock;
     struct tk_log_entry *ring; /* size entries, slot = generation % size */
     uint64_t size;
-    uint64_t newest;           /* generation of the newest entry, 0 = empty */
+    uint64_t newest; /* generation of the newest entry, 0 = empty */
 };
 
 struct tk_writer {
@@ -41,6 +41,9 @@ struct tk_writer {
 struct timekeeper {
     struct vdso_datapages *dp;
     pthread_mutex_t lock; /* recursive: the timekeeper lock */
+
+    /* Everything from cs up to generation is the scripted state that
+     * tk_reset_scripted() clears (the lock, log, writer and pages stay). */
 
     /* The clocksource and its counter pages. */
     struct tk_clocksource cs;
@@ -99,6 +102,7 @@ void tk_publish_start(struct timekeeper *tk); /* first update, rng, tz */
 
 /* tk_log.c */
 int tk_log_init(struct tk_log *log, unsigned entries);
+int tk_log_reset(struct tk_log *log, unsigned entries);
 void tk_log_fini(struct tk_log *log);
 void tk_log_append(struct tk_log *log, uint64_t generation, uint32_t seq,
                    const struct vdso_time_data *data);

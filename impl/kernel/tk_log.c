@@ -22,6 +22,28 @@ int tk_log_init(struct tk_log *log, unsigned entries)
     return 0;
 }
 
+/* Empty the log for a fresh start; the ring is reused unless its size changes
+ * (stale slots are never read: a copy stops at the newest generation). */
+int tk_log_reset(struct tk_log *log, unsigned entries)
+{
+    uint64_t size = entries ? entries : TK_LOG_ENTRIES;
+    int err = 0;
+    pthread_mutex_lock(&log->lock);
+    if (size != log->size) {
+        struct tk_log_entry *ring = calloc(size, sizeof(*ring));
+        if (ring) {
+            free(log->ring);
+            log->ring = ring;
+            log->size = size;
+        } else {
+            err = -ENOMEM;
+        }
+    }
+    log->newest = 0;
+    pthread_mutex_unlock(&log->lock);
+    return err;
+}
+
 void tk_log_fini(struct tk_log *log)
 {
     pthread_mutex_destroy(&log->lock);

@@ -77,8 +77,7 @@ struct elf_image {
     uint64_t phoff, shoff;
     uint16_t phnum, phentsize, shnum, shentsize, shstrndx;
 
-    unsigned nloads;
-    struct elf_load loads[ELF_MAX_LOADS];
+    unsigned nloads;         /* entries of loads[] (at the end) in use */
     unsigned nnotes;         /* PT_NOTE segments */
     uint64_t note_offset[4]; /* first four PT_NOTE file ranges */
     uint64_t note_size[4];
@@ -109,7 +108,11 @@ struct elf_image {
     uint32_t nsyms; /* dynamic symbol count, derived and bounds-checked */
     enum elf_nsyms_rule nsyms_rule;
 
-    unsigned nverdefs; /* DT_VERDEF chain, in file order */
+    unsigned nverdefs;        /* DT_VERDEF chain, in file order */
+    uint64_t verdef_ndx_mask; /* bit n: some verdef has vd_ndx n (n < 64) */
+
+    /* The arrays come last: elf_open() clears only the fields above them. */
+    struct elf_load loads[ELF_MAX_LOADS];
     struct elf_verdef verdefs[ELF_MAX_VERDEFS];
 };
 

@@ -26,6 +26,57 @@ static inline bool elf_range_ok(const struct elf_reader *r, uint64_t off, uint64
     return off <= r->size && len <= r->size - off;
 }
 
+/* Whether the file's byte order differs from the host's (a constant on LSB-only fleets). */
+static inline bool elf_swapped(const struct elf_reader *r)
+{
+    return r->msb != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+}
+
+/*
+ * Copy a whole record (a program header, a symbol, a dynamic entry ...)
+ * into a local buffer with one range check; its fields are then decoded
+ * with elf_rec_*(). This is the fast path: one check and one memcpy per
+ * record instead of one per field.
+ */
+static inline bool elf_read_rec(const struct elf_reader *r, uint64_t off, void *rec, size_t len)
+{
+    if (!elf_range_ok(r, off, len))
+        return false;
+    memcpy(rec, r->data + off, len);
+    return true;
+}
+
+/* Fields of a record already copied out, in the file's byte order. */
+static inline uint16_t elf_rec_u16(const struct elf_reader *r, const uint8_t *field)
+{
+    uint16_t v;
+
+    memcpy(&v, field, 2);
+    return elf_swapped(r) ? __builtin_bswap16(v) : v;
+}
+
+static inline uint32_t elf_rec_u32(const struct elf_reader *r, const uint8_t *field)
+{
+    uint32_t v;
+
+    memcpy(&v, field, 4);
+    return elf_swapped(r) ? __builtin_bswap32(v) : v;
+}
+
+static inline uint64_t elf_rec_u64(const struct elf_reader *r, const uint8_t *field)
+{
+    uint64_t v;
+
+    memcpy(&v, field, 8);
+    return elf_swapped(r) ? __builtin_bswap64(v) : v;
+}
+
+/* A class-sized field (Elf32_Addr/Off/Word vs Elf64_Addr/Off/Xword). */
+static inline uint64_t elf_rec_word(const struct elf_reader *r, const uint8_t *field)
+{
+    return r->is64 ? elf_rec_u64(r, field) : elf_rec_u32(r, field);
+}
+
 static inline bool elf_read_u8(const struct elf_reader *r, uint64_t off, uint8_t *out)
 {
     if (!elf_range_ok(r, off, 1))
@@ -36,34 +87,25 @@ static inline bool elf_read_u8(const struct elf_reader *r, uint64_t off, uint8_t
 
 static inline bool elf_read_u16(const struct elf_reader *r, uint64_t off, uint16_t *out)
 {
-    uint16_t v;
-
     if (!elf_range_ok(r, off, 2))
         return false;
-    memcpy(&v, r->data + off, 2);
-    *out = r->msb ? __builtin_bswap16(v) : v;
+    *out = elf_rec_u16(r, r->data + off);
     return true;
 }
 
 static inline bool elf_read_u32(const struct elf_reader *r, uint64_t off, uint32_t *out)
 {
-    uint32_t v;
-
     if (!elf_range_ok(r, off, 4))
         return false;
-    memcpy(&v, r->data + off, 4);
-    *out = r->msb ? __builtin_bswap32(v) : v;
+    *out = elf_rec_u32(r, r->data + off);
     return true;
 }
 
 static inline bool elf_read_u64(const struct elf_reader *r, uint64_t off, uint64_t *out)
 {
-    uint64_t v;
-
     if (!elf_range_ok(r, off, 8))
         return false;
-    memcpy(&v, r->data + off, 8);
-    *out = r->msb ? __builtin_bswap64(v) : v;
+    *out = elf_rec_u64(r, r->data + off);
     return true;
 }
 

@@ -155,6 +155,13 @@ int loader_load_live(struct vdso_loaded **out, const struct loader_options *opt,
  */
 int loader_set_layout(struct vdso_loaded *l, enum loader_layout layout, struct loader_error *err);
 
+/*
+ * Move the data pages and the text together to a new address with mremap
+ * (as a process may move [vvar] and [vdso]); base, text and the entry
+ * points are updated. Returns 0, or -1 with err (l is then unusable).
+ */
+int loader_move(struct vdso_loaded *l, struct loader_error *err);
+
 /* Unmap everything, close the memfd, free l. NULL is allowed. */
 void loader_unload(struct vdso_loaded *l);
 

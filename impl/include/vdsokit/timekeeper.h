@@ -49,7 +49,7 @@ struct tk_script {
     uint32_t hrtimer_res;  /* 0 = 1 ns */
     uint32_t low_res_nsec; /* 0 = 4000000 (HZ 250) */
     int32_t tz_minuteswest, tz_dsttime;
-    uint32_t seq_start; /* initial seq of both clocks (the first update adds 2) */
+    uint32_t seq_start;   /* initial seq of both clocks (the first update adds 2) */
     unsigned log_entries; /* states the log keeps; 0 = TK_LOG_ENTRIES (fuzzers want few) */
 };
 
@@ -60,6 +60,13 @@ int tk_init_host(struct timekeeper **tkp, struct vdso_datapages *dp, enum tk_cou
                  unsigned calib_ms);
 int tk_init_scripted(struct timekeeper **tkp, struct vdso_datapages *dp,
                      const struct tk_script *script);
+/* Start tk afresh from a script, as tk_init_scripted on the same pages
+ * would, but without reallocating (fuzzers run one script per input): the
+ * log is emptied and generations restart at 1; a TSC calibration is kept.
+ * The pages are not cleared first (the caller zeroes them if it needs).
+ * -EBUSY while the writer thread runs or a hand-made update is open; after
+ * any other error only tk_destroy or another reset may follow. */
+int tk_reset_scripted(struct timekeeper *tk, const struct tk_script *script);
 /* Stops the writer thread if running; leaves the pages as they are. */
 void tk_destroy(struct timekeeper *tk);
 
