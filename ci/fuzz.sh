@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/fuzz.sh TARGET SECONDS [libfuzzer|afl] [--jobs N] [--merge]
+# ci/fuzz.sh TARGET SECONDS [libfuzzer|afl] [--jobs N] [--merge|--minimise]
 #            [--build-dir DIR] [--work-dir DIR]
 #
 # One bounded fuzzing campaign on one harness. Builds the engine's binary
@@ -12,7 +12,11 @@
 # leak- and oom- artifacts count too, AFL++ "hangs" under its 1 s timeout
 # on a loaded machine are only reported). --merge minimises the new
 # finds against corpora/TARGET/ and adds those that bring new coverage, named
-# by provenance (<engine>-<date>-<hash>). --jobs N runs libFuzzer with
+# by provenance (<engine>-<date>-<hash>). --minimise (libFuzzer) rebuilds
+# corpora/TARGET/ as what -merge=1 keeps from the committed files plus the
+# new finds (smallest first), keeping every crash-* reproducer and the
+# names of the files it keeps; SECONDS may be 0 to minimise without
+# fuzzing. --jobs N runs libFuzzer with
 # -fork=N, or AFL++ as one main (with the CMPLOG binary) and N-1 secondaries
 # (the first with the structure-aware custom mutator when one exists).
 set -euo pipefail
@@ -29,12 +33,15 @@ while [ $# -gt 0 ]; do
     case $1 in
     --jobs) jobs=$2; shift 2 ;;
     --merge) merge=1; shift ;;
+    --minimise) merge=2; shift ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --work-dir) work=$2; shift 2 ;;
     *) usage ;;
     esac
 done
 case $engine in libfuzzer|afl) ;; *) echo "fuzz.sh: unknown engine $engine" >&2; exit 2 ;; esac
+[ "$merge" -ne 2 ] || [ "$engine" = libfuzzer ] ||
+    { echo "fuzz.sh: --minimise needs the libfuzzer engine" >&2; exit 2; }
 [[ $seconds =~ ^[0-9]+$ ]] || { echo "fuzz.sh: SECONDS must be a number" >&2; exit 2; }
 
 seeds=$root/corpora/$target
@@ -82,7 +89,9 @@ mkdir -p "$new_entries"
 status=0
 
 run_libfuzzer() {
-    local args=(-max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$work/"
+    local limit=-max_total_time="$seconds"
+    [ "$seconds" -eq 0 ] && limit=-runs=0 # libFuzzer reads 0 s as "no limit"
+    local args=("$limit" -print_final_stats=1 -artifact_prefix="$work/"
                 -error_exitcode=1 -timeout=10)
     [ -n "$dict" ] && args+=(-dict="$dict")
     [ -n "$max_len" ] && args+=(-max_len="$max_len")
@@ -169,6 +178,44 @@ merge_finds() {
     echo "fuzz.sh: merged $added new entries into corpora/$target/"
 }
 
+# Rebuild corpora/TARGET/ from -merge=1 over (committed files, new finds).
+# The merge names what it keeps by content hash; map that back to the
+# committed names, name new finds by provenance, keep crash-* always.
+minimise_corpus() {
+    local merged=$work/minimised kept=0 dropped=0 added=0 stamp f sum
+    declare -A name_of=()
+    rm -rf "$merged"
+    mkdir -p "$merged"
+    for f in "$seeds"/*; do name_of[$(sha1sum "$f" | cut -c1-40)]=$(basename "$f"); done
+    "$bin" -merge=1 "$merged" "$seeds" "$new_entries" >"$work/minimise.log" 2>&1 ||
+        { tail -n 20 "$work/minimise.log" >&2; exit 1; }
+    declare -A keep=()
+    stamp=$(date +%Y%m%d)
+    for f in "$merged"/*; do
+        [ -e "$f" ] || continue
+        sum=$(sha1sum "$f" | cut -c1-40)
+        if [ -n "${name_of[$sum]:-}" ]; then
+            keep[${name_of[$sum]}]=1
+        else
+            cp "$f" "$seeds/$engine-$stamp-${sum:0:16}"
+            keep[$engine-$stamp-${sum:0:16}]=1
+            added=$((added + 1))
+        fi
+    done
+    for f in "$seeds"/*; do
+        local b
+        b=$(basename "$f")
+        if [ -n "${keep[$b]:-}" ] || [[ $b == crash-* ]]; then
+            kept=$((kept + 1))
+        else
+            rm -f "$f"
+            dropped=$((dropped + 1))
+        fi
+    done
+    echo "fuzz.sh: minimised corpora/$target/: $((kept - added)) kept, $added new, $dropped dropped" \
+        "($(du -sh "$seeds" | cut -f1))"
+}
+
 run_$engine
 if [ -n "$(ls "$work"/crash-* "$work"/afl/*/crashes/id:* 2>/dev/null)" ]; then
     echo "fuzz.sh: FINDINGS in $work:" >&2
@@ -179,4 +226,5 @@ if [ "$status" -ne 0 ]; then
     exit 1
 fi
 [ "$merge" -eq 1 ] && merge_finds
+[ "$merge" -eq 2 ] && minimise_corpus
 echo "fuzz.sh: $target ($engine, ${seconds}s): no findings"

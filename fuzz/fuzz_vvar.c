@@ -299,22 +299,28 @@ static void check_monotonic(struct mono_track *t, int32_t clk, const struct vdso
 
 /*
  * Within the range the kernel's arithmetic keeps monotonic: the nanoseconds
- * since the bases below 2^32 seconds (the normalisation's carry is a u32).
- * Checked on the call's last moment, the state a later call continues from.
+ * since the bases below 2^32 seconds (the normalisation's carry is a u32),
+ * and, up to max_cycles, delta * mult + base below 2^64 (the kernel takes
+ * the 64-bit product there; max_cycles leaves room for mult + 11%, not for
+ * the shifted base nsec, so with shift 31 or 32 a delta near max_cycles
+ * wraps the sum and the kernel's result drops by 2^64 >> shift ns). Checked
+ * on the call's last moment, the state a later call continues from.
  */
 static bool in_monotonic_range(const struct call *c, size_t n, int32_t clk)
 {
     const struct vdso_clock *vc;
     uint64_t counter, delta;
-    unsigned __int128 ns;
+    unsigned __int128 sum;
 
     if (n == 0)
         return false;
     vc = &window[n - 1].data.clock_data[clk == VDSO_CLOCK_MONOTONIC_RAW];
     counter = counter_for(vc->clock_mode, &c->seen[c->nseen - 1].c);
     delta = (counter - vc->cycle_last) & INT64_MAX;
-    ns = ((unsigned __int128)delta * vc->mult + vc->basetime[clk].nsec) >> (vc->shift & 127);
-    return ns < (unsigned __int128)1000000000u << 32;
+    sum = (unsigned __int128)delta * vc->mult + vc->basetime[clk].nsec;
+    if (delta <= vc->max_cycles && sum >> 64)
+        return false;
+    return sum >> (vc->shift & 127) < (unsigned __int128)1000000000u << 32;
 }
 
 static void check_gettime(struct call *c, uint64_t g0, int32_t clk, struct mono_track *mono)

@@ -228,15 +228,15 @@ static bool start(const struct vvar_header *h)
     script.raw.tv_sec = SCRIPT_MONOTONIC_SEC - 1;
     for (int i = 0; i < 2; i++) {
         struct side *s = &sides[i];
+        /* One timekeeper per side for the whole run, reset for every input. */
+        struct timekeeper *tk = s->w.tk;
+
         memset(s->l->dp.rw, 0, VDSO_DATA_PAGES * VDSO_PAGE_SIZE);
-        s->w = (struct vvar_writer){.no_tsc_mode = true, .timens = h->timens};
-        if (tk_init_scripted(&s->w.tk, &s->l->dp, &script) != 0) {
-            if (i == 1)
-                tk_destroy(sides[0].w.tk);
+        if ((tk ? tk_reset_scripted(tk, &script) : tk_init_scripted(&tk, &s->l->dp, &script)) != 0)
             return false;
-        }
+        s->w = (struct vvar_writer){.tk = tk, .no_tsc_mode = true, .timens = h->timens};
         if (h->timens)
-            tk_timens_set(s->w.tk, (struct timens_offset){100, 5}, (struct timens_offset){200, 7});
+            tk_timens_set(tk, (struct timens_offset){100, 5}, (struct timens_offset){200, 7});
     }
     return true;
 }
@@ -265,9 +265,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         vvar_apply(&sides[0].w, &r);
         vvar_apply(&sides[1].w, &r);
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2; i++)
         vvar_settle(&sides[i].w);
-        tk_destroy(sides[i].w.tk);
-    }
     return 0;
 }

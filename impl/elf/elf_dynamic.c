@@ -151,8 +151,8 @@ static int read_tags(struct elf_image *img, struct dyn_tags *t, uint32_t *seen,
 }
 
 /* Map one table's vaddr to a file offset; `len` bytes must be in one segment. */
-static inline int map_table(const struct elf_image *img, const char *name, uint64_t vaddr, uint64_t len,
-                     uint64_t *offset, uint64_t *end, struct elf_error *err)
+static inline int map_table(const struct elf_image *img, const char *name, uint64_t vaddr,
+                            uint64_t len, uint64_t *offset, uint64_t *end, struct elf_error *err)
 {
     if (!elf_map_vaddr(img, vaddr, len, offset, end))
         return elf_fail(err,

@@ -27,13 +27,11 @@ uint32_t elf_hash_gnu_len(const char *name, size_t *len)
 
     /*
      * Four bytes per step: h*33^4 + c0*33^3 + c1*33^2 + c2*33 + c3 is the
-     * same value (mod 2^32) as four single steps, but the chain of
-     * dependent operations on h is one multiply and one add per four bytes
-     * (the byte terms are summed apart). No byte past the NUL is read.
+     * same value (mod 2^32) as four single steps, with fewer dependent
+     * operations on h. No byte past the NUL is read.
      */
     while ((c0 = p[0]) && (c1 = p[1]) && (c2 = p[2]) && (c3 = p[3])) {
-        uint32_t step = c0 * (33u * 33 * 33) + c1 * (33u * 33) + c2 * 33u + c3;
-        h = h * (33u * 33 * 33 * 33) + step;
+        h = h * (33u * 33 * 33 * 33) + c0 * (33u * 33 * 33) + c1 * (33u * 33) + c2 * 33u + c3;
         p += 4;
     }
     for (; *p; p++)

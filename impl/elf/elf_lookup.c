@@ -21,6 +21,7 @@ struct query {
     size_t len;
     int want;
     const struct elf_verdef *def; /* the verdef of `want` when want > 0 */
+    struct elf_reader r;          /* over the image, built once */
 };
 
 /* Fill q->want (and q->def); false when the image lacks that version. */
@@ -54,11 +55,10 @@ static bool name_at(const struct elf_image *img, uint32_t st_name, const struct 
 /* The version part of a match; fills versym, hidden and version. */
 static bool version_matches(const struct elf_image *img, const struct query *q, struct elf_sym *sym)
 {
-    struct elf_reader r = elf_image_reader(img);
     uint16_t v = 0;
 
     if (img->dyn_present & ELF_DYN_VERSYM)
-        elf_read_u16(&r, img->versym + 2ull * sym->index, &v);
+        elf_read_u16(&q->r, img->versym + 2ull * sym->index, &v);
     sym->versym = v;
     sym->hidden = (v & 0x8000) != 0;
     if (q->want == WANT_DEFAULT && sym->hidden)
@@ -70,19 +70,16 @@ static bool version_matches(const struct elf_image *img, const struct query *q, 
     return true;
 }
 
-/*
- * Symbol `index` as the answer to q, decoded into sym, or false.
- */
+/* Symbol `index` as the answer to q, decoded into sym, or false. */
 static bool matches(const struct elf_image *img, uint32_t index, const struct query *q,
                     struct elf_sym *sym)
 {
-    struct elf_reader r = elf_image_reader(img);
     uint64_t off = img->symtab + (uint64_t)index * img->syment, in_image;
     uint32_t st_name = 0;
 
     /* st_name alone first: most candidates of a scan or a SysV chain stop here. */
-    if (index >= img->nsyms || !elf_read_u32(&r, off, &st_name) || !name_at(img, st_name, q) ||
-        !elf_read_sym_at(&r, off, sym, &st_name))
+    if (index >= img->nsyms || !elf_read_u32(&q->r, off, &st_name) || !name_at(img, st_name, q) ||
+        !elf_read_sym_at(&q->r, off, sym, &st_name))
         return false;
     sym->index = index;
     sym->name = (const char *)img->data + img->strtab + st_name;
@@ -97,14 +94,14 @@ static bool matches(const struct elf_image *img, uint32_t index, const struct qu
 
 static int lookup_gnu(const struct elf_image *img, struct query *q, struct elf_sym *out)
 {
-    struct elf_reader r = elf_image_reader(img);
+    const struct elf_reader *r = &q->r;
     uint32_t h = elf_hash_gnu_len(q->name, &q->len), start = 0, word = 0;
 
-    elf_read_u32(&r, img->gnu_buckets + 4ull * (h % img->gnu_nbuckets), &start);
+    elf_read_u32(r, img->gnu_buckets + 4ull * (h % img->gnu_nbuckets), &start);
     if (start == 0)
         return ELF_NOT_FOUND;
     for (uint32_t i = start; i < img->gnu_end_index; i++) {
-        elf_read_u32(&r, img->gnu_chains + 4ull * (i - img->gnu_symoffset), &word);
+        elf_read_u32(r, img->gnu_chains + 4ull * (i - img->gnu_symoffset), &word);
         if ((word | 1) == (h | 1) && matches(img, i, q, out))
             return ELF_FOUND;
         if (word & 1)
@@ -115,20 +112,20 @@ static int lookup_gnu(const struct elf_image *img, struct query *q, struct elf_s
 
 static int lookup_sysv(const struct elf_image *img, struct query *q, struct elf_sym *out)
 {
-    struct elf_reader r = elf_image_reader(img);
+    const struct elf_reader *r = &q->r;
     unsigned w = img->hash_entsize;
     uint64_t i = 0, steps = 0, h = elf_hash_sysv(q->name);
     uint64_t best = 0;
     struct elf_sym cand;
 
     q->len = strlen(q->name);
-    elf_read_entry(&r, img->hash + w * (2 + h % img->hash_nbucket), w, &i);
+    elf_read_entry(r, img->hash + w * (2 + h % img->hash_nbucket), w, &i);
     for (; i != 0 && i < img->hash_nchain && steps < img->hash_nchain; steps++) {
         if ((best == 0 || i < best) && matches(img, (uint32_t)i, q, &cand)) {
             best = i;
             *out = cand;
         }
-        elf_read_entry(&r, img->hash + w * (2 + img->hash_nbucket + i), w, &i);
+        elf_read_entry(r, img->hash + w * (2 + img->hash_nbucket + i), w, &i);
     }
     return best ? ELF_FOUND : ELF_NOT_FOUND;
 }
@@ -146,7 +143,7 @@ int elf_lookup(const struct elf_image *img, const char *name, const char *versio
                enum elf_lookup_path path, struct elf_sym *out)
 {
     bool gnu = img->dyn_present & ELF_DYN_GNU_HASH, sysv = img->dyn_present & ELF_DYN_HASH;
-    struct query q = {name, 0, WANT_DEFAULT, NULL};
+    struct query q = {name, 0, WANT_DEFAULT, NULL, elf_image_reader(img)};
 
     if (path == ELF_LOOKUP_AUTO)
         path = gnu ? ELF_LOOKUP_GNU_HASH : sysv ? ELF_LOOKUP_SYSV_HASH : ELF_LOOKUP_SCAN;

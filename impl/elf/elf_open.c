@@ -18,8 +18,8 @@ int elf_open(struct elf_image *img, const void *data, size_t size, struct elf_er
      * Clear only the scalars: loads[] and verdefs[] are valid up to nloads
      * and nverdefs. The empty asm hides the constant length, so that this
      * is a call to the C library's memset: expanded inline, a constant
-     * clear of this size becomes `rep stosq`, measured at 16 ns against
-     * 4 ns for the call, a sixth of a whole elf_open().
+     * clear of this size becomes `rep stosq`, which took 16 ns against
+     * 4 ns for the call on the development machine (elf_open() is ~90 ns).
      */
     __asm__("" : "+r"(scalars));
     memset(img, 0, scalars);

@@ -26,7 +26,7 @@ static inline bool elf_range_ok(const struct elf_reader *r, uint64_t off, uint64
     return off <= r->size && len <= r->size - off;
 }
 
-/* Whether the file's byte order differs from the host's (a constant on LSB-only fleets). */
+/* Whether the file's byte order differs from the host's: its fields need a byte swap. */
 static inline bool elf_swapped(const struct elf_reader *r)
 {
     return r->msb != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
@@ -35,8 +35,9 @@ static inline bool elf_swapped(const struct elf_reader *r)
 /*
  * Copy a whole record (a program header, a symbol, a dynamic entry ...)
  * into a local buffer with one range check; its fields are then decoded
- * with elf_rec_*(). This is the fast path: one check and one memcpy per
- * record instead of one per field.
+ * with elf_rec_*(). This is the fast path: one check and one copy per
+ * record instead of one per field. Pass len as a constant (branch on the
+ * class in the caller): a variable length compiles to a copy loop.
  */
 static inline bool elf_read_rec(const struct elf_reader *r, uint64_t off, void *rec, size_t len)
 {
@@ -46,7 +47,7 @@ static inline bool elf_read_rec(const struct elf_reader *r, uint64_t off, void *
     return true;
 }
 
-/* Fields of a record already copied out, in the file's byte order. */
+/* A field of a record already copied out, converted from the file's byte order. */
 static inline uint16_t elf_rec_u16(const struct elf_reader *r, const uint8_t *field)
 {
     uint16_t v;

@@ -33,12 +33,7 @@ static struct vdso_loaded *load_ref(const char *path, const struct loader_option
 {
     struct vdso_loaded *l = NULL;
     struct loader_error err;
-#ifdef VDSOKIT_HAVE_REF_BLOB
     int rc = path ? loader_load_file(&l, path, opt, &err) : loader_load_ref(&l, opt, &err);
-#else
-    int rc = path ? loader_load_file(&l, path, opt, &err)
-                  : (snprintf(err.msg, sizeof err.msg, "no embedded image, no path"), -1);
-#endif
 
     CHECK(rc == 0, "loading the reference image: %s", err.msg);
     return l;
