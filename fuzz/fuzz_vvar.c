@@ -11,10 +11,14 @@
  *  - a served result equals the 128-bit model (tk_model.h) of one moment of
  *    the call: a committed state with the counter values current while it
  *    was published; a fallback happens only where the model falls back for
- *    a state of the call and a counter reading taken during it;
+ *    a state of the call (or data an open update had written, which the
+ *    kernel's reader also acts on before its retry check) and a counter
+ *    reading taken during it;
  *  - tv_nsec < 1e9, tv_usec < 1e6, tz is the page's;
  *  - MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE and BOOTTIME never go back
- *    between calls unless a discontinuous step (vvar_apply) came between;
+ *    between calls unless a discontinuous step (vvar_apply) came between,
+ *    or the kernel's own arithmetic wraps for the state (in_monotonic_range:
+ *    the u32 normalisation carry, the 64-bit product below max_cycles);
  *  - the reader's attempts are bounded by the writer steps it saw (at most
  *    two seq-loop beginnings per attempt: fast path, then general path),
  *    and it spins only while a writer holds the seq odd.
@@ -303,24 +307,31 @@ static void check_monotonic(struct mono_track *t, int32_t clk, const struct vdso
  * and, up to max_cycles, delta * mult + base below 2^64 (the kernel takes
  * the 64-bit product there; max_cycles leaves room for mult + 11%, not for
  * the shifted base nsec, so with shift 31 or 32 a delta near max_cycles
- * wraps the sum and the kernel's result drops by 2^64 >> shift ns). Checked
- * on the call's last moment, the state a later call continues from.
+ * wraps the sum and the kernel's result drops by 2^64 >> shift ns).
  */
-static bool in_monotonic_range(const struct call *c, size_t n, int32_t clk)
+static bool pair_in_range(const struct vdso_time_data *state, const struct counters *cn,
+                          int32_t clk)
 {
-    const struct vdso_clock *vc;
-    uint64_t counter, delta;
-    unsigned __int128 sum;
+    const struct vdso_clock *vc = &state->clock_data[clk == VDSO_CLOCK_MONOTONIC_RAW];
+    uint64_t delta = (counter_for(vc->clock_mode, cn) - vc->cycle_last) & INT64_MAX;
+    unsigned __int128 sum = (unsigned __int128)delta * vc->mult + vc->basetime[clk].nsec;
 
-    if (n == 0)
-        return false;
-    vc = &window[n - 1].data.clock_data[clk == VDSO_CLOCK_MONOTONIC_RAW];
-    counter = counter_for(vc->clock_mode, &c->seen[c->nseen - 1].c);
-    delta = (counter - vc->cycle_last) & INT64_MAX;
-    sum = (unsigned __int128)delta * vc->mult + vc->basetime[clk].nsec;
     if (delta <= vc->max_cycles && sum >> 64)
         return false;
     return sum >> (vc->shift & 127) < (unsigned __int128)1000000000u << 32;
+}
+
+/* Every state of the call with every counter value seen in it: the reader
+ * may have taken its counter before a move the last moment shows. */
+static bool in_monotonic_range(const struct call *c, size_t n, int32_t clk)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        for (unsigned j = 0; j < c->nseen; j++)
+            if (!pair_in_range(&window[i].data, &c->seen[j].c, clk))
+                return false;
+    return true;
 }
 
 static void check_gettime(struct call *c, uint64_t g0, int32_t clk, struct mono_track *mono)
