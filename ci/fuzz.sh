@@ -14,8 +14,9 @@
 # finds against corpora/TARGET/ and adds those that bring new coverage, named
 # by provenance (<engine>-<date>-<hash>). --minimise (libFuzzer) rebuilds
 # corpora/TARGET/ as what -merge=1 keeps from the committed files plus the
-# new finds (smallest first), keeping every crash-* reproducer and the
-# names of the files it keeps; SECONDS may be 0 to minimise without
+# new finds (smallest first), keeping every crash-* reproducer and seed-*
+# generator seed (they name the classes the seeds stand for) and the names
+# of the files it keeps; SECONDS may be 0 to minimise without
 # fuzzing. --jobs N runs libFuzzer with
 # -fork=N, or AFL++ as one main (with the CMPLOG binary) and N-1 secondaries
 # (the first with the structure-aware custom mutator when one exists).
@@ -180,32 +181,29 @@ merge_finds() {
 
 # Rebuild corpora/TARGET/ from -merge=1 over (committed files, new finds).
 # The merge names what it keeps by content hash; map that back to the
-# committed names, name new finds by provenance, keep crash-* always.
+# committed names, name new finds by provenance, keep crash-* and seed-*.
 minimise_corpus() {
-    local merged=$work/minimised kept=0 dropped=0 added=0 stamp f sum
-    declare -A name_of=()
+    local merged=$work/minimised kept=0 dropped=0 added=0 stamp f b sum
+    declare -A name_of=() keep=()
     rm -rf "$merged"
     mkdir -p "$merged"
-    for f in "$seeds"/*; do name_of[$(sha1sum "$f" | cut -c1-40)]=$(basename "$f"); done
+    # One sha1sum per directory, not per file: corpora hold thousands.
+    while read -r sum f; do name_of[$sum]=${f##*/}; done < <(cd "$seeds" && sha1sum -- *)
     "$bin" -merge=1 "$merged" "$seeds" "$new_entries" >"$work/minimise.log" 2>&1 ||
         { tail -n 20 "$work/minimise.log" >&2; exit 1; }
-    declare -A keep=()
     stamp=$(date +%Y%m%d)
-    for f in "$merged"/*; do
-        [ -e "$f" ] || continue
-        sum=$(sha1sum "$f" | cut -c1-40)
+    while read -r sum f; do
         if [ -n "${name_of[$sum]:-}" ]; then
             keep[${name_of[$sum]}]=1
         else
-            cp "$f" "$seeds/$engine-$stamp-${sum:0:16}"
+            cp "$merged/$f" "$seeds/$engine-$stamp-${sum:0:16}"
             keep[$engine-$stamp-${sum:0:16}]=1
             added=$((added + 1))
         fi
-    done
+    done < <(cd "$merged" && find . -maxdepth 1 -type f -printf '%f\n' | sort | xargs -r sha1sum --)
     for f in "$seeds"/*; do
-        local b
-        b=$(basename "$f")
-        if [ -n "${keep[$b]:-}" ] || [[ $b == crash-* ]]; then
+        b=${f##*/}
+        if [ -n "${keep[$b]:-}" ] || [[ $b == crash-* || $b == seed-* ]]; then
             kept=$((kept + 1))
         else
             rm -f "$f"
