@@ -176,6 +176,7 @@ merge_finds() {
             added=$((added + 1))
         fi
     done
+    "$root/fuzz/scrub-soname.py" "$seeds"
     echo "fuzz.sh: merged $added new entries into corpora/$target/"
 }
 
@@ -210,6 +211,7 @@ minimise_corpus() {
             dropped=$((dropped + 1))
         fi
     done
+    "$root/fuzz/scrub-soname.py" "$seeds"
     echo "fuzz.sh: minimised corpora/$target/: $((kept - added)) kept, $added new, $dropped dropped" \
         "($(du -sh "$seeds" | cut -f1))"
 }
