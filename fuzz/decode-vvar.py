@@ -5,20 +5,21 @@ import sys
 
 OPS = ["ACCUMULATE", "STEP", "SLEW", "TAI", "BOOT", "SLEEP", "MODE", "SWITCH", "TIMENS_ON",
        "TIMENS_OFF", "RNG", "HRES", "TZ", "SEQ_ODD", "SEQ_WRAP", "PV_ODD", "PV_STABLE", "RAW",
-       "FORWARD", "BACKWARD", "PAST_MAX", "READ"]
+       "FORWARD", "BACKWARD", "PAST_MAX", "READ", "AUX"]  # format 1: all but AUX
 CLOCKS = [0, 1, 4, 5, 6, 7, 11, 2, 3, 8, 9, 10, 16, 23, -1, 24]
 ENTRIES = ["clock_gettime", "gettimeofday", "time", "clock_getres"]
 
 data = open(sys.argv[1], "rb").read()
-if len(data) < 16 or data[0] != 1:
-    sys.exit("not a format-1 op stream")
+if len(data) < 16 or data[0] not in (1, 2):
+    sys.exit("not a format-1 or format-2 op stream")
+nops = len(OPS) - 1 if data[0] == 1 else len(OPS)
 ver, flags, shift, tai, mult, rt = struct.unpack("<BBBbIQ", data[:16])
-print(f"header: {'hvclock' if flags & 1 else 'pvclock'}, timens={flags >> 1 & 1}, "
+print(f"header: format {ver}, {'hvclock' if flags & 1 else 'pvclock'}, timens={flags >> 1 & 1}, "
       f"seq_start#{flags >> 2 & 3}, shift={shift % 33}, tai={tai}, mult={mult}, "
       f"realtime={rt % 2**40}")
 for i in range(min((len(data) - 16) // 9, 256)):
     op, arg = struct.unpack("<BQ", data[16 + 9 * i:25 + 9 * i])
-    name = OPS[op % len(OPS)]
+    name = OPS[op % nops]
     if name != "READ":
         print(f"{i:3}: {name} 0x{arg:x}")
         continue
@@ -26,5 +27,5 @@ for i in range(min((len(data) - 16) // 9, 256)):
     for k in range(3):
         at, what = arg >> (8 + 16 * k) & 0xff, arg >> (16 + 16 * k) & 0xff
         if at & 7:
-            plan.append(f"@{at & 7}:{OPS[what % 21]}")
+            plan.append(f"@{at & 7}:{OPS[what % OPS.index('READ')]}")
     print(f"{i:3}: READ {ENTRIES[arg & 3]}({CLOCKS[arg >> 2 & 15]}) {' '.join(plan)}")

@@ -67,7 +67,8 @@ bool oracle_gnu_reaches(const struct elf_image *img, const char *name, uint32_t 
         return false;
     if (!read_word(img, img->gnu_buckets + (h % img->gnu_nbuckets) * 4, 4, &start))
         return false;
-    if (start < img->gnu_symoffset || start > index)
+    /* A bucket of 0 is empty, even where symoffset is 0 and index 0 a real slot. */
+    if (start == 0 || start < img->gnu_symoffset || start > index)
         return false;
     for (uint64_t k = start; k <= index; k++) {
         if (!read_word(img, img->gnu_chains + (k - img->gnu_symoffset) * 4, 4, &word))

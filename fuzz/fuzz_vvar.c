@@ -213,15 +213,22 @@ static uint64_t counter_for(int32_t mode, const struct counters *c)
     }
 }
 
-/* The model's view of one committed state with one counter reading. */
+/*
+ * The model's view of one committed state with one counter reading, for
+ * clock clk: an aux clock reads the counter of its own mode, which a
+ * hand-made update can leave different from the main clocks' for a while.
+ */
 static struct tk_model_view view_of(const struct vdso_time_data *state, const struct counters *c,
-                                    const struct vvar_writer *w)
+                                    const struct vvar_writer *w, int32_t clk)
 {
     struct tk_model_view v = {.low_res_nsec = tk_low_res_nsec(w->tk)};
+    bool aux = clk >= VDSO_CLOCK_AUX && clk <= VDSO_CLOCK_AUX_LAST;
+    const struct vdso_clock *vc =
+        aux ? &state->aux_clock_data[clk - VDSO_CLOCK_AUX] : &state->clock_data[0];
 
     v.page0 = w->timens ? datapages_timens(&dp) : state;
     v.real = w->timens ? state : NULL;
-    v.counter = counter_for(state->clock_data[0].clock_mode, c);
+    v.counter = counter_for(vc->clock_mode, c);
     return v;
 }
 
@@ -230,7 +237,7 @@ static enum tk_model_outcome model_of(const struct vdso_time_data *state, const 
                                       const struct vvar_writer *w, int32_t clk, bool usec,
                                       struct timespec *ts)
 {
-    struct tk_model_view v = view_of(state, cn, w);
+    struct tk_model_view v = view_of(state, cn, w, usec ? VDSO_CLOCK_REALTIME : clk);
     struct timeval tv;
     enum tk_model_outcome o;
 
@@ -358,6 +365,9 @@ static void check_gettime(struct call *c, uint64_t g0, int32_t clk, struct mono_
     /* A discontinuous step inside the call: the result may be from either side. */
     if (*c->epoch != c->epoch_at_start)
         return;
+    /* Aux clocks are not followed: enabling one again steps it. */
+    if (clk >= VDSO_CLOCK_AUX)
+        return;
     /* Monotonic only where the reader reads the counter the timekeeper
      * accumulates with: a MODE step that points readers at another counter
      * makes every later rate change a jump. */
@@ -399,13 +409,13 @@ static void check_unlooped(struct call *c, enum entry e, int32_t clk, uint64_t g
     unsigned long before = vdso_hosted_fallback_count();
 
     datapages_load_time_data(&now, datapages_time(&dp));
-    v = view_of(&now, &c->seen[0].c, c->w);
+    v = view_of(&now, &c->seen[0].c, c->w, clk);
     if (e == E_TIME) {
         int64_t stored = -1, ret = vdso_hosted_time(&stored), want = 0;
         size_t n = tk_log_copy(c->w->tk, g0, tk_generation(c->w->tk), window, MAX_WINDOW);
         bool ok = tk_model_time(&v, &want) == TK_MODEL_OK && want == ret;
         for (size_t i = 0; i < n && !ok; i++) {
-            v = view_of(&window[i].data, &c->seen[0].c, c->w);
+            v = view_of(&window[i].data, &c->seen[0].c, c->w, clk);
             ok = tk_model_time(&v, &want) == TK_MODEL_OK && want == ret;
         }
         FUZZ_ASSERT(ret == stored, "time() returned %lld, stored %lld", (long long)ret,
@@ -504,15 +514,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct vvar_header h;
     struct vvar_writer w;
-    uint8_t *copy;
+    const uint8_t *input;
 
     if (!vvar_parse_header(data, size, &h) || !setup_once())
         return 0;
-    copy = fuzz_copy_input(data, size);
+    input = fuzz_input(data, size);
     if (start(&h, &w)) {
-        run_stream(copy, size, &w);
+        run_stream(input, size, &w);
         vvar_settle(&w);
     }
-    free(copy);
+    fuzz_input_done(input, data);
     return 0;
 }

@@ -9,14 +9,14 @@ import struct
 
 OPS = ["ACCUMULATE", "STEP", "SLEW", "TAI", "BOOT", "SLEEP", "MODE", "SWITCH", "TIMENS_ON",
        "TIMENS_OFF", "RNG", "HRES", "TZ", "SEQ_ODD", "SEQ_WRAP", "PV_ODD", "PV_STABLE", "RAW",
-       "FORWARD", "BACKWARD", "PAST_MAX", "READ"]
+       "FORWARD", "BACKWARD", "PAST_MAX", "READ", "AUX"]
 CLOCKS = [0, 1, 4, 5, 6, 7, 11, 2, 3, 8, 9, 10, 16, 23, -1, 24]
 E_GETTIME, E_GETTIMEOFDAY, E_TIME, E_GETRES = range(4)
 
 
 def header(hvclock=0, timens=0, seq=0, shift=0, tai=37, mult=0, realtime=1700000000):
     flags = hvclock | timens << 1 | seq << 2
-    return struct.pack("<BBBbIQ", 1, flags, shift, tai, mult, realtime)
+    return struct.pack("<BBBbIQ", 2, flags, shift, tai, mult, realtime)
 
 
 def op(name, arg=0):
@@ -29,6 +29,16 @@ def read(entry=E_GETTIME, clock=0, plan=()):
     for i, (at, name) in enumerate(plan):
         arg |= at << (8 + 16 * i) | OPS.index(name) << (16 + 16 * i)
     return op("READ", arg)
+
+
+def aux(idx, enable=True, sec=0, nsec=0):
+    """Aux clock 0 or 7 (read as clock ids 16 and 23), enabled at sec.nsec or disabled."""
+    assert idx in (0, 7) and sec < 2**26 and nsec < 2**30
+    return op("AUX", (idx == 7) | enable << 1 | sec << 8 | nsec << 34)
+
+
+def read_aux(entries=(E_GETTIME, E_GETRES)):
+    return b"".join(read(e, c) for e in entries for c in (16, 23))
 
 
 def read_all():
@@ -86,6 +96,16 @@ SEEDS = {
                                                    (4, 31), (5, 0x3b9ac9ff1), (6, 0x51), (7, 5)]),
     "invalid-clocks": header() + b"".join(read(E_GETTIME, c) for c in CLOCKS)
                       + b"".join(read(E_GETRES, c) for c in CLOCKS),
+    # Aux clocks served, advanced by ticks, under writer steps, through the
+    # namespace page (no offset), and disabled again.
+    "aux-clocks": header() + read_aux() + aux(0, sec=1000, nsec=999999999) + read_aux()
+                  + aux(7, sec=7) + op("ACCUMULATE", 10**6) + read_aux()
+                  + read(E_GETTIME, 16, [(1, "ACCUMULATE"), (3, "FORWARD")])
+                  + read(E_GETTIME, 23, [(2, "ACCUMULATE")]) + op("FORWARD", 2**33) + read_aux()
+                  + op("MODE", 0) + read_aux() + op("MODE", 2) + aux(0, False) + read_aux(),
+    "aux-timens": header(timens=1) + aux(0, sec=5) + aux(7, sec=2**25) + read_aux()
+                  + op("TIMENS_ON", 0x0100002a_3b9ac9ff) + op("ACCUMULATE", 500) + read_aux()
+                  + op("TIMENS_OFF") + read_aux(),
     "tz-hres-rng": header() + op("TZ", -60 & (2**64 - 1)) + op("HRES", 0) + op("RNG") + read_all()
                    + op("HRES", 1) + read_all(),
 }

@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define VVAR_FORMAT      1
+/* Format 2 added VVAR_AUX; format 1 streams (VVAR_OPS_V1 opcodes) still replay as they were. */
+#define VVAR_FORMAT      2
+#define VVAR_FORMAT_V1   1
 #define VVAR_HEADER_SIZE 16
 #define VVAR_RECORD_SIZE 9
 #define VVAR_MAX_OPS     256
@@ -41,8 +43,25 @@ enum vvar_op {
     VVAR_PAST_MAX, /* counter += max_cycles + arg % 2^20 */
     /* a reader call (fuzz_vvar interleaves writer steps into it) */
     VVAR_READ,
+    /* format 2: aux clock idx = arg & 1 ? 7 : 0 (the ids readers call),
+     * enabled (arg bit 1) at (arg >> 8) % 2^26 s, (arg >> 34) % 1e9 ns, or disabled */
+    VVAR_AUX,
     VVAR_OP_COUNT
 };
+
+#define VVAR_OPS_V1 VVAR_AUX /* format 1 knew the opcodes below VVAR_AUX */
+
+/* Is this a format byte the op-stream readers accept? */
+static inline bool vvar_format_known(uint8_t format)
+{
+    return format == VVAR_FORMAT || format == VVAR_FORMAT_V1;
+}
+
+/* How many opcodes a format has: opcode bytes are taken modulo this. */
+static inline unsigned vvar_op_count(uint8_t format)
+{
+    return format == VVAR_FORMAT_V1 ? VVAR_OPS_V1 : VVAR_OP_COUNT;
+}
 
 struct vvar_header {
     bool hvclock, timens;

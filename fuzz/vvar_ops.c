@@ -22,7 +22,7 @@ bool vvar_parse_header(const uint8_t *data, size_t size, struct vvar_header *h)
 {
     static const uint32_t seq_starts[] = {0, 0x7ffffff8u, 0xfffffff8u, 0xffffffc0u};
 
-    if (size < VVAR_HEADER_SIZE || data[0] != VVAR_FORMAT)
+    if (size < VVAR_HEADER_SIZE || !vvar_format_known(data[0]))
         return false;
     h->hvclock = data[1] & 1;
     h->timens = data[1] >> 1 & 1;
@@ -40,7 +40,7 @@ bool vvar_record(const uint8_t *data, size_t size, size_t i, struct vvar_op_rec 
 
     if (i >= VVAR_MAX_OPS || size < off + VVAR_RECORD_SIZE)
         return false;
-    r->op = (enum vvar_op)(data[off] % VVAR_OP_COUNT);
+    r->op = (enum vvar_op)(data[off] % vvar_op_count(data[0]));
     r->arg = le64(data + off + 1);
     return true;
 }
@@ -132,6 +132,18 @@ static enum vvar_effect apply_counter(struct vvar_writer *w, const struct vvar_o
     }
 }
 
+/* Enable (at a base from arg) or disable aux clock 0 or 7. */
+static void apply_aux(struct vvar_writer *w, uint64_t arg)
+{
+    unsigned idx = arg & 1 ? 7 : 0;
+    struct timespec base = {(time_t)(arg >> 8 & 0x3ffffff), (long)((arg >> 34) % 1000000000)};
+
+    if (arg & 2)
+        tk_aux_enable(w->tk, idx, base);
+    else
+        tk_aux_disable(w->tk, idx);
+}
+
 static enum vvar_effect apply_op(struct vvar_writer *w, const struct vvar_op_rec *r)
 {
     static const int32_t modes[] = {0, 1, 2, 3, 7, -1};
@@ -217,6 +229,9 @@ static enum vvar_effect apply_op(struct vvar_writer *w, const struct vvar_op_rec
     case VVAR_BACKWARD:
     case VVAR_PAST_MAX:
         return apply_counter(w, r);
+    case VVAR_AUX:
+        apply_aux(w, r->arg);
+        return VVAR_CONTINUOUS; /* the clocks the monotonic check follows stay as they were */
     default:
         return VVAR_CONTINUOUS; /* VVAR_READ is the reader's */
     }

@@ -3,11 +3,12 @@
  * op-stream mutator, and the writer side that applies operations to a
  * scripted timekeeper. An input is a 16-byte versioned header followed by
  * 9-byte records (one opcode byte, one little-endian 64-bit argument); a
- * trailing partial record is ignored and opcodes are taken modulo
- * VVAR_OP_COUNT, so every byte string is a valid program.
+ * trailing partial record is ignored and opcodes are taken modulo the
+ * format's opcode count (vvar_op_count()), so every byte string is a valid
+ * program.
  *
- * Header (format 1):
- *   [0]     format version (VVAR_FORMAT); anything else is rejected
+ * Header (formats 1 and 2, which differ only in their opcodes):
+ *   [0]     format version (VVAR_FORMAT, or VVAR_FORMAT_V1); others are rejected
  *   [1]     bit 0: counter domain (0 pvclock, 1 Hyper-V page; both manual)
  *           bit 1: start with the time-namespace reader layout
  *           bits 2-3: initial seq (0, 2^31 - 8, 2^32 - 8, 2^32 - 64)

@@ -1,12 +1,17 @@
 /*
- * Self-test of the ELF mutator core on the committed seeds: every seed is
+ * Self-test of the mutator cores. ELF, on the committed seeds: every seed is
  * accepted by the resolver; mutation is deterministic for a given seed, stays
  * inside its capacity (ASan watches the exact-size buffers), changes the
  * input, and keeps a useful share of mutants acceptable to elf_open() --
- * the point of a structure-aware mutator. Prints the measured shares.
+ * the point of a structure-aware mutator. Op streams: a format 1 stream
+ * stays a stream of a known format, keeps its record structure, and is now
+ * and then upgraded to format 2 without any other change. Prints the
+ * measured shares.
  */
 #include "check.h"
 #include "elf_mutator.h"
+#include "ops_mutator.h"
+#include "../vvar_format.h"
 
 #include <string.h>
 
@@ -66,6 +71,32 @@ static void one_seed(const char *path, unsigned *accepted, unsigned *changed, un
     free(seed);
 }
 
+static void ops_streams(void)
+{
+    enum { NREC = 12, SIZE = VVAR_HEADER_SIZE + NREC * VVAR_RECORD_SIZE, CAP = SIZE + 64 };
+    uint8_t v1[SIZE], *m = malloc(CAP);
+    unsigned upgraded = 0;
+
+    for (size_t i = 0; i < SIZE; i++)
+        v1[i] = (uint8_t)(i * 37 + 11);
+    v1[0] = VVAR_FORMAT_V1;
+    for (uint32_t s = 0; s < 64 * ROUNDS; s++) {
+        memcpy(m, v1, SIZE);
+        size_t n = ops_mutate(m, SIZE, CAP, s, NULL);
+        CHECK(n >= VVAR_HEADER_SIZE && n <= CAP && vvar_format_known(m[0]),
+              "op seed %u: size %zu, format byte %u", s, n, m[0]);
+        if (m[0] == VVAR_FORMAT) {
+            upgraded++;
+            CHECK(n == SIZE && memcmp(m + 1, v1 + 1, SIZE - 1) == 0,
+                  "op seed %u: the upgrade changed more than the format", s);
+        }
+    }
+    printf("op streams: %u mutants, %u upgraded to format %d\n", 64 * ROUNDS, upgraded,
+           VVAR_FORMAT);
+    CHECK(upgraded > 0 && upgraded * 16 < 64 * ROUNDS, "%u upgrades", upgraded);
+    free(m);
+}
+
 int main(int argc, char **argv)
 {
     unsigned accepted = 0, changed = 0, total = 0;
@@ -82,5 +113,6 @@ int main(int argc, char **argv)
           total);
     CHECK(accepted * 10 >= total * 2, "only %u of %u mutants are accepted", accepted, total);
     CHECK(accepted < total, "every mutant accepted: the mutator never reaches the error paths");
+    ops_streams();
     return check_finish();
 }

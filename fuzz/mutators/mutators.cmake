@@ -29,10 +29,11 @@ if(EXISTS ${_mut_dir}/ops_mutator.c)
   vdsokit_afl_mutator(afl_ops_mutator ops_mutate ${_mut_dir}/ops_mutator.c)
 endif()
 
-# Self-test: the cores stay in bounds under the sanitizers and keep most
-# mutants of the seeds acceptable to the resolver (structure preserved).
+# Self-test: the cores stay in bounds under the sanitizers, keep most
+# mutants of the seeds acceptable to the resolver (structure preserved) and
+# keep op streams in a known format.
 add_executable(fuzz_mutator_selftest ${_mut_dir}/mutator_selftest.c ${_mut_dir}/mut_bytes.c
-                                     ${_mut_dir}/elf_mutator.c)
+                                     ${_mut_dir}/elf_mutator.c ${_mut_dir}/ops_mutator.c)
 vdsokit_target(fuzz_mutator_selftest)
 target_include_directories(fuzz_mutator_selftest PRIVATE ${_mut_dir} ${PROJECT_SOURCE_DIR}/impl/tests)
 target_link_libraries(fuzz_mutator_selftest PRIVATE vdsokit)

@@ -31,10 +31,10 @@ static uint64_t interesting_arg(struct mut_rng *r)
                                 : mut_rng_next(r);
 }
 
-static void random_record(struct mut_rng *r, uint8_t *rec)
+static void random_record(struct mut_rng *r, uint8_t *rec, unsigned ops)
 {
     /* Reader calls are a third of all ops: they are where the oracles run. */
-    rec[0] = mut_rng_one_in(r, 3) ? VVAR_READ : (uint8_t)mut_rng_below(r, VVAR_OP_COUNT);
+    rec[0] = mut_rng_one_in(r, 3) ? VVAR_READ : (uint8_t)mut_rng_below(r, ops);
     put_le64(rec + 1, interesting_arg(r));
 }
 
@@ -50,6 +50,7 @@ static size_t fresh_header(struct mut_rng *r, uint8_t *data, size_t max_size)
 
 static size_t mutate_record(struct mut_rng *r, uint8_t *data, size_t n, size_t cap)
 {
+    unsigned ops = vvar_op_count(data[0]);
     uint8_t *recs = data + VVAR_HEADER_SIZE;
     size_t i = mut_rng_below(r, n ? n : 1), j = mut_rng_below(r, n ? n : 1);
     uint8_t tmp[VVAR_RECORD_SIZE];
@@ -60,7 +61,7 @@ static size_t mutate_record(struct mut_rng *r, uint8_t *data, size_t n, size_t c
             return n;
         memmove(recs + (i + 1) * VVAR_RECORD_SIZE, recs + i * VVAR_RECORD_SIZE,
                 (n - i) * VVAR_RECORD_SIZE);
-        random_record(r, recs + i * VVAR_RECORD_SIZE);
+        random_record(r, recs + i * VVAR_RECORD_SIZE, ops);
         return n + 1;
     case 1: /* delete */
         memmove(recs + i * VVAR_RECORD_SIZE, recs + (i + 1) * VVAR_RECORD_SIZE,
@@ -78,7 +79,7 @@ static size_t mutate_record(struct mut_rng *r, uint8_t *data, size_t n, size_t c
         memcpy(recs + j * VVAR_RECORD_SIZE, tmp, VVAR_RECORD_SIZE);
         return n;
     case 4: /* opcode */
-        recs[i * VVAR_RECORD_SIZE] = (uint8_t)mut_rng_below(r, VVAR_OP_COUNT);
+        recs[i * VVAR_RECORD_SIZE] = (uint8_t)mut_rng_below(r, ops);
         return n;
     case 5: /* one argument byte: read plans and clock ids live in single bytes */
         recs[i * VVAR_RECORD_SIZE + 1 + mut_rng_below(r, 8)] = (uint8_t)mut_rng_next(r);
@@ -96,12 +97,15 @@ size_t ops_mutate(uint8_t *data, size_t size, size_t max_size, uint32_t seed,
     size_t n, cap, rounds;
 
     mut_rng_seed(&r, seed);
-    if (size < VVAR_HEADER_SIZE || data[0] != VVAR_FORMAT)
+    if (size < VVAR_HEADER_SIZE || !vvar_format_known(data[0]))
         return fresh_header(&r, data, max_size);
     if (max_size < VVAR_HEADER_SIZE + VVAR_RECORD_SIZE)
         return size;
     if (mut_rng_one_in(&r, 16)) { /* the header, rarely */
-        data[1 + mut_rng_below(&r, VVAR_HEADER_SIZE - 1)] = (uint8_t)mut_rng_next(&r);
+        if (data[0] == VVAR_FORMAT_V1 && mut_rng_one_in(&r, 2))
+            data[0] = VVAR_FORMAT; /* the same stream, with format 2's opcodes */
+        else
+            data[1 + mut_rng_below(&r, VVAR_HEADER_SIZE - 1)] = (uint8_t)mut_rng_next(&r);
         return size;
     }
     if (mut_rng_one_in(&r, 5)) { /* the engine's own mutation, on the tail only */

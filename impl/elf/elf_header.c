@@ -74,6 +74,10 @@ static int parse_ehdr(struct elf_image *img, struct elf_error *err)
     if (img->phentsize != (is64 ? 56 : 32))
         return elf_fail(err, "e_phentsize at offset 0x%x is %u, not %u for ELFCLASS%u",
                         is64 ? 54 : 42, img->phentsize, is64 ? 56 : 32, is64 ? 64 : 32);
+    /* The gABI's "no program header table", whatever e_phnum says (libelf reads none). */
+    if (img->phoff == 0)
+        return elf_fail(err, "e_phoff at offset 0x%x is 0: no program header table (e_phnum %u)",
+                        is64 ? 32 : 28, img->phnum);
     need = (uint64_t)img->phnum * img->phentsize;
     if (!elf_range_ok(&r, img->phoff, need))
         return elf_fail(err,

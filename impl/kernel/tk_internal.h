@@ -98,6 +98,8 @@ void tk_publish(struct timekeeper *tk); /* one update_vsyscall */
 void tk_write_begin(struct timekeeper *tk);
 void tk_write_end(struct timekeeper *tk);
 void tk_publish_aux(struct timekeeper *tk, unsigned idx);
+/* The same as an update of its own: also a committed, logged state. */
+void tk_commit_aux(struct timekeeper *tk, unsigned idx);
 void tk_publish_start(struct timekeeper *tk); /* first update, rng, tz */
 
 /* tk_log.c */

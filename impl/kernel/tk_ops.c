@@ -247,7 +247,7 @@ int tk_aux_enable(struct timekeeper *tk, unsigned idx, struct timespec base)
     aux->mult = tk->cs.raw_mult;
     aux->sec = (uint64_t)base.tv_sec;
     aux->nsec = (uint64_t)base.tv_nsec << tk->cs.shift;
-    tk_publish_aux(tk, idx);
+    tk_commit_aux(tk, idx);
     tk_unlock(tk);
     return 0;
 }
@@ -258,7 +258,7 @@ int tk_aux_disable(struct timekeeper *tk, unsigned idx)
         return -EINVAL;
     tk_lock(tk);
     tk->aux[idx].enabled = false;
-    tk_publish_aux(tk, idx);
+    tk_commit_aux(tk, idx);
     tk_unlock(tk);
     return 0;
 }

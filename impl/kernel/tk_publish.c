@@ -137,7 +137,34 @@ int tk_publish_raw(struct timekeeper *tk, const struct vdso_clock cd[VDSO_CS_BAS
     return 0;
 }
 
-void tk_publish_aux(struct timekeeper *tk, unsigned idx)
+/*
+ * Log aux clock idx's new state as a committed one, under the next
+ * generation. Inside an open hand-made update the main clocks' committed
+ * state is the last logged one, not the half-written shadow: the entry is
+ * that one with this aux clock replaced.
+ */
+static void log_aux(struct timekeeper *tk, unsigned idx)
+{
+    uint64_t generation = tk->generation + 1;
+    struct tk_log_entry e;
+
+    if (!tk->hand_open || tk_log_copy(tk, tk->generation, tk->generation, &e, 1) != 1) {
+        e.seq = tk->shadow.clock_data[0].seq;
+        e.data = tk->shadow;
+    }
+    e.data.aux_clock_data[idx] = tk->shadow.aux_clock_data[idx];
+    tk_log_append(&tk->log, generation, e.seq, &e.data);
+    __atomic_store_n(&tk->generation, generation, __ATOMIC_RELEASE);
+}
+
+/*
+ * One aux clock under its own seq. Its new state is logged before the aux
+ * seq turns even (as tk_write_end() does for the main clocks) when it is an
+ * update of its own (commit: enable, disable) or when a hand-made update
+ * holds the main commit back; inside an accumulation the main commit that
+ * follows logs it.
+ */
+static void publish_aux(struct timekeeper *tk, unsigned idx, bool commit)
 {
     struct vdso_clock *sh = &tk->shadow.aux_clock_data[idx];
     struct vdso_clock *page = &datapages_time(tk->dp)->aux_clock_data[idx];
@@ -157,7 +184,20 @@ void tk_publish_aux(struct timekeeper *tk, unsigned idx)
     }
     datapages_store_clock(page, sh);
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    store_seq(page, ++sh->seq);
+    ++sh->seq;
+    if (commit || tk->hand_open)
+        log_aux(tk, idx);
+    store_seq(page, sh->seq);
+}
+
+void tk_publish_aux(struct timekeeper *tk, unsigned idx)
+{
+    publish_aux(tk, idx, false);
+}
+
+void tk_commit_aux(struct timekeeper *tk, unsigned idx)
+{
+    publish_aux(tk, idx, true);
 }
 
 /* The first update: seqs as scripted, tz, an initialised rng. */

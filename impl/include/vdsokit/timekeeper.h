@@ -112,7 +112,8 @@ int tk_rng_set_ready(struct timekeeper *tk, bool ready);
 
 /* Aux clock idx (0..7): enable with a base value at the current counter
  * (rate = the clocksource's raw rate), or disable (mode NONE). Enabled aux
- * clocks advance on every accumulate, each under its own seq. */
+ * clocks advance on every accumulate, each under its own seq. An enable or
+ * disable is a committed state of its own: logged, generation + 1. */
 int tk_aux_enable(struct timekeeper *tk, unsigned idx, struct timespec base);
 int tk_aux_disable(struct timekeeper *tk, unsigned idx);
 

@@ -28,7 +28,7 @@ enum tk_model_outcome {
 struct tk_model_view {
     const struct vdso_time_data *page0; /* reader page 0: time data or namespace page */
     const struct vdso_time_data *real;  /* reader page 1 in a namespace, NULL in the root */
-    uint64_t counter;                   /* what the vDSO reads in the (real) page's mode */
+    uint64_t counter;                   /* what the vDSO reads in the mode of the clock read */
     uint32_t low_res_nsec;              /* the host's TICK_NSEC, for COARSE getres */
 };
 

@@ -205,18 +205,49 @@ static void test_rng_aux(struct timekeeper *tk)
     tk_rng_set_ready(tk, true);
 
     struct timespec ts;
+    struct tk_log_entry e;
+    uint64_t g = tk_generation(tk);
     CHECK(model_now(tk, VDSO_CLOCK_AUX + 2, &ts) == TK_MODEL_FALLBACK, "disabled aux");
     CHECK(tk_aux_enable(tk, 2, (struct timespec){50, 999999999}) == 0, "aux enable");
     CHECK_TS(now(tk, VDSO_CLOCK_AUX + 2), 50, 999999999);
+    /* The enable is a committed state of its own: oracles find it in the log. */
+    CHECK(tk_generation(tk) == g + 1 && tk_log_copy(tk, g + 1, g + 1, &e, 1) == 1 &&
+              e.data.aux_clock_data[2].clock_mode != VDSO_CLOCKMODE_NONE &&
+              e.data.aux_clock_data[2].seq ==
+                  datapages_time(tk_datapages(tk))->aux_clock_data[2].seq,
+          "aux enable logged as generation %llu (now %llu)", (unsigned long long)g + 1,
+          (unsigned long long)tk_generation(tk));
     tk_advance_counter(tk, 1000000001);
     CHECK_TS(now(tk, VDSO_CLOCK_AUX + 2), 52, 0);
     tk_accumulate(tk);
     const struct vdso_clock *aux = &datapages_time(tk_datapages(tk))->aux_clock_data[2];
     CHECK(aux->seq % 2 == 0 && aux->seq >= 4, "aux seq %u", aux->seq);
     CHECK_TS(now(tk, VDSO_CLOCK_AUX + 2), 52, 0);
+    g = tk_generation(tk);
     tk_aux_disable(tk, 2);
     CHECK(model_now(tk, VDSO_CLOCK_AUX + 2, &ts) == TK_MODEL_FALLBACK, "aux disabled again");
+    CHECK(tk_generation(tk) == g + 1 && tk_log_copy(tk, g + 1, g + 1, &e, 1) == 1 &&
+              e.data.aux_clock_data[2].clock_mode == VDSO_CLOCKMODE_NONE,
+          "aux disable logged");
     CHECK(tk_aux_enable(tk, 8, (struct timespec){0, 0}) == -EINVAL, "aux index 8");
+
+    /* Inside an open hand-made update an aux publish is committed for aux
+     * readers (its own seq is even): it is logged at once, with the main
+     * clocks as last committed, not as half written. */
+    const struct vdso_time_data *page = datapages_time(tk_datapages(tk));
+    tk_aux_enable(tk, 3, (struct timespec){9, 0});
+    CHECK(tk_update_begin(tk) == 0, "hand-made update");
+    g = tk_generation(tk);
+    tk_set_clock_mode(tk, page->clock_data[0].clock_mode);
+    CHECK(page->clock_data[0].seq % 2 == 1 && page->aux_clock_data[3].seq % 2 == 0, "seqs %u/%u",
+          page->clock_data[0].seq, page->aux_clock_data[3].seq);
+    CHECK(tk_generation(tk) == g + 1 && tk_log_copy(tk, g + 1, g + 1, &e, 1) == 1 &&
+              e.seq % 2 == 0 && e.data.clock_data[0].seq == e.seq &&
+              e.data.aux_clock_data[3].seq == page->aux_clock_data[3].seq,
+          "aux publish in an open update: generation %llu, logged seq %u",
+          (unsigned long long)tk_generation(tk), e.seq);
+    tk_update_end(tk);
+    tk_aux_disable(tk, 3);
 }
 
 static void test_raw_publish(struct timekeeper *tk)

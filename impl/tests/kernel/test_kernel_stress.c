@@ -13,7 +13,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #define READERS    2
 #define RUN_NS     1500000000ll
@@ -44,6 +43,21 @@ static uint64_t reader_counter(void *ctx)
                                  (const void *)reader_page(sh, VDSO_HVCLOCK_PAGE));
 }
 
+/*
+ * A busy wait, not a sleep: a writer that sleeps with seq odd and preempts
+ * on waking hands a single free core (a loaded machine) to the readers only
+ * while seq is odd, and they never complete a read.
+ */
+static void hold_ns(int64_t ns)
+{
+    struct timespec t0, t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    while (ts_diff_ns(t, t0) < ns);
+}
+
 static void writer_tick(struct timekeeper *tk, uint64_t tick, void *arg)
 {
     (void)arg;
@@ -62,7 +76,7 @@ static void writer_tick(struct timekeeper *tk, uint64_t tick, void *arg)
         break;
     case 900:
         if (tk_update_begin(tk) == 0) { /* readers must wait out an odd window */
-            usleep(200);
+            hold_ns(200000);
             tk_update_end(tk);
         }
         break;

@@ -7,6 +7,7 @@
 #ifndef VDSOKIT_TEST_TK_TEST_H
 #define VDSOKIT_TEST_TK_TEST_H
 
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -26,7 +27,12 @@ static inline unsigned snapshot_page(const struct vdso_time_data *page, struct v
         uint32_t s0 = __atomic_load_n(&page->clock_data[0].seq, __ATOMIC_RELAXED);
         uint32_t s1 = __atomic_load_n(&page->clock_data[1].seq, __ATOMIC_RELAXED);
         if ((s0 | s1) & 1) {
-            __builtin_ia32_pause();
+            /* Unlike the kernel's, the emulated writer can be preempted with
+             * seq odd; on a single free core spinning would starve it. */
+            if (retries % 1024 == 1023)
+                sched_yield();
+            else
+                __builtin_ia32_pause();
             continue;
         }
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
