@@ -235,21 +235,38 @@ static void tai_offset(struct conf_ctx *ctx)
                   (long long)-rt.hi, (long long)-rt.lo, tx.tai);
 }
 
+/*
+ * BOOTTIME read after MONOTONIC is never smaller (the boot offset is >= 0),
+ * give or take one unit of the measured hres resolution: a deficit that
+ * small needs the counter itself to step back between the two calls (seen
+ * once on this TSC-unstable KVM guest, under load), which group 1 judges;
+ * a wrong offset shows as a deficit beyond the gap between the calls, and
+ * in the comparison with the syscall's offset below.
+ */
 static void boottime_vs_monotonic(struct conf_ctx *ctx)
 {
     conf_clock_gettime_fn fn = ctx->target->fn.clock_gettime;
     unsigned iters = conf_budget_iters(ctx, 200);
+    int64_t res = ctx->calib->res_ns[CLOCK_MONOTONIC] > 0 ? ctx->calib->res_ns[CLOCK_MONOTONIC] : 1;
     for (unsigned i = 0; i < iters; i++) {
         struct timespec m, b;
         if (fn(CLOCK_MONOTONIC, &m) || fn(CLOCK_BOOTTIME, &b)) {
             conf_fail(ctx, "a MONOTONIC or BOOTTIME reading failed");
             return;
         }
-        if (ts_ns(&b) < ts_ns(&m)) {
-            conf_fail(ctx, "BOOTTIME %lld.%09ld read after MONOTONIC %lld.%09ld is smaller",
-                      (long long)b.tv_sec, b.tv_nsec, (long long)m.tv_sec, m.tv_nsec);
+        int64_t deficit = ts_ns(&m) - ts_ns(&b);
+        if (deficit > res) {
+            conf_fail(ctx,
+                      "BOOTTIME %lld.%09ld read after MONOTONIC %lld.%09ld is %lld ns smaller "
+                      "(tolerance: the hres resolution, %lld ns)",
+                      (long long)b.tv_sec, b.tv_nsec, (long long)m.tv_sec, m.tv_nsec,
+                      (long long)deficit, (long long)res);
             return;
         }
+        if (deficit > 0)
+            conf_note(ctx, "BOOTTIME %lld.%09ld read after MONOTONIC %lld.%09ld: %lld ns below it",
+                      (long long)b.tv_sec, b.tv_nsec, (long long)m.tv_sec, m.tv_nsec,
+                      (long long)deficit);
     }
     offset_vs_syscall(ctx, CLOCK_BOOTTIME, CLOCK_MONOTONIC, "BOOTTIME - MONOTONIC");
 }
