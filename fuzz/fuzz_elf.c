@@ -106,34 +106,20 @@ static void check_query(const struct elf_image *img, const char *name, const cha
 /* The (name, version) questions asked so far: a repeated one asks nothing new. */
 struct asked {
     const char *name[2 * MAX_QUERIES + 2 * NFIXED], *version[2 * MAX_QUERIES + 2 * NFIXED];
-    uint32_t key[2 * MAX_QUERIES + 2 * NFIXED];
     unsigned n;
 };
-
-/* FNV-1a of the name: only names with equal keys are compared in full. */
-static uint32_t name_key(const char *s)
-{
-    uint32_t h = 2166136261u;
-
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
 
 static bool ask_once(struct asked *q, const struct elf_image *img, const char *name,
                      const char *version, bool with_auto)
 {
-    uint32_t key = name_key(name);
-
     for (unsigned i = 0; i < q->n; i++)
-        if (q->key[i] == key && strcmp(q->name[i], name) == 0 &&
+        if (strcmp(q->name[i], name) == 0 &&
             (q->version[i] && version ? strcmp(q->version[i], version) == 0
                                       : q->version[i] == version))
             return false;
     check_query(img, name, version, with_auto);
     q->name[q->n] = name;
-    q->version[q->n] = version;
-    q->key[q->n++] = key;
+    q->version[q->n++] = version;
     return true;
 }
 

@@ -222,13 +222,10 @@ static struct tk_model_view view_of(const struct vdso_time_data *state, const st
                                     const struct vvar_writer *w, int32_t clk)
 {
     struct tk_model_view v = {.low_res_nsec = tk_low_res_nsec(w->tk)};
-    bool aux = clk >= VDSO_CLOCK_AUX && clk <= VDSO_CLOCK_AUX_LAST;
-    const struct vdso_clock *vc =
-        aux ? &state->aux_clock_data[clk - VDSO_CLOCK_AUX] : &state->clock_data[0];
 
     v.page0 = w->timens ? datapages_timens(&dp) : state;
     v.real = w->timens ? state : NULL;
-    v.counter = counter_for(vc->clock_mode, c);
+    v.counter = counter_for(vvar_mode_clock(state, clk)->clock_mode, c);
     return v;
 }
 
@@ -366,7 +363,7 @@ static void check_gettime(struct call *c, uint64_t g0, int32_t clk, struct mono_
     if (*c->epoch != c->epoch_at_start)
         return;
     /* Aux clocks are not followed: enabling one again steps it. */
-    if (clk >= VDSO_CLOCK_AUX)
+    if (vdso_clock_bit(clk) & VDSO_AUX)
         return;
     /* Monotonic only where the reader reads the counter the timekeeper
      * accumulates with: a MODE step that points readers at another counter

@@ -75,12 +75,9 @@ static bool probe_serves(struct vdso_loaded *l, enum tk_counter_kind counter, in
  * only the reference is held to the model. */
 static bool live_serves(int32_t clk)
 {
-    const struct vdso_time_data *t = datapages_time(&sides[0].l->dp);
-    bool aux = clk >= VDSO_CLOCK_AUX && clk <= VDSO_CLOCK_AUX_LAST;
-    const struct vdso_clock *vc =
-        aux ? &t->aux_clock_data[clk - VDSO_CLOCK_AUX] : &t->clock_data[0];
+    const struct vdso_clock *vc = vvar_mode_clock(datapages_time(&sides[0].l->dp), clk);
 
-    if (aux && !live_serves_aux)
+    if ((vdso_clock_bit(clk) & VDSO_AUX) && !live_serves_aux)
         return false;
     return live_serves_hvclock || vc->clock_mode != VDSO_CLOCKMODE_HVCLOCK;
 }

@@ -45,6 +45,12 @@ bool vvar_record(const uint8_t *data, size_t size, size_t i, struct vvar_op_rec 
     return true;
 }
 
+const struct vdso_clock *vvar_mode_clock(const struct vdso_time_data *t, int32_t clk)
+{
+    return vdso_clock_bit(clk) & VDSO_AUX ? &t->aux_clock_data[clk - VDSO_CLOCK_AUX]
+                                          : &t->clock_data[0];
+}
+
 void vvar_script(const struct vvar_header *h, struct tk_script *s)
 {
     memset(s, 0, sizeof(*s));

@@ -33,6 +33,10 @@ bool vvar_parse_header(const uint8_t *data, size_t size, struct vvar_header *h);
 /* Record i (0-based) of the stream after the header; false past the end. */
 bool vvar_record(const uint8_t *data, size_t size, size_t i, struct vvar_op_rec *r);
 
+/* The record whose clock_mode (and counter) clk reads: an aux clock's own,
+ * else the main clocks' clock_data[0]. */
+const struct vdso_clock *vvar_mode_clock(const struct vdso_time_data *t, int32_t clk);
+
 /* The scripted timekeeper's start for a header. */
 void vvar_script(const struct vvar_header *h, struct tk_script *s);
 

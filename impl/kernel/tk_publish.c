@@ -88,14 +88,20 @@ void tk_write_begin(struct timekeeper *tk)
     __atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
+/* A committed state, logged under the next generation (before its seq turns even). */
+static void log_commit(struct timekeeper *tk, uint32_t seq, const struct vdso_time_data *data)
+{
+    uint64_t generation = tk->generation + 1;
+    tk_log_append(&tk->log, generation, seq, data);
+    __atomic_store_n(&tk->generation, generation, __ATOMIC_RELEASE);
+}
+
 void tk_write_end(struct timekeeper *tk)
 {
     struct vdso_time_data *page = datapages_time(tk->dp);
     for (int i = 0; i < VDSO_CS_BASES; i++)
         tk->shadow.clock_data[i].seq++;
-    uint64_t generation = tk->generation + 1;
-    tk_log_append(&tk->log, generation, tk->shadow.clock_data[0].seq, &tk->shadow);
-    __atomic_store_n(&tk->generation, generation, __ATOMIC_RELEASE);
+    log_commit(tk, tk->shadow.clock_data[0].seq, &tk->shadow);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     for (int i = 0; i < VDSO_CS_BASES; i++)
         store_seq(&page->clock_data[i], tk->shadow.clock_data[i].seq);
@@ -138,14 +144,13 @@ int tk_publish_raw(struct timekeeper *tk, const struct vdso_clock cd[VDSO_CS_BAS
 }
 
 /*
- * Log aux clock idx's new state as a committed one, under the next
- * generation. Inside an open hand-made update the main clocks' committed
- * state is the last logged one, not the half-written shadow: the entry is
- * that one with this aux clock replaced.
+ * Log aux clock idx's new state as a committed one. Inside an open
+ * hand-made update the main clocks' committed state is the last logged
+ * one, not the half-written shadow: the entry is that one with this aux
+ * clock replaced.
  */
 static void log_aux(struct timekeeper *tk, unsigned idx)
 {
-    uint64_t generation = tk->generation + 1;
     struct tk_log_entry e;
 
     if (!tk->hand_open || tk_log_copy(tk, tk->generation, tk->generation, &e, 1) != 1) {
@@ -153,8 +158,7 @@ static void log_aux(struct timekeeper *tk, unsigned idx)
         e.data = tk->shadow;
     }
     e.data.aux_clock_data[idx] = tk->shadow.aux_clock_data[idx];
-    tk_log_append(&tk->log, generation, e.seq, &e.data);
-    __atomic_store_n(&tk->generation, generation, __ATOMIC_RELEASE);
+    log_commit(tk, e.seq, &e.data);
 }
 
 /*
