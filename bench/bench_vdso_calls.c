@@ -119,8 +119,8 @@ static int live_target(struct target *t)
     const char *names[] = {"__vdso_clock_gettime", "__vdso_gettimeofday", "__vdso_time",
                            "__vdso_getcpu"};
     void *fn[4];
-    struct loader_error err;
-    struct elf_error eerr;
+    struct vdsokit_error err;
+    struct vdsokit_error eerr;
     struct elf_image img;
     struct elf_sym sym;
     const void *bytes;
@@ -145,7 +145,7 @@ static struct vdso_loaded *load(const char *path, bool live, enum tk_counter_kin
 {
     const struct loader_options opt = {.clock = LOADER_CLOCK_HOST, .counter = kind};
     struct vdso_loaded *l = NULL;
-    struct loader_error err;
+    struct vdsokit_error err;
     int rc = live   ? loader_load_live(&l, &opt, &err)
              : path ? loader_load_file(&l, path, &opt, &err)
                     : loader_load_ref(&l, &opt, &err);

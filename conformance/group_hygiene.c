@@ -252,7 +252,7 @@ static void inproc_vvar_readonly(struct conf_ctx *ctx, struct vdso_loaded *l)
  */
 static void inproc_mremap_together(struct conf_ctx *ctx, struct vdso_loaded *l)
 {
-    struct loader_error err;
+    struct vdsokit_error err;
     uint8_t *old = l->base;
     if (loader_move(l, &err) != 0) {
         conf_fail(ctx, "loader_move: %s", err.msg);

@@ -374,11 +374,11 @@ static void run_inproc_variant(struct conf_ctx *ctx, const char *variant,
         return;
     }
     struct vdso_loaded *l = conf_inproc(ctx->target);
-    struct loader_error err;
+    struct vdsokit_error err;
     int rc = tk_timens_set(l->tk, ns_offset(o->mono_sec, o->mono_nsec),
                            ns_offset(o->boot_sec, o->boot_nsec));
     if (rc || loader_set_layout(l, LOADER_LAYOUT_TIMENS, &err)) {
-        char why[LOADER_ERROR_MAX + 64];
+        char why[VDSOKIT_ERROR_MAX + 64];
         snprintf(why, sizeof(why), "cannot enter the namespace layout: %s",
                  rc ? strerror(-rc) : err.msg);
         record_variant(ctx, variant, NULL, why, NULL, NULL, o, 1);

@@ -11,30 +11,18 @@
 #include <time.h>
 #include <sys/time.h>
 
+#include <vdsokit/timespec.h>
+
 int sys_clock_gettime(clockid_t clk, struct timespec *ts);
 int sys_gettimeofday(struct timeval *tv, struct timezone *tz);
 long sys_time(long *t);
 int sys_clock_getres(clockid_t clk, struct timespec *res);
 int sys_getcpu(unsigned *cpu, unsigned *node);
 
-#define NSEC_PER_SEC 1000000000LL
-
-/* Nanoseconds of a reading; only meaningful once ts_valid() held. */
-static inline int64_t ts_ns(const struct timespec *ts)
-{
-    return (int64_t)ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
-}
-
-/* tv_nsec in [0, 1e9) and tv_sec in a range whose ns fit in 63 bits. */
-static inline bool ts_valid(const struct timespec *ts)
-{
-    return ts->tv_nsec >= 0 && ts->tv_nsec < NSEC_PER_SEC && ts->tv_sec >= 0 &&
-           ts->tv_sec < INT64_MAX / NSEC_PER_SEC - 1;
-}
 
 static inline bool tv_valid(const struct timeval *tv)
 {
-    return tv->tv_usec >= 0 && tv->tv_usec < 1000000 && tv->tv_sec >= 0 &&
+    return tv->tv_usec >= 0 && tv->tv_usec < USEC_PER_SEC && tv->tv_sec >= 0 &&
            tv->tv_sec < INT64_MAX / NSEC_PER_SEC - 1;
 }
 

@@ -152,7 +152,7 @@ static int load(struct conf_target *t, unsigned tick_hz, char *err, size_t errle
     }
     struct loader_options opt = {
         .clock = LOADER_CLOCK_HOST, .counter = kind, .calib_ms = CALIB_MS, .tick_hz = tick_hz};
-    struct loader_error lerr;
+    struct vdsokit_error lerr;
     struct vdso_loaded *l;
     int rc = path ? loader_load_file(&l, file, &opt, &lerr) : loader_load_ref(&l, &opt, &lerr);
     if (rc) {

@@ -75,7 +75,7 @@ int conf_target_open_live(struct conf_target *t, char *err, size_t errlen)
         return 2;
     }
     struct elf_image img;
-    struct elf_error eerr;
+    struct vdsokit_error eerr;
     if (elf_open(&img, (const void *)base, size, &eerr) != 0) {
         snprintf(err, errlen,
                  "live: the vDSO at 0x%" PRIxPTR " (%zu bytes) is not a valid ELF "

@@ -135,7 +135,7 @@ static void check_symbols(const struct elf_image *img)
                                               "clock_gettime"};
     struct asked asked = {.n = 0};
     unsigned queried = 0;
-    struct elf_error err;
+    struct vdsokit_error err;
     struct elf_sym sym;
 
     for (size_t i = 0; i < NFIXED; i++) {
@@ -165,7 +165,7 @@ static void check_symbols(const struct elf_image *img)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct elf_image img, again;
-    struct elf_error err;
+    struct vdsokit_error err;
     const uint8_t *input;
     int rc;
 

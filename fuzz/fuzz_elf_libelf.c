@@ -179,7 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static bool ready;
     uint8_t *ours_copy, *libelf_copy;
     struct elf_image img;
-    struct elf_error err;
+    struct vdsokit_error err;
     struct lelf_model m;
     struct lelf *l;
     bool ours_ok, libelf_ok;

@@ -65,7 +65,7 @@ static void check_gate(const uint8_t *bytes, size_t size)
 {
     const uint32_t reloc = ELF_DYN_REL | ELF_DYN_RELA | ELF_DYN_JMPREL | ELF_DYN_TEXTREL;
     struct elf_image img;
-    struct elf_error err;
+    struct vdsokit_error err;
 
     FUZZ_ASSERT(elf_open(&img, bytes, size, &err) == 0, "accepted, resolver refuses: %s", err.msg);
     FUZZ_ASSERT(img.elf_class == 2 && img.byte_order == 1 && img.machine == 62 && img.type == 3,
@@ -85,7 +85,7 @@ static void check_patch_sites(const uint8_t *bytes, const struct loader_prepared
 {
     uint8_t *in_site = calloc(1, p->image_size);
     struct alt_entry e;
-    struct alt_error err;
+    struct vdsokit_error err;
 
     FUZZ_ASSERT(in_site != NULL, "out of memory");
     for (unsigned i = 0; p->has_alt && alt_entry_read(bytes, p->image_size, p->alt_offset,
@@ -123,7 +123,7 @@ static void check_prepared(const uint8_t *bytes, size_t size, const struct loade
                            const struct alt_cpu *cpu)
 {
     struct loader_prepared again;
-    struct loader_error err;
+    struct vdsokit_error err;
 
     FUZZ_ASSERT(p->image_size > 0 && p->image_size <= size && p->image_size <= LOADER_MAX_TEXT,
                 "image size 0x%zx of a %zu-byte input", p->image_size, size);
@@ -149,7 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct alt_cpu cpu;
     struct loader_prepared p;
-    struct loader_error err;
+    struct vdsokit_error err;
     uint8_t *copy;
     int rc;
 

@@ -85,7 +85,7 @@ static bool live_serves(int32_t clk)
 static void load_once(void)
 {
     struct loader_options opt = {.clock = LOADER_CLOCK_NONE};
-    struct loader_error err;
+    struct vdsokit_error err;
 
     if (sides[0].l)
         return;
@@ -107,7 +107,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void set_layout(struct side *s, bool timens)
 {
-    struct loader_error err;
+    struct vdsokit_error err;
 
     if (s->timens == timens)
         return;

@@ -45,7 +45,7 @@ static void one_seed(const char *path, unsigned *accepted, unsigned *changed, un
     size_t size, cap;
     uint8_t *seed = load(path, &size), *a, *b;
     struct elf_image img;
-    struct elf_error err;
+    struct vdsokit_error err;
 
     CHECK(seed != NULL, "cannot read %s", path);
     if (!seed)

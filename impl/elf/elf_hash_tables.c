@@ -27,7 +27,7 @@ static uint64_t symbol_capacity(const struct elf_image *img, const struct elf_ta
 }
 
 static int parse_sysv(struct elf_image *img, const struct elf_table_limits *lim, uint64_t cap,
-                      struct elf_error *err)
+                      struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     unsigned w = sysv_entsize(img);
@@ -35,26 +35,26 @@ static int parse_sysv(struct elf_image *img, const struct elf_table_limits *lim,
 
     img->hash_entsize = w;
     if (!elf_range_ok(&r, img->hash, 2 * w) || img->hash + 2 * w > lim->hash_end)
-        return elf_fail(
+        return vdsokit_fail(
             err, "DT_HASH header (2 x %u bytes) at offset 0x%" PRIx64 " runs past its segment", w,
             img->hash);
     elf_read_entry(&r, img->hash, w, &nb);
     elf_read_entry(&r, img->hash + w, w, &nc);
     if (nb == 0)
-        return elf_fail(err, "DT_HASH nbucket at offset 0x%" PRIx64 " is 0", img->hash);
+        return vdsokit_fail(err, "DT_HASH nbucket at offset 0x%" PRIx64 " is 0", img->hash);
     if (nb > UINT32_MAX || nc > UINT32_MAX)
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "DT_HASH nbucket %" PRIu64 " or nchain %" PRIu64 " at offset 0x%" PRIx64
                         " exceeds 32 bits",
                         nb, nc, img->hash);
     if ((2 + nb + nc) * w > lim->hash_end - img->hash)
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "DT_HASH at offset 0x%" PRIx64 " with nbucket %" PRIu64
                         " and nchain %" PRIu64
                         " (%u-byte entries) runs past its segment end 0x%" PRIx64,
                         img->hash, nb, nc, w, lim->hash_end);
     if (nc > cap)
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "DT_HASH nchain %" PRIu64 " exceeds the %" PRIu64
                         " symbols that fit between DT_SYMTAB (offset 0x%" PRIx64
                         ") and its segment end",
@@ -66,7 +66,7 @@ static int parse_sysv(struct elf_image *img, const struct elf_table_limits *lim,
 
 /* Scan the buckets: each non-empty one must start at or after symoffset. */
 static int gnu_max_bucket(const struct elf_image *img, uint64_t cap, uint32_t *max,
-                          struct elf_error *err)
+                          struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     uint32_t b = 0;
@@ -77,7 +77,7 @@ static int gnu_max_bucket(const struct elf_image *img, uint64_t cap, uint32_t *m
         if (b == 0)
             continue;
         if (b < img->gnu_symoffset || b >= cap)
-            return elf_fail(err,
+            return vdsokit_fail(err,
                             "DT_GNU_HASH bucket %" PRIu64 " at offset 0x%" PRIx64 " is %u, outside "
                             "[symoffset %" PRIu64 ", %" PRIu64 " symbols)",
                             i, img->gnu_buckets + 4 * i, b, img->gnu_symoffset, cap);
@@ -89,7 +89,7 @@ static int gnu_max_bucket(const struct elf_image *img, uint64_t cap, uint32_t *m
 
 /* Walk the last chain to its odd terminator: that is where hashed symbols end. */
 static int gnu_chain_end(struct elf_image *img, const struct elf_table_limits *lim, uint64_t cap,
-                         struct elf_error *err)
+                         struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     uint32_t start = 0, word = 0;
@@ -104,7 +104,7 @@ static int gnu_chain_end(struct elf_image *img, const struct elf_table_limits *l
     for (i = start;; i++) {
         uint64_t off = img->gnu_chains + 4 * (i - img->gnu_symoffset);
         if (i >= cap || off + 4 > lim->gnu_hash_end)
-            return elf_fail(err,
+            return vdsokit_fail(err,
                             "DT_GNU_HASH chain starting at symbol %u has no terminating odd "
                             "word before symbol %" PRIu64 " (offset 0x%" PRIx64 ")",
                             start, i, off);
@@ -117,14 +117,14 @@ static int gnu_chain_end(struct elf_image *img, const struct elf_table_limits *l
 }
 
 static int parse_gnu(struct elf_image *img, const struct elf_table_limits *lim, uint64_t cap,
-                     struct elf_error *err)
+                     struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     uint32_t nb = 0, symoff = 0, bloom = 0, shift = 0;
     uint64_t room = lim->gnu_hash_end - img->gnu_hash, words;
 
     if (room < 16)
-        return elf_fail(
+        return vdsokit_fail(
             err, "DT_GNU_HASH header (16 bytes) at offset 0x%" PRIx64 " runs past its segment",
             img->gnu_hash);
     elf_read_u32(&r, img->gnu_hash, &nb);
@@ -132,14 +132,14 @@ static int parse_gnu(struct elf_image *img, const struct elf_table_limits *lim, 
     elf_read_u32(&r, img->gnu_hash + 8, &bloom);
     elf_read_u32(&r, img->gnu_hash + 12, &shift);
     if (nb == 0)
-        return elf_fail(err, "DT_GNU_HASH nbuckets at offset 0x%" PRIx64 " is 0", img->gnu_hash);
+        return vdsokit_fail(err, "DT_GNU_HASH nbuckets at offset 0x%" PRIx64 " is 0", img->gnu_hash);
     if (symoff > cap)
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "DT_GNU_HASH symoffset %u exceeds the %" PRIu64 " symbols in DT_SYMTAB",
                         symoff, cap);
     words = (uint64_t)bloom * (r.is64 ? 8 : 4) + 4ull * nb;
     if (words > room - 16)
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "DT_GNU_HASH at offset 0x%" PRIx64
                         ": bloom_size %u and nbuckets %u run past "
                         "its segment end 0x%" PRIx64,
@@ -166,12 +166,12 @@ static uint64_t count_by_distance(const struct elf_image *img, const struct elf_
 }
 
 static int check_versym_room(const struct elf_image *img, const struct elf_table_limits *lim,
-                             struct elf_error *err)
+                             struct vdsokit_error *err)
 {
     if (!(img->dyn_present & ELF_DYN_VERSYM))
         return 0;
     if (2ull * img->nsyms > lim->versym_end - img->versym)
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "DT_VERSYM at offset 0x%" PRIx64 " holds fewer than the %u entries "
                         "of the symbol table (segment ends at 0x%" PRIx64 ")",
                         img->versym, img->nsyms, lim->versym_end);
@@ -179,7 +179,7 @@ static int check_versym_room(const struct elf_image *img, const struct elf_table
 }
 
 int elf_parse_hash_tables(struct elf_image *img, const struct elf_table_limits *lim,
-                          struct elf_error *err)
+                          struct vdsokit_error *err)
 {
     uint64_t cap = symbol_capacity(img, lim);
 
@@ -189,7 +189,7 @@ int elf_parse_hash_tables(struct elf_image *img, const struct elf_table_limits *
         return -1;
     if (img->dyn_present & ELF_DYN_HASH) {
         if ((img->dyn_present & ELF_DYN_GNU_HASH) && img->gnu_end_index > img->hash_nchain)
-            return elf_fail(err,
+            return vdsokit_fail(err,
                             "DT_GNU_HASH chains reach symbol %u but DT_HASH nchain is %" PRIu64,
                             img->gnu_end_index - 1, img->hash_nchain);
         img->nsyms = (uint32_t)img->hash_nchain;

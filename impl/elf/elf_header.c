@@ -15,34 +15,34 @@ struct phdr {
     uint64_t offset, vaddr, filesz, memsz;
 };
 
-static int parse_ident(struct elf_image *img, struct elf_error *err)
+static int parse_ident(struct elf_image *img, struct vdsokit_error *err)
 {
     const uint8_t *d = img->data;
 
     if (img->size < EI_NIDENT)
-        return elf_fail(err, "image is %zu bytes, shorter than the 16-byte e_ident", img->size);
+        return vdsokit_fail(err, "image is %zu bytes, shorter than the 16-byte e_ident", img->size);
     if (d[0] != 0x7f || d[1] != 'E' || d[2] != 'L' || d[3] != 'F')
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "e_ident magic at offset 0 is %02x %02x %02x %02x, not 7f 45 4c 46 "
                         "(\"\\177ELF\")",
                         d[0], d[1], d[2], d[3]);
     if (d[EI_CLASS] != ELFCLASS32 && d[EI_CLASS] != ELFCLASS64)
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "e_ident[EI_CLASS] at offset 4 is %u, not ELFCLASS32 (1) or ELFCLASS64 (2)",
                         d[EI_CLASS]);
     if (d[EI_DATA] != ELFDATA2LSB && d[EI_DATA] != ELFDATA2MSB)
-        return elf_fail(
+        return vdsokit_fail(
             err, "e_ident[EI_DATA] at offset 5 is %u, not ELFDATA2LSB (1) or ELFDATA2MSB (2)",
             d[EI_DATA]);
     if (d[EI_VERSION] != EV_CURRENT)
-        return elf_fail(err, "e_ident[EI_VERSION] at offset 6 is %u, not EV_CURRENT (1)",
+        return vdsokit_fail(err, "e_ident[EI_VERSION] at offset 6 is %u, not EV_CURRENT (1)",
                         d[EI_VERSION]);
     img->elf_class = d[EI_CLASS];
     img->byte_order = d[EI_DATA];
     return 0;
 }
 
-static int parse_ehdr(struct elf_image *img, struct elf_error *err)
+static int parse_ehdr(struct elf_image *img, struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     bool is64 = r.is64;
@@ -52,7 +52,7 @@ static int parse_ehdr(struct elf_image *img, struct elf_error *err)
 
     /* One copy of the header; field offsets differ only after e_entry. */
     if (!(is64 ? elf_read_rec(&r, 0, eh, 64) : elf_read_rec(&r, 0, eh, 52)))
-        return elf_fail(err, "image is %zu bytes, shorter than the %zu-byte ELF%u header",
+        return vdsokit_fail(err, "image is %zu bytes, shorter than the %zu-byte ELF%u header",
                         img->size, ehsize, is64 ? 64 : 32);
     img->type = elf_rec_u16(&r, eh + 16);
     img->machine = elf_rec_u16(&r, eh + 18);
@@ -66,21 +66,21 @@ static int parse_ehdr(struct elf_image *img, struct elf_error *err)
     img->shstrndx = elf_rec_u16(&r, eh + (is64 ? 62 : 50));
 
     if (img->phnum == 0)
-        return elf_fail(err, "e_phnum at offset 0x%x is 0: no program headers, so no PT_DYNAMIC",
+        return vdsokit_fail(err, "e_phnum at offset 0x%x is 0: no program headers, so no PT_DYNAMIC",
                         is64 ? 56 : 44);
     if (img->phnum == 0xffff)
-        return elf_fail(err, "e_phnum at offset 0x%x is PN_XNUM (0xffff), unsupported for a vDSO",
+        return vdsokit_fail(err, "e_phnum at offset 0x%x is PN_XNUM (0xffff), unsupported for a vDSO",
                         is64 ? 56 : 44);
     if (img->phentsize != (is64 ? 56 : 32))
-        return elf_fail(err, "e_phentsize at offset 0x%x is %u, not %u for ELFCLASS%u",
+        return vdsokit_fail(err, "e_phentsize at offset 0x%x is %u, not %u for ELFCLASS%u",
                         is64 ? 54 : 42, img->phentsize, is64 ? 56 : 32, is64 ? 64 : 32);
     /* The gABI's "no program header table", whatever e_phnum says (libelf reads none). */
     if (img->phoff == 0)
-        return elf_fail(err, "e_phoff at offset 0x%x is 0: no program header table (e_phnum %u)",
+        return vdsokit_fail(err, "e_phoff at offset 0x%x is 0: no program header table (e_phnum %u)",
                         is64 ? 32 : 28, img->phnum);
     need = (uint64_t)img->phnum * img->phentsize;
     if (!elf_range_ok(&r, img->phoff, need))
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "program headers (e_phoff 0x%" PRIx64 ", %u x %u bytes) exceed the "
                         "%zu-byte image",
                         img->phoff, img->phnum, img->phentsize, img->size);
@@ -114,25 +114,25 @@ static bool read_phdr(const struct elf_reader *r, uint64_t off, struct phdr *ph)
     return true;
 }
 
-static int add_load(struct elf_image *img, unsigned i, const struct phdr *ph, struct elf_error *err)
+static int add_load(struct elf_image *img, unsigned i, const struct phdr *ph, struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     struct elf_load *l;
 
     if (img->nloads == ELF_MAX_LOADS)
-        return elf_fail(err, "program header %u: more than %d PT_LOAD segments", i, ELF_MAX_LOADS);
+        return vdsokit_fail(err, "program header %u: more than %d PT_LOAD segments", i, ELF_MAX_LOADS);
     if (ph->filesz > ph->memsz)
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "program header %u (PT_LOAD): p_filesz 0x%" PRIx64
                         " is larger than p_memsz 0x%" PRIx64,
                         i, ph->filesz, ph->memsz);
     if (!elf_range_ok(&r, ph->offset, ph->filesz))
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "program header %u (PT_LOAD): file range p_offset 0x%" PRIx64
                         " + p_filesz 0x%" PRIx64 " exceeds the %zu-byte image",
                         i, ph->offset, ph->filesz, img->size);
     if (ph->vaddr + ph->memsz < ph->vaddr)
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "program header %u (PT_LOAD): p_vaddr 0x%" PRIx64 " + p_memsz 0x%" PRIx64
                         " wraps around",
                         i, ph->vaddr, ph->memsz);
@@ -146,10 +146,10 @@ static int add_load(struct elf_image *img, unsigned i, const struct phdr *ph, st
 }
 
 static int add_dynamic(struct elf_image *img, unsigned i, const struct phdr *ph,
-                       struct elf_error *err)
+                       struct vdsokit_error *err)
 {
     if (img->has_dynamic)
-        return elf_fail(err, "program header %u: a second PT_DYNAMIC", i);
+        return vdsokit_fail(err, "program header %u: a second PT_DYNAMIC", i);
     img->has_dynamic = true;
     img->dyn_offset = ph->offset;
     img->dyn_vaddr = ph->vaddr;
@@ -157,7 +157,7 @@ static int add_dynamic(struct elf_image *img, unsigned i, const struct phdr *ph,
     return 0;
 }
 
-int elf_parse_header(struct elf_image *img, struct elf_error *err)
+int elf_parse_header(struct elf_image *img, struct vdsokit_error *err)
 {
     struct elf_reader r;
     struct phdr ph = {0};
@@ -168,7 +168,7 @@ int elf_parse_header(struct elf_image *img, struct elf_error *err)
     for (unsigned i = 0; i < img->phnum; i++) {
         uint64_t off = img->phoff + (uint64_t)i * img->phentsize;
         if (!read_phdr(&r, off, &ph))
-            return elf_fail(err, "program header %u at offset 0x%" PRIx64 " is outside the image",
+            return vdsokit_fail(err, "program header %u at offset 0x%" PRIx64 " is outside the image",
                             i, off);
         if (ph.type == PT_LOAD && add_load(img, i, &ph, err))
             return -1;
@@ -182,8 +182,8 @@ int elf_parse_header(struct elf_image *img, struct elf_error *err)
             img->has_eh_frame_hdr = true;
     }
     if (img->nloads == 0)
-        return elf_fail(err, "no PT_LOAD among the %u program headers", img->phnum);
+        return vdsokit_fail(err, "no PT_LOAD among the %u program headers", img->phnum);
     if (!img->has_dynamic)
-        return elf_fail(err, "no PT_DYNAMIC among the %u program headers", img->phnum);
+        return vdsokit_fail(err, "no PT_DYNAMIC among the %u program headers", img->phnum);
     return 0;
 }

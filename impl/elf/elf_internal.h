@@ -16,15 +16,12 @@ struct elf_table_limits {
     uint64_t strtab_end, symtab_end, hash_end, gnu_hash_end, versym_end, verdef_end;
 };
 
-/* Fill err (if any) with a formatted message and return -1. */
-int elf_fail(struct elf_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-int elf_parse_header(struct elf_image *img, struct elf_error *err);
-int elf_parse_dynamic(struct elf_image *img, struct elf_table_limits *lim, struct elf_error *err);
+int elf_parse_header(struct elf_image *img, struct vdsokit_error *err);
+int elf_parse_dynamic(struct elf_image *img, struct elf_table_limits *lim, struct vdsokit_error *err);
 int elf_parse_hash_tables(struct elf_image *img, const struct elf_table_limits *lim,
-                          struct elf_error *err);
+                          struct vdsokit_error *err);
 int elf_parse_versions(struct elf_image *img, const struct elf_table_limits *lim,
-                       struct elf_error *err);
+                       struct vdsokit_error *err);
 
 /*
  * Map [vaddr, vaddr+len) through the PT_LOAD covering it; on success also

@@ -39,14 +39,14 @@ static void recognise(const struct elf_reader *r, struct elf_notes *out, const s
 
 /* Parse the notes in file range [off, off+size). */
 static int read_range(const struct elf_image *img, uint64_t off, uint64_t size,
-                      struct elf_notes *out, struct elf_error *err)
+                      struct elf_notes *out, struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     uint64_t end = off + size;
     uint32_t namesz = 0, descsz = 0, type = 0;
 
     if (!elf_range_ok(&r, off, size))
-        return elf_fail(err, "note range 0x%" PRIx64 " + 0x%" PRIx64 " exceeds the image", off,
+        return vdsokit_fail(err, "note range 0x%" PRIx64 " + 0x%" PRIx64 " exceeds the image", off,
                         size);
     while (end - off >= 12) {
         elf_read_u32(&r, off, &namesz);
@@ -54,13 +54,13 @@ static int read_range(const struct elf_image *img, uint64_t off, uint64_t size,
         elf_read_u32(&r, off + 8, &type);
         uint64_t name_off = off + 12, desc_off = name_off + pad4(namesz);
         if (pad4(namesz) > end - name_off || pad4(descsz) > end - desc_off)
-            return elf_fail(err,
+            return vdsokit_fail(err,
                             "note at offset 0x%" PRIx64 ": namesz %u + descsz %u run past the "
                             "note area end 0x%" PRIx64,
                             off, namesz, descsz, end);
         if (!seen_before(out, off)) {
             if (out->count == ELF_MAX_NOTES)
-                return elf_fail(err, "more than %d notes", ELF_MAX_NOTES);
+                return vdsokit_fail(err, "more than %d notes", ELF_MAX_NOTES);
             struct elf_note *n = &out->notes[out->count++];
             size_t copy = namesz < sizeof(n->owner) ? namesz : sizeof(n->owner) - 1;
             memcpy(n->owner, img->data + name_off, copy);
@@ -77,7 +77,7 @@ static int read_range(const struct elf_image *img, uint64_t off, uint64_t size,
 }
 
 int elf_notes_read(const struct elf_image *img, const struct elf_sections *secs,
-                   struct elf_notes *out, struct elf_error *err)
+                   struct elf_notes *out, struct vdsokit_error *err)
 {
     struct elf_section sec;
 

@@ -9,7 +9,7 @@
 
 #include "elf_internal.h"
 
-int elf_open(struct elf_image *img, const void *data, size_t size, struct elf_error *err)
+int elf_open(struct elf_image *img, const void *data, size_t size, struct vdsokit_error *err)
 {
     struct elf_table_limits lim = {0};
     size_t scalars = offsetof(struct elf_image, loads);

@@ -35,7 +35,7 @@ static void read_shdr(const struct elf_reader *r, uint64_t off, struct elf_secti
     }
 }
 
-int elf_sections_open(struct elf_sections *s, const struct elf_image *img, struct elf_error *err)
+int elf_sections_open(struct elf_sections *s, const struct elf_image *img, struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     unsigned entsize = r.is64 ? 64 : 40;
@@ -46,9 +46,9 @@ int elf_sections_open(struct elf_sections *s, const struct elf_image *img, struc
     if (img->shoff == 0 || img->shnum == 0)
         return 0;
     if (img->shentsize != entsize)
-        return elf_fail(err, "e_shentsize is %u, not %u for this class", img->shentsize, entsize);
+        return vdsokit_fail(err, "e_shentsize is %u, not %u for this class", img->shentsize, entsize);
     if (!elf_range_ok(&r, img->shoff, (uint64_t)img->shnum * entsize))
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "section headers (e_shoff 0x%" PRIx64 ", %u x %u bytes) exceed the "
                         "%zu-byte image",
                         img->shoff, img->shnum, entsize, img->size);
@@ -56,10 +56,10 @@ int elf_sections_open(struct elf_sections *s, const struct elf_image *img, struc
     if (img->shstrndx == SHN_UNDEF)
         return 0;
     if (img->shstrndx >= s->count)
-        return elf_fail(err, "e_shstrndx %u is not below e_shnum %u", img->shstrndx, s->count);
+        return vdsokit_fail(err, "e_shstrndx %u is not below e_shnum %u", img->shstrndx, s->count);
     read_shdr(&r, img->shoff + (uint64_t)img->shstrndx * entsize, &names);
     if (!elf_range_ok(&r, names.offset, names.size))
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "section name table (section %u) range 0x%" PRIx64 " + 0x%" PRIx64
                         " exceeds the image",
                         img->shstrndx, names.offset, names.size);
@@ -70,14 +70,14 @@ int elf_sections_open(struct elf_sections *s, const struct elf_image *img, struc
 }
 
 int elf_section_get(const struct elf_sections *s, uint32_t index, struct elf_section *out,
-                    struct elf_error *err)
+                    struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(s->img);
     uint64_t off = s->img->shoff + (uint64_t)index * s->img->shentsize;
     uint32_t name = 0;
 
     if (index >= s->count)
-        return elf_fail(err, "section index %u is not below e_shnum %u", index, s->count);
+        return vdsokit_fail(err, "section index %u is not below e_shnum %u", index, s->count);
     memset(out, 0, sizeof(*out));
     out->index = index;
     read_shdr(&r, off, out);
@@ -89,7 +89,7 @@ int elf_section_get(const struct elf_sections *s, uint32_t index, struct elf_sec
                     ? elf_read_str(&r, s->shstr_offset + name, s->shstr_offset + s->shstr_size)
                     : NULL;
     if (!out->name)
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "section %u at offset 0x%" PRIx64 ": sh_name %u is not a string in the "
                         "%" PRIu64 "-byte name table",
                         index, off, name, s->shstr_size);
@@ -111,7 +111,7 @@ bool elf_section_in_file(const struct elf_sections *s, const struct elf_section 
     return sec->type == SHT_NOBITS || elf_range_ok(&r, sec->offset, sec->size);
 }
 
-int elf_symtab_open(struct elf_symtab *t, const struct elf_sections *s, struct elf_error *err)
+int elf_symtab_open(struct elf_symtab *t, const struct elf_sections *s, struct vdsokit_error *err)
 {
     struct elf_section sym, str;
     unsigned entsize = s->img->elf_class == ELFCLASS64 ? 24 : 16;
@@ -126,7 +126,7 @@ int elf_symtab_open(struct elf_symtab *t, const struct elf_sections *s, struct e
         return 1;
     if (!elf_section_in_file(s, &sym) || sym.link >= s->count || sym.link == 0 ||
         elf_section_get(s, sym.link, &str, err) || !elf_section_in_file(s, &str))
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "SHT_SYMTAB section %u (offset 0x%" PRIx64 ", size 0x%" PRIx64
                         ", sh_link %u) or its string table lies outside the image",
                         i, sym.offset, sym.size, sym.link);
@@ -138,21 +138,21 @@ int elf_symtab_open(struct elf_symtab *t, const struct elf_sections *s, struct e
 }
 
 int elf_symtab_symbol(const struct elf_symtab *t, uint32_t index, struct elf_sym *sym,
-                      struct elf_error *err)
+                      struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(t->img);
     unsigned entsize = r.is64 ? 24 : 16;
     uint32_t name = 0;
 
     if (index >= t->count)
-        return elf_fail(err, ".symtab index %u is not below its %" PRIu64 " entries", index,
+        return vdsokit_fail(err, ".symtab index %u is not below its %" PRIu64 " entries", index,
                         t->count);
     memset(sym, 0, sizeof(*sym));
     elf_read_sym_at(&r, t->offset + (uint64_t)index * entsize, sym, &name);
     sym->index = index;
     sym->name = name < t->strsz ? elf_read_str(&r, t->strtab + name, t->strtab + t->strsz) : NULL;
     if (!sym->name)
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         ".symtab entry %u: st_name %u is not a string in its %" PRIu64
                         "-byte string table",
                         index, name, t->strsz);

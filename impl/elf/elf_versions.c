@@ -36,33 +36,33 @@ static bool read_verdef(const struct elf_reader *r, uint64_t off, struct verdef_
 }
 
 static int check_entry(const struct elf_image *img, unsigned k, uint64_t off,
-                       const struct verdef_entry *v, struct elf_error *err)
+                       const struct verdef_entry *v, struct vdsokit_error *err)
 {
     if (v->version != 1)
-        return elf_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_version is %u, not 1",
+        return vdsokit_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_version is %u, not 1",
                         k, off, v->version);
     if (v->cnt == 0)
-        return elf_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_cnt is 0 (no name)", k,
+        return vdsokit_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_cnt is 0 (no name)", k,
                         off);
     if (v->ndx == 0 || v->ndx > 0x7fff)
-        return elf_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_ndx %u is reserved", k,
+        return vdsokit_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_ndx %u is reserved", k,
                         off, v->ndx);
     if (elf_verdef_by_ndx(img, v->ndx))
-        return elf_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_ndx %u defined twice",
+        return vdsokit_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_ndx %u defined twice",
                         k, off, v->ndx);
     return 0;
 }
 
 static int read_name(const struct elf_image *img, const struct elf_table_limits *lim, unsigned k,
                      uint64_t off, const struct verdef_entry *v, const char **name,
-                     struct elf_error *err)
+                     struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     uint64_t aux = off + v->aux;
     uint32_t vda_name = 0;
 
     if (v->aux < VERDEF_SIZE || aux + VERDAUX_SIZE > lim->verdef_end)
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_aux %u points outside the "
                         "table (segment ends at 0x%" PRIx64 ")",
                         k, off, v->aux, lim->verdef_end);
@@ -70,7 +70,7 @@ static int read_name(const struct elf_image *img, const struct elf_table_limits 
     *name =
         vda_name < img->strsz ? elf_read_str(&r, img->strtab + vda_name, lim->strtab_end) : NULL;
     if (!*name)
-        return elf_fail(err,
+        return vdsokit_fail(err,
                         "DT_VERDEF entry %u: vda_name %u at offset 0x%" PRIx64
                         " is not a string inside DT_STRSZ %" PRIu64,
                         k, vda_name, aux, img->strsz);
@@ -78,19 +78,19 @@ static int read_name(const struct elf_image *img, const struct elf_table_limits 
 }
 
 static int walk_verdefs(struct elf_image *img, const struct elf_table_limits *lim,
-                        struct elf_error *err)
+                        struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     uint64_t off = img->verdef, limit = img->verdefnum ? img->verdefnum : ELF_MAX_VERDEFS;
     struct verdef_entry v = {0};
 
     if (img->verdefnum > ELF_MAX_VERDEFS)
-        return elf_fail(err, "DT_VERDEFNUM %" PRIu64 " exceeds the supported %d", img->verdefnum,
+        return vdsokit_fail(err, "DT_VERDEFNUM %" PRIu64 " exceeds the supported %d", img->verdefnum,
                         ELF_MAX_VERDEFS);
     for (unsigned k = 0; k < limit; k++) {
         struct elf_verdef *d = &img->verdefs[k];
         if (off + VERDEF_SIZE > lim->verdef_end || !read_verdef(&r, off, &v))
-            return elf_fail(err,
+            return vdsokit_fail(err,
                             "DT_VERDEF entry %u at offset 0x%" PRIx64
                             " runs past its segment end 0x%" PRIx64,
                             k, off, lim->verdef_end);
@@ -105,18 +105,18 @@ static int walk_verdefs(struct elf_image *img, const struct elf_table_limits *li
         if (v.next == 0)
             break;
         if (v.next < VERDEF_SIZE)
-            return elf_fail(
+            return vdsokit_fail(
                 err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_next %u overlaps the entry", k,
                 off, v.next);
         off += v.next;
     }
     if (img->verdefnum && img->nverdefs != img->verdefnum)
-        return elf_fail(err, "DT_VERDEF chain ends after %u entries but DT_VERDEFNUM is %" PRIu64,
+        return vdsokit_fail(err, "DT_VERDEF chain ends after %u entries but DT_VERDEFNUM is %" PRIu64,
                         img->nverdefs, img->verdefnum);
     return 0;
 }
 
-static int check_versyms(const struct elf_image *img, struct elf_error *err)
+static int check_versyms(const struct elf_image *img, struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     uint64_t known = img->verdef_ndx_mask | 3; /* 0 (local) and 1 (global) need no verdef */
@@ -126,7 +126,7 @@ static int check_versyms(const struct elf_image *img, struct elf_error *err)
         elf_read_u16(&r, img->versym + 2ull * i, &v);
         v &= 0x7fff;
         if (v < 64 ? !(known & (1ull << v)) : !elf_verdef_by_ndx(img, v))
-            return elf_fail(err,
+            return vdsokit_fail(err,
                             "DT_VERSYM entry %u at offset 0x%" PRIx64
                             " is %u, but no DT_VERDEF entry has that index",
                             i, (uint64_t)(img->versym + 2ull * i), v);
@@ -135,7 +135,7 @@ static int check_versyms(const struct elf_image *img, struct elf_error *err)
 }
 
 int elf_parse_versions(struct elf_image *img, const struct elf_table_limits *lim,
-                       struct elf_error *err)
+                       struct vdsokit_error *err)
 {
     if (!(img->dyn_present & ELF_DYN_VERDEF))
         return 0;

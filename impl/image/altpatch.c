@@ -18,15 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(struct alt_error *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 void alt_cpu_detect(struct alt_cpu *cpu)
 {
     unsigned a, b, c, d;
@@ -66,14 +57,14 @@ static bool rel_target(uint64_t base, uint32_t rel, size_t size, uint64_t *out)
 }
 
 int alt_entry_read(const uint8_t *image, size_t size, uint64_t table, uint64_t table_len,
-                   unsigned idx, struct alt_entry *e, struct alt_error *err)
+                   unsigned idx, struct alt_entry *e, struct vdsokit_error *err)
 {
     const struct elf_reader r = {image, size, true, false};
     uint64_t at = table + (uint64_t)idx * VDSO_ALT_ENTRY_SIZE;
     uint32_t site_rel = 0, repl_rel = 0, ft = 0;
 
     if (!elf_range_ok(&r, table, table_len) || (uint64_t)idx >= table_len / VDSO_ALT_ENTRY_SIZE)
-        return fail(err, "alt entry %u: outside the table [0x%llx, +0x%llx) of a 0x%zx-byte image",
+        return vdsokit_fail(err, "alt entry %u: outside the table [0x%llx, +0x%llx) of a 0x%zx-byte image",
                     idx, (unsigned long long)table, (unsigned long long)table_len, size);
     /* The entry lies inside the checked table, so these reads succeed. */
     elf_read_u32(&r, at, &site_rel);
@@ -85,23 +76,23 @@ int alt_entry_read(const uint8_t *image, size_t size, uint64_t table, uint64_t t
     e->feature = (uint16_t)ft;
     e->flags = (uint16_t)(ft >> 16);
     if (!rel_target(at, site_rel, size, &e->site))
-        return fail(err, "alt entry %u at 0x%llx: instr_offset %d points outside the image", idx,
+        return vdsokit_fail(err, "alt entry %u at 0x%llx: instr_offset %d points outside the image", idx,
                     (unsigned long long)at, (int32_t)site_rel);
     if (!rel_target(at + 4, repl_rel, size, &e->repl))
-        return fail(err, "alt entry %u at 0x%llx: repl_offset %d points outside the image", idx,
+        return vdsokit_fail(err, "alt entry %u at 0x%llx: repl_offset %d points outside the image", idx,
                     (unsigned long long)at, (int32_t)repl_rel);
     if (e->site_len > size - e->site)
-        return fail(err,
+        return vdsokit_fail(err,
                     "alt entry %u at 0x%llx: site 0x%llx + instrlen %u runs past the image end "
                     "0x%zx",
                     idx, (unsigned long long)at, (unsigned long long)e->site, e->site_len, size);
     if (e->repl_len > size - e->repl)
-        return fail(err,
+        return vdsokit_fail(err,
                     "alt entry %u at 0x%llx: replacement 0x%llx + replacementlen %u runs past the "
                     "image end 0x%zx",
                     idx, (unsigned long long)at, (unsigned long long)e->repl, e->repl_len, size);
     if (e->repl_len > e->site_len)
-        return fail(err, "alt entry %u at 0x%llx: replacementlen %u exceeds instrlen %u", idx,
+        return vdsokit_fail(err, "alt entry %u at 0x%llx: replacementlen %u exceeds instrlen %u", idx,
                     (unsigned long long)at, e->repl_len, e->site_len);
     return 0;
 }
@@ -150,7 +141,7 @@ static void bit_set(uint8_t *map, uint64_t i)
 
 static int patch_entries(const uint8_t *src, uint8_t *dst, size_t size, uint64_t table,
                          uint64_t table_len, const struct alt_cpu *cpu, uint8_t *written,
-                         struct alt_report *r, struct alt_error *err)
+                         struct alt_report *r, struct vdsokit_error *err)
 {
     struct alt_entry e;
 
@@ -182,7 +173,7 @@ static int patch_entries(const uint8_t *src, uint8_t *dst, size_t size, uint64_t
  */
 static int check_foreign_patches(const uint8_t *src, const uint8_t *dst, size_t size,
                                  uint64_t table, uint64_t table_len, const struct alt_cpu *cpu,
-                                 const uint8_t *written, unsigned entries, struct alt_error *err)
+                                 const uint8_t *written, unsigned entries, struct vdsokit_error *err)
 {
     struct alt_entry e;
 
@@ -193,7 +184,7 @@ static int check_foreign_patches(const uint8_t *src, const uint8_t *dst, size_t 
             bit_test(written, e.site))
             continue;
         if (memcmp(dst + e.site, src + e.repl, e.repl_len) == 0)
-            return fail(err,
+            return vdsokit_fail(err,
                         "alt entry %u at 0x%llx: site 0x%llx already holds the replacement for "
                         "feature %u:%u, which this CPU lacks (image patched for another CPU)",
                         i, (unsigned long long)e.where, (unsigned long long)e.site, e.feature / 32,
@@ -203,22 +194,22 @@ static int check_foreign_patches(const uint8_t *src, const uint8_t *dst, size_t 
 }
 
 int alt_apply(const uint8_t *src, uint8_t *dst, size_t size, uint64_t table, uint64_t table_len,
-              const struct alt_cpu *cpu, struct alt_report *report, struct alt_error *err)
+              const struct alt_cpu *cpu, struct alt_report *report, struct vdsokit_error *err)
 {
     struct alt_report r = {0};
     uint8_t *written;
     int rc;
 
     if (table > size || table_len > size - table)
-        return fail(err, ".altinstructions [0x%llx, +0x%llx) lies outside the 0x%zx-byte image",
+        return vdsokit_fail(err, ".altinstructions [0x%llx, +0x%llx) lies outside the 0x%zx-byte image",
                     (unsigned long long)table, (unsigned long long)table_len, size);
     if (table_len % VDSO_ALT_ENTRY_SIZE)
-        return fail(err, ".altinstructions at 0x%llx: size 0x%llx is not a multiple of %d",
+        return vdsokit_fail(err, ".altinstructions at 0x%llx: size 0x%llx is not a multiple of %d",
                     (unsigned long long)table, (unsigned long long)table_len, VDSO_ALT_ENTRY_SIZE);
     r.entries = (unsigned)(table_len / VDSO_ALT_ENTRY_SIZE);
     written = calloc(size / 8 + 1, 1);
     if (!written)
-        return fail(err, "out of memory for the alternatives site map");
+        return vdsokit_fail(err, "out of memory for the alternatives site map");
     rc = patch_entries(src, dst, size, table, table_len, cpu, written, &r, err);
     if (!rc)
         rc = check_foreign_patches(src, dst, size, table, table_len, cpu, written, r.entries, err);

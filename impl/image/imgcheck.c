@@ -106,7 +106,7 @@ static void check_notes(const struct elf_image *img, const struct elf_sections *
                         struct imgcheck_report *r)
 {
     struct elf_notes notes;
-    struct elf_error err;
+    struct vdsokit_error err;
     char ver[24];
 
     if (elf_notes_read(img, secs, &notes, &err)) {
@@ -153,7 +153,7 @@ int imgcheck_run(const void *data, size_t size, struct imgcheck_report *out)
 {
     struct elf_image img;
     struct elf_sections secs;
-    struct elf_error err;
+    struct vdsokit_error err;
 
     memset(out, 0, sizeof(*out));
     if (elf_open(&img, data, size, &err)) {

@@ -167,7 +167,7 @@ static void decode_entries(const struct elf_image *img, const struct elf_section
                            struct imgcheck_report *r)
 {
     struct alt_entry e;
-    struct alt_error aerr;
+    struct vdsokit_error aerr;
     unsigned bad = 0, n = (unsigned)(s->size / 14);
 
     if (s->size % 14)

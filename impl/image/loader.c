@@ -27,19 +27,10 @@
 #define HINT_LOW  (1ull << 40)
 #define HINT_SPAN (63ull << 40)
 
-int loader_fail(struct loader_error *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* Prefix err with the image's name, keeping the finding. */
-static void name_error(struct loader_error *err, const char *name)
+static void name_error(struct vdsokit_error *err, const char *name)
 {
-    char finding[LOADER_ERROR_MAX];
+    char finding[VDSOKIT_ERROR_MAX];
 
     memcpy(finding, err->msg, sizeof finding);
     snprintf(err->msg, sizeof err->msg, "%.96s: refused: %.200s", name, finding);
@@ -56,16 +47,16 @@ static void *random_hint(void)
 }
 
 static int map_text(struct vdso_loaded *l, const struct loader_prepared *p,
-                    struct loader_error *err)
+                    struct vdsokit_error *err)
 {
     void *t = mmap(l->text, p->text_len, PROT_READ | PROT_WRITE,
                    MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
     if (t == MAP_FAILED)
-        return loader_fail(err, "mmap of the 0x%zx-byte text: %s", p->text_len, strerror(errno));
+        return vdsokit_fail(err, "mmap of the 0x%zx-byte text: %s", p->text_len, strerror(errno));
     memcpy(l->text, p->text, p->text_len);
     if (mprotect(l->text, p->text_len, PROT_READ | PROT_EXEC))
-        return loader_fail(err, "mprotect R+X of the text: %s", strerror(errno));
+        return vdsokit_fail(err, "mprotect R+X of the text: %s", strerror(errno));
     return 0;
 }
 
@@ -90,24 +81,24 @@ static enum datapages_layout dp_layout(enum loader_layout layout)
 }
 
 static int map_all(struct vdso_loaded *l, const struct loader_prepared *p,
-                   const struct loader_options *opt, struct loader_error *err)
+                   const struct loader_options *opt, struct vdsokit_error *err)
 {
     void *res = mmap(random_hint(), p->map_len, PROT_NONE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     int rc;
 
     if (res == MAP_FAILED)
-        return loader_fail(err, "reserving 0x%zx bytes: %s", p->map_len, strerror(errno));
+        return vdsokit_fail(err, "reserving 0x%zx bytes: %s", p->map_len, strerror(errno));
     l->base = res;
     l->map_len = p->map_len;
     l->text = l->base + DATA_BYTES;
     l->text_len = p->text_len;
     rc = datapages_create(&l->dp);
     if (rc)
-        return loader_fail(err, "data pages: memfd: %s", strerror(-rc));
+        return vdsokit_fail(err, "data pages: memfd: %s", strerror(-rc));
     rc = datapages_map_reader(&l->dp, l->base, dp_layout(opt->layout));
     if (rc)
-        return loader_fail(err, "data pages: reader view: %s", strerror(-rc));
+        return vdsokit_fail(err, "data pages: reader view: %s", strerror(-rc));
     l->layout = opt->layout;
     if (map_text(l, p, err))
         return -1;
@@ -116,7 +107,7 @@ static int map_all(struct vdso_loaded *l, const struct loader_prepared *p,
 }
 
 int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const char *name,
-                const struct loader_options *opt, struct loader_error *err)
+                const struct loader_options *opt, struct vdsokit_error *err)
 {
     static const struct loader_options defaults;
     struct loader_prepared p;
@@ -132,7 +123,7 @@ int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const 
     l = calloc(1, sizeof *l);
     if (!l) {
         loader_prepared_free(&p);
-        return loader_fail(err, "%s: out of memory", name);
+        return vdsokit_fail(err, "%s: out of memory", name);
     }
     l->dp.memfd = -1;
     snprintf(l->name, sizeof l->name, "%s", name);
@@ -149,12 +140,12 @@ int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const 
     return 0;
 }
 
-int loader_set_layout(struct vdso_loaded *l, enum loader_layout layout, struct loader_error *err)
+int loader_set_layout(struct vdso_loaded *l, enum loader_layout layout, struct vdsokit_error *err)
 {
     int rc = datapages_map_reader(&l->dp, l->base, dp_layout(layout));
 
     if (rc)
-        return loader_fail(err, "%s: switching the data-page layout: %s", l->name, strerror(-rc));
+        return vdsokit_fail(err, "%s: switching the data-page layout: %s", l->name, strerror(-rc));
     l->layout = layout;
     return loader_fill_timens(l, err);
 }
@@ -165,13 +156,13 @@ int loader_set_layout(struct vdso_loaded *l, enum loader_layout layout, struct l
  * so it must keep working. mremap moves one mapping at a time, so each
  * reader page and the text go separately into a new reservation.
  */
-int loader_move(struct vdso_loaded *l, struct loader_error *err)
+int loader_move(struct vdso_loaded *l, struct vdsokit_error *err)
 {
     uint8_t *dst = mmap(random_hint(), l->map_len, PROT_NONE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
     if (dst == MAP_FAILED)
-        return loader_fail(err, "%s: reserving 0x%zx bytes to move to: %s", l->name, l->map_len,
+        return vdsokit_fail(err, "%s: reserving 0x%zx bytes to move to: %s", l->name, l->map_len,
                            strerror(errno));
     for (size_t off = 0; off < l->map_len;) {
         size_t len = off < DATA_BYTES ? VDSO_PAGE_SIZE : l->map_len - off;
@@ -180,7 +171,7 @@ int loader_move(struct vdso_loaded *l, struct loader_error *err)
             int e = errno;
             /* Drop what moved; unload then returns the rest of the old range. */
             munmap(dst, l->map_len);
-            return loader_fail(err, "%s: mremap of 0x%zx bytes at offset 0x%zx: %s", l->name, len,
+            return vdsokit_fail(err, "%s: mremap of 0x%zx bytes at offset 0x%zx: %s", l->name, len,
                                off, strerror(e));
         }
         off += len;

@@ -48,23 +48,23 @@ static bool rule_is_unsafe(const char *rule)
  * e_ident bytes, so a 32-bit or big-endian image is named as such rather
  * than as the parse error its fields give when read as ELF64 LSB.
  */
-static int check_ident(const uint8_t *bytes, size_t size, struct loader_error *err)
+static int check_ident(const uint8_t *bytes, size_t size, struct vdsokit_error *err)
 {
     static const uint8_t magic[4] = {0x7f, 'E', 'L', 'F'};
 
     if (size < 16 || memcmp(bytes, magic, 4))
-        return loader_fail(err, "elf: no ELF magic in the first 4 of %zu bytes", size);
+        return vdsokit_fail(err, "elf: no ELF magic in the first 4 of %zu bytes", size);
     if (bytes[4] != 2 || bytes[5] != 1)
-        return loader_fail(err, "class: e_ident class %u, data %u; need ELFCLASS64 (2) LSB (1)", bytes[4],
+        return vdsokit_fail(err, "class: e_ident class %u, data %u; need ELFCLASS64 (2) LSB (1)", bytes[4],
                     bytes[5]);
     return 0;
 }
 
 /* What the checker does not judge but running here needs. */
-static int check_header(const struct elf_image *img, struct loader_error *err)
+static int check_header(const struct elf_image *img, struct vdsokit_error *err)
 {
     if (img->machine != EM_X86_64_ID)
-        return loader_fail(err, "machine: e_machine %u (%s); need EM_X86_64 (62)", img->machine,
+        return vdsokit_fail(err, "machine: e_machine %u (%s); need EM_X86_64 (62)", img->machine,
                     elf_machine_name(img->machine) ? elf_machine_name(img->machine) : "unknown");
     return 0;
 }
@@ -75,17 +75,17 @@ static int check_header(const struct elf_image *img, struct loader_error *err)
  * lookups fail, which leaves a NULL entry point, not a hazard.
  */
 static int check_image(const uint8_t *bytes, size_t size, struct loader_prepared *p,
-                       struct loader_error *err)
+                       struct vdsokit_error *err)
 {
     struct imgcheck_report *r = malloc(sizeof *r);
     int rc = 0;
 
     if (!r)
-        return loader_fail(err, "out of memory for the checker report");
+        return vdsokit_fail(err, "out of memory for the checker report");
     imgcheck_run(bytes, size, r);
     for (unsigned i = 0; i < r->count && !rc; i++)
         if (r->findings[i].severity == IMGCHECK_ERROR && rule_is_unsafe(r->findings[i].rule))
-            rc = loader_fail(err, "%s: %s", r->findings[i].rule, r->findings[i].text);
+            rc = vdsokit_fail(err, "%s: %s", r->findings[i].rule, r->findings[i].text);
     if (!rc && r->has_alternatives) {
         p->has_alt = true;
         p->alt_offset = r->alt_offset;
@@ -95,22 +95,22 @@ static int check_image(const uint8_t *bytes, size_t size, struct loader_prepared
     return rc;
 }
 
-static int check_text(const struct elf_image *img, struct loader_error *err)
+static int check_text(const struct elf_image *img, struct vdsokit_error *err)
 {
     const struct elf_load *l = &img->loads[0];
 
     if (!(l->flags & PF_X_BIT))
-        return loader_fail(err, "load-exec: PT_LOAD p_flags 0x%x lacks PF_X", l->flags);
+        return vdsokit_fail(err, "load-exec: PT_LOAD p_flags 0x%x lacks PF_X", l->flags);
     if (l->filesz == 0 || l->filesz > LOADER_MAX_TEXT)
-        return loader_fail(err, "text-size: PT_LOAD p_filesz 0x%llx outside (0, 0x%x]",
+        return vdsokit_fail(err, "text-size: PT_LOAD p_filesz 0x%llx outside (0, 0x%x]",
                     (unsigned long long)l->filesz, LOADER_MAX_TEXT);
     if (!img->has_dynamic)
-        return loader_fail(err, "dynamic: no PT_DYNAMIC segment");
+        return vdsokit_fail(err, "dynamic: no PT_DYNAMIC segment");
     return 0;
 }
 
 static int resolve_symbols(const struct elf_image *img, struct loader_prepared *p,
-                           struct loader_error *err)
+                           struct vdsokit_error *err)
 {
     struct elf_sym sym;
     uint64_t off;
@@ -121,10 +121,10 @@ static int resolve_symbols(const struct elf_image *img, struct loader_prepared *
             ELF_FOUND)
             continue;
         if (sym.type != STT_FUNC_ID)
-            return loader_fail(err, "export: %s (symbol %u) has type %u, not STT_FUNC",
+            return vdsokit_fail(err, "export: %s (symbol %u) has type %u, not STT_FUNC",
                         loader_symbol_names[i], sym.index, sym.type);
         if (!elf_symbol_offset(img, &sym, &off) || off >= p->image_size)
-            return loader_fail(err, "export: %s (symbol %u): st_value 0x%llx lies outside the text",
+            return vdsokit_fail(err, "export: %s (symbol %u): st_value 0x%llx lies outside the text",
                         loader_symbol_names[i], sym.index, (unsigned long long)sym.value);
         p->sym[i] = off;
     }
@@ -132,14 +132,14 @@ static int resolve_symbols(const struct elf_image *img, struct loader_prepared *
 }
 
 static int patch_copy(const uint8_t *bytes, struct loader_prepared *p, const struct alt_cpu *cpu,
-                      struct loader_error *err)
+                      struct vdsokit_error *err)
 {
     struct alt_cpu here;
-    struct alt_error aerr;
+    struct vdsokit_error aerr;
 
     p->text = calloc(1, p->text_len);
     if (!p->text)
-        return loader_fail(err, "out of memory for a 0x%zx-byte text copy", p->text_len);
+        return vdsokit_fail(err, "out of memory for a 0x%zx-byte text copy", p->text_len);
     memcpy(p->text, bytes, p->image_size);
     if (!p->has_alt)
         return 0;
@@ -148,20 +148,20 @@ static int patch_copy(const uint8_t *bytes, struct loader_prepared *p, const str
         cpu = &here;
     }
     if (alt_apply(bytes, p->text, p->image_size, p->alt_offset, p->alt_len, cpu, &p->alt, &aerr))
-        return loader_fail(err, "alternatives: %s", aerr.msg);
+        return vdsokit_fail(err, "alternatives: %s", aerr.msg);
     return 0;
 }
 
 static int prepare(const uint8_t *bytes, size_t size, const struct alt_cpu *cpu,
-                   struct loader_prepared *p, struct loader_error *err)
+                   struct loader_prepared *p, struct vdsokit_error *err)
 {
     struct elf_image img;
-    struct elf_error eerr;
+    struct vdsokit_error eerr;
 
     if (check_ident(bytes, size, err))
         return -1;
     if (elf_open(&img, bytes, size, &eerr))
-        return loader_fail(err, "elf: unreadable: %s", eerr.msg);
+        return vdsokit_fail(err, "elf: unreadable: %s", eerr.msg);
     if (check_header(&img, err) || check_image(bytes, size, p, err) || check_text(&img, err))
         return -1;
     p->image_size = (size_t)img.loads[0].filesz;
@@ -173,7 +173,7 @@ static int prepare(const uint8_t *bytes, size_t size, const struct alt_cpu *cpu,
 }
 
 int loader_prepare(const void *bytes, size_t size, const struct alt_cpu *cpu,
-                   struct loader_prepared *out, struct loader_error *err)
+                   struct loader_prepared *out, struct vdsokit_error *err)
 {
     memset(out, 0, sizeof *out);
     if (prepare(bytes, size, cpu, out, err) == 0)

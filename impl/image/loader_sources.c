@@ -21,24 +21,24 @@
 /* Read at most LOADER_MAX_TEXT + 1 MiB: section headers may follow the text. */
 #define MAX_FILE (2 * (size_t)LOADER_MAX_TEXT)
 
-static int read_file(const char *path, uint8_t **bytes, size_t *size, struct loader_error *err)
+static int read_file(const char *path, uint8_t **bytes, size_t *size, struct vdsokit_error *err)
 {
     FILE *f = fopen(path, "rb");
     size_t n;
     uint8_t *buf;
 
     if (!f)
-        return loader_fail(err, "%s: %s", path, strerror(errno));
+        return vdsokit_fail(err, "%s: %s", path, strerror(errno));
     buf = malloc(MAX_FILE + 1);
     if (!buf) {
         fclose(f);
-        return loader_fail(err, "%s: out of memory", path);
+        return vdsokit_fail(err, "%s: out of memory", path);
     }
     n = fread(buf, 1, MAX_FILE + 1, f);
     if (ferror(f) || n > MAX_FILE) {
         fclose(f);
         free(buf);
-        return loader_fail(err, "%s: %s", path, n > MAX_FILE ? "larger than 2 MiB" : "read error");
+        return vdsokit_fail(err, "%s: %s", path, n > MAX_FILE ? "larger than 2 MiB" : "read error");
     }
     fclose(f);
     *bytes = buf;
@@ -47,7 +47,7 @@ static int read_file(const char *path, uint8_t **bytes, size_t *size, struct loa
 }
 
 int loader_load_file(struct vdso_loaded **out, const char *path, const struct loader_options *opt,
-                     struct loader_error *err)
+                     struct vdsokit_error *err)
 {
     uint8_t *bytes = NULL;
     size_t size = 0;
@@ -93,16 +93,16 @@ static size_t image_extent(const uint8_t *base, size_t mapped)
     return shoff && end <= mapped ? (size_t)end : mapped;
 }
 
-int loader_live_image(const void **bytes, size_t *size, struct loader_error *err)
+int loader_live_image(const void **bytes, size_t *size, struct vdsokit_error *err)
 {
     uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
     size_t mapped;
 
     if (!base)
-        return loader_fail(err, "this process has no vDSO (no AT_SYSINFO_EHDR)");
+        return vdsokit_fail(err, "this process has no vDSO (no AT_SYSINFO_EHDR)");
     mapped = mapping_size(base);
     if (!mapped)
-        return loader_fail(err, "no [vdso] mapping at AT_SYSINFO_EHDR 0x%lx in /proc/self/maps",
+        return vdsokit_fail(err, "no [vdso] mapping at AT_SYSINFO_EHDR 0x%lx in /proc/self/maps",
                     (unsigned long)base);
     *bytes = (const void *)base;
     *size = image_extent((const uint8_t *)base, mapped);
@@ -110,7 +110,7 @@ int loader_live_image(const void **bytes, size_t *size, struct loader_error *err
 }
 
 int loader_load_live(struct vdso_loaded **out, const struct loader_options *opt,
-                     struct loader_error *err)
+                     struct vdsokit_error *err)
 {
     const void *bytes;
     size_t size;
@@ -122,11 +122,11 @@ int loader_load_live(struct vdso_loaded **out, const struct loader_options *opt,
 }
 
 int loader_load_blob(struct vdso_loaded **out, const struct vdso_image_blob *blob, const char *name,
-                     const struct loader_options *opt, struct loader_error *err)
+                     const struct loader_options *opt, struct vdsokit_error *err)
 {
     *out = NULL;
     if (blob->file_size > blob->size)
-        return loader_fail(err, "%s: embedded image: file_size 0x%zx exceeds its array of 0x%zx bytes",
+        return vdsokit_fail(err, "%s: embedded image: file_size 0x%zx exceeds its array of 0x%zx bytes",
                     name, blob->file_size, blob->size);
     return loader_load(out, blob->data, blob->file_size, name, opt, err);
 }

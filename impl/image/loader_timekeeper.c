@@ -11,7 +11,7 @@
 #include <string.h>
 
 int loader_attach_timekeeper(struct vdso_loaded *l, const struct loader_options *opt,
-                             struct loader_error *err)
+                             struct vdsokit_error *err)
 {
     int rc = 0;
 
@@ -20,7 +20,7 @@ int loader_attach_timekeeper(struct vdso_loaded *l, const struct loader_options 
         return 0;
     case LOADER_CLOCK_SCRIPTED:
         if (!opt->script)
-            return loader_fail(err, "%s: LOADER_CLOCK_SCRIPTED without a script", l->name);
+            return vdsokit_fail(err, "%s: LOADER_CLOCK_SCRIPTED without a script", l->name);
         rc = tk_init_scripted(&l->tk, &l->dp, opt->script);
         break;
     case LOADER_CLOCK_HOST:
@@ -28,13 +28,13 @@ int loader_attach_timekeeper(struct vdso_loaded *l, const struct loader_options 
         break;
     }
     if (rc)
-        return loader_fail(err, "%s: timekeeper: %s", l->name, strerror(-rc));
+        return vdsokit_fail(err, "%s: timekeeper: %s", l->name, strerror(-rc));
     if (opt->tick_hz && (rc = tk_writer_start(l->tk, opt->tick_hz)))
-        return loader_fail(err, "%s: timekeeper writer thread: %s", l->name, strerror(-rc));
+        return vdsokit_fail(err, "%s: timekeeper writer thread: %s", l->name, strerror(-rc));
     return loader_fill_timens(l, err);
 }
 
-int loader_fill_timens(struct vdso_loaded *l, struct loader_error *err)
+int loader_fill_timens(struct vdso_loaded *l, struct vdsokit_error *err)
 {
     const struct timens_offset zero = {0, 0};
     int rc;
@@ -44,7 +44,7 @@ int loader_fill_timens(struct vdso_loaded *l, struct loader_error *err)
         return 0;
     rc = tk_timens_set(l->tk, zero, zero);
     if (rc)
-        return loader_fail(err, "%s: filling the namespace page: %s", l->name, strerror(-rc));
+        return vdsokit_fail(err, "%s: filling the namespace page: %s", l->name, strerror(-rc));
     return 0;
 }
 

@@ -13,11 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ALT_ERROR_MAX 192
+#include <vdsokit/error.h>
 
-struct alt_error {
-    char msg[ALT_ERROR_MAX];
-};
 
 /*
  * The CPU features the vDSO's alternatives name. LFENCE_RDTSC is a kernel
@@ -59,7 +56,7 @@ struct alt_entry {
  * Returns 0, or -1 with err naming the entry, its offset and the field.
  */
 int alt_entry_read(const uint8_t *image, size_t size, uint64_t table, uint64_t table_len,
-                   unsigned idx, struct alt_entry *e, struct alt_error *err);
+                   unsigned idx, struct alt_entry *e, struct vdsokit_error *err);
 
 /* What alt_apply() did. */
 struct alt_report {
@@ -79,7 +76,7 @@ struct alt_report {
  * and would fault. Returns 0, or -1 with err.
  */
 int alt_apply(const uint8_t *src, uint8_t *dst, size_t size, uint64_t table, uint64_t table_len,
-              const struct alt_cpu *cpu, struct alt_report *report, struct alt_error *err);
+              const struct alt_cpu *cpu, struct alt_report *report, struct vdsokit_error *err);
 
 /* Fill dst[0, len) with the fewest recommended multi-byte NOPs. */
 void alt_fill_nops(uint8_t *dst, size_t len);

@@ -16,15 +16,11 @@
 #include <stdint.h>
 
 #include <vdsokit/elf_read.h>
+#include <vdsokit/error.h>
 
-#define ELF_ERROR_MAX   192
 #define ELF_MAX_LOADS   16
 #define ELF_MAX_VERDEFS 64
 
-/* Why elf_open() refused an input: one sentence naming field, offset, value. */
-struct elf_error {
-    char msg[ELF_ERROR_MAX];
-};
 
 struct elf_load {
     uint64_t offset; /* p_offset */
@@ -164,14 +160,14 @@ enum elf_lookup_path {
  * the rule, the count never exceeds the entries that fit in the segment, and
  * a GNU chain that runs past nchain is an error.
  */
-int elf_open(struct elf_image *img, const void *data, size_t size, struct elf_error *err);
+int elf_open(struct elf_image *img, const void *data, size_t size, struct vdsokit_error *err);
 
 /*
  * Read dynamic symbol `index` (0 .. nsyms-1). Returns 0, or -1 with err
  * filled when the entry, its name or its version is out of bounds.
  */
 int elf_symbol(const struct elf_image *img, uint32_t index, struct elf_sym *sym,
-               struct elf_error *err);
+               struct vdsokit_error *err);
 
 /*
  * Find a defined symbol (st_shndx != SHN_UNDEF; bind GLOBAL, WEAK or

@@ -33,11 +33,11 @@ struct elf_sections {
  * An image without section headers opens with count 0. Returns 0, or -1
  * with err filled when the table or its name section lies outside the image.
  */
-int elf_sections_open(struct elf_sections *s, const struct elf_image *img, struct elf_error *err);
+int elf_sections_open(struct elf_sections *s, const struct elf_image *img, struct vdsokit_error *err);
 
 /* Read section `index` (0 .. count-1). Returns 0 or -1 with err filled. */
 int elf_section_get(const struct elf_sections *s, uint32_t index, struct elf_section *out,
-                    struct elf_error *err);
+                    struct vdsokit_error *err);
 
 /* The first section named `name` whose header reads cleanly; false if none. */
 bool elf_section_by_name(const struct elf_sections *s, const char *name, struct elf_section *out);
@@ -52,11 +52,11 @@ struct elf_symtab {
 };
 
 /* Returns 1 when there is no .symtab, 0 when opened, -1 with err on bad bounds. */
-int elf_symtab_open(struct elf_symtab *t, const struct elf_sections *s, struct elf_error *err);
+int elf_symtab_open(struct elf_symtab *t, const struct elf_sections *s, struct vdsokit_error *err);
 
 /* Read .symtab entry `index`; versions are not applied (version is NULL). */
 int elf_symtab_symbol(const struct elf_symtab *t, uint32_t index, struct elf_sym *sym,
-                      struct elf_error *err);
+                      struct vdsokit_error *err);
 
 #define ELF_MAX_NOTES      32
 #define ELF_NOTE_OWNER_MAX 32
@@ -84,7 +84,7 @@ struct elf_notes {
  * Returns 0, or -1 with err filled when a note runs past its container.
  */
 int elf_notes_read(const struct elf_image *img, const struct elf_sections *secs,
-                   struct elf_notes *out, struct elf_error *err);
+                   struct elf_notes *out, struct vdsokit_error *err);
 
 /* "6.18.44" for a LINUX_VERSION_CODE, into buf (at least 16 bytes). */
 void elf_linux_version_format(uint32_t code, char *buf, size_t len);

@@ -23,14 +23,8 @@
 #include <vdsokit/vdso_ref.h>
 #include <vdsokit/vdso_entry.h>
 
-#define LOADER_ERROR_MAX 320
-
 /* Largest image text the loader accepts (the kernel's are ~8 KiB). */
 #define LOADER_MAX_TEXT (1u << 20)
-
-struct loader_error {
-    char msg[LOADER_ERROR_MAX];
-};
 
 typedef long (*vdso_getrandom_fn)(void *buf, size_t len, unsigned flags, void *state,
                                   size_t state_len);
@@ -77,7 +71,7 @@ struct loader_prepared {
  * applied for cpu (NULL: this CPU). Returns 0, or -1; out is then empty.
  */
 int loader_prepare(const void *bytes, size_t size, const struct alt_cpu *cpu,
-                   struct loader_prepared *out, struct loader_error *err);
+                   struct loader_prepared *out, struct vdsokit_error *err);
 void loader_prepared_free(struct loader_prepared *p);
 
 /* The data-page layout the image reads (ABI doc §7). */
@@ -128,39 +122,39 @@ struct vdso_loaded {
 
 /* Load bytes (copied; the caller keeps them). name labels errors. */
 int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const char *name,
-                const struct loader_options *opt, struct loader_error *err);
+                const struct loader_options *opt, struct vdsokit_error *err);
 /* Load an image file. */
 int loader_load_file(struct vdso_loaded **out, const char *path, const struct loader_options *opt,
-                     struct loader_error *err);
+                     struct vdsokit_error *err);
 /* Load an image embedded by `vdsoimg c`. */
 int loader_load_blob(struct vdso_loaded **out, const struct vdso_image_blob *blob, const char *name,
-                     const struct loader_options *opt, struct loader_error *err);
+                     const struct loader_options *opt, struct vdsokit_error *err);
 /*
  * Load the embedded reference image. Inline so that only its callers need
  * the object that holds it (built into vdsokit when vdsoimg exists).
  */
 static inline int loader_load_ref(struct vdso_loaded **out, const struct loader_options *opt,
-                                  struct loader_error *err)
+                                  struct vdsokit_error *err)
 {
     return loader_load_blob(out, &vdso_ref_image, "ref", opt, err);
 }
 /* Load this process's own vDSO (AT_SYSINFO_EHDR) as a private copy. */
 int loader_load_live(struct vdso_loaded **out, const struct loader_options *opt,
-                     struct loader_error *err);
+                     struct vdsokit_error *err);
 
 /*
  * Switch the reader view between the root and the time-namespace layout. A
  * namespace page that was never filled gets zero offsets from the
  * timekeeper (tk_timens_set() chooses others).
  */
-int loader_set_layout(struct vdso_loaded *l, enum loader_layout layout, struct loader_error *err);
+int loader_set_layout(struct vdso_loaded *l, enum loader_layout layout, struct vdsokit_error *err);
 
 /*
  * Move the data pages and the text together to a new address with mremap
  * (as a process may move [vvar] and [vdso]); base, text and the entry
  * points are updated. Returns 0, or -1 with err (l is then unusable).
  */
-int loader_move(struct vdso_loaded *l, struct loader_error *err);
+int loader_move(struct vdso_loaded *l, struct vdsokit_error *err);
 
 /* Unmap everything, close the memfd, free l. NULL is allowed. */
 void loader_unload(struct vdso_loaded *l);
@@ -170,6 +164,6 @@ void loader_unload(struct vdso_loaded *l);
  * section headers (else the whole [vdso] mapping). Returns 0 with bytes and
  * size pointing into the live mapping, or -1 with err (no vDSO).
  */
-int loader_live_image(const void **bytes, size_t *size, struct loader_error *err);
+int loader_live_image(const void **bytes, size_t *size, struct vdsokit_error *err);
 
 #endif /* VDSOKIT_LOADER_H */

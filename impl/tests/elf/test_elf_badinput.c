@@ -52,7 +52,7 @@ static void try_image(const char *label, const uint8_t *data, size_t len)
 {
     uint8_t *copy = malloc(len ? len : 1);
     struct elf_image img;
-    struct elf_error err;
+    struct vdsokit_error err;
 
     memcpy(copy, data, len);
     if (elf_open(&img, copy, len, &err) == 0) {
@@ -134,7 +134,7 @@ static unsigned collect_fields(const struct elf_image *img, struct field *f, uns
 static void mutate_all(const char *label, const uint8_t *data, size_t size)
 {
     struct elf_image img;
-    struct elf_error err;
+    struct vdsokit_error err;
     struct field fields[256];
     uint8_t *b = malloc(size);
     unsigned n;
@@ -167,7 +167,7 @@ static void phoff_zero(void)
     struct elfgen_desc d;
     struct elfgen_out o;
     struct elf_image img;
-    struct elf_error err;
+    struct vdsokit_error err;
     char msg[160];
 
     elfgen_matrix_desc(0, &d);

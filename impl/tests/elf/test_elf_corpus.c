@@ -101,7 +101,7 @@ static void run_matrix(void)
         struct elfgen_desc d;
         struct elfgen_out o;
         struct elf_image img;
-        struct elf_error err;
+        struct vdsokit_error err;
         char msg[160];
 
         elfgen_matrix_desc(i, &d);
@@ -129,7 +129,7 @@ static void run_file(const char *path)
     static uint8_t buf[1 << 22];
     size_t n;
     struct elf_image img;
-    struct elf_error err;
+    struct vdsokit_error err;
 
     if (!f) {
         CHECK(0, "cannot open %s", path);

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
     size_t size;
     const uint8_t *live = live_image(&size);
     struct elf_image img;
-    struct elf_error err;
+    struct vdsokit_error err;
     struct elf_sym s;
     unsigned nexp = 0;
 

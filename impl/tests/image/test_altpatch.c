@@ -64,7 +64,7 @@ static void fx_add(struct fixture *f, uint32_t site, uint8_t site_len, const uin
 }
 
 static int fx_apply(struct fixture *f, const struct alt_cpu *cpu, struct alt_report *r,
-                    struct alt_error *err)
+                    struct vdsokit_error *err)
 {
     memcpy(f->dst, f->src, IMG);
     return alt_apply(f->src, f->dst, IMG, TAB, (uint64_t)f->n * VDSO_ALT_ENTRY_SIZE, cpu, r, err);
@@ -76,7 +76,7 @@ static void test_order_and_padding(void)
     const uint8_t want_rdtscp[5] = {0x0f, 0x01, 0xf9, 0x66, 0x90};
     struct fixture f;
     struct alt_report r;
-    struct alt_error err;
+    struct vdsokit_error err;
 
     fx_init(&f);
     fx_add(&f, 16, 5, LFENCE_RDTSC, 5, X86_FEATURE_LFENCE_RDTSC, 0);
@@ -105,7 +105,7 @@ static void test_flags_and_unknown(void)
     const struct alt_cpu none = {false, false, false}, rdtscp = {true, false, false};
     struct fixture f;
     struct alt_report r;
-    struct alt_error err;
+    struct vdsokit_error err;
 
     fx_init(&f);
     fx_add(&f, 16, 5, RDTSCP, 3, X86_FEATURE_RDTSCP, ALT_FLAG_NOT); /* when RDTSCP absent */
@@ -141,7 +141,7 @@ static void test_nops(void)
 static void expect_error(struct fixture *f, const char *what, const char *needle)
 {
     const struct alt_cpu all = {true, true, true};
-    struct alt_error err = {{0}};
+    struct vdsokit_error err = {{0}};
     int rc = fx_apply(f, &all, NULL, &err);
 
     CHECK(rc == -1 && strstr(err.msg, needle), "%s: rc %d, message \"%s\" lacks \"%s\"", what, rc,
@@ -152,7 +152,7 @@ static void test_errors(void)
 {
     const struct alt_cpu all = {true, true, true};
     struct fixture f;
-    struct alt_error err;
+    struct vdsokit_error err;
 
     fx_init(&f);
     fx_add(&f, 250, 8, RDTSCP, 3, X86_FEATURE_RDTSCP, 0);
@@ -186,7 +186,7 @@ static void test_foreign_cpu(void)
 {
     const struct alt_cpu lfence = {false, false, true};
     struct fixture f;
-    struct alt_error err = {{0}};
+    struct vdsokit_error err = {{0}};
 
     fx_init(&f);
     memcpy(f.src + 32, RDPID, 4); /* patched on a CPU with RDPID */
@@ -230,7 +230,7 @@ static void test_live(void)
 {
     const struct alt_cpu all = {true, true, true};
     struct loader_prepared p, rich, back;
-    struct loader_error err;
+    struct vdsokit_error err;
     const void *live;
     size_t size;
     uint8_t *copy;

@@ -32,7 +32,7 @@ static uint32_t low_res_nsec;
 static struct vdso_loaded *load_ref(const char *path, const struct loader_options *opt)
 {
     struct vdso_loaded *l = NULL;
-    struct loader_error err;
+    struct vdsokit_error err;
     int rc = path ? loader_load_file(&l, path, opt, &err) : loader_load_ref(&l, opt, &err);
 
     CHECK(rc == 0, "loading the reference image: %s", err.msg);
@@ -42,8 +42,8 @@ static struct vdso_loaded *load_ref(const char *path, const struct loader_option
 /* The data-page layout of ABI doc §1.2 is that of kernels 6.17 and later. */
 static void require_kernel_layout(void)
 {
-    struct loader_error err;
-    struct elf_error eerr;
+    struct vdsokit_error err;
+    struct vdsokit_error eerr;
     struct elf_image img;
     struct elf_notes notes;
     const void *bytes;
@@ -67,7 +67,7 @@ static void require_kernel_layout(void)
 
 static void write_state(struct vdso_loaded *l, const struct diff_state *s)
 {
-    struct loader_error err;
+    struct vdsokit_error err;
 
     memcpy(datapages_time(&l->dp), &s->time, sizeof s->time);
     memcpy(datapages_timens(&l->dp), &s->ns, sizeof s->ns);
@@ -213,7 +213,7 @@ static int op_stable(struct vdso_loaded *l)
 }
 static int op_timens(struct vdso_loaded *l)
 {
-    struct loader_error err;
+    struct vdsokit_error err;
     int rc = tk_timens_set(l->tk, (struct timens_offset){86400 * 10, 999999999},
                            (struct timens_offset){-5000, 1});
     return rc ? rc : loader_set_layout(l, LOADER_LAYOUT_TIMENS, &err);
@@ -225,7 +225,7 @@ static int op_timens_neg(struct vdso_loaded *l)
 }
 static int op_root(struct vdso_loaded *l)
 {
-    struct loader_error err;
+    struct vdsokit_error err;
     return loader_set_layout(l, LOADER_LAYOUT_ROOT, &err);
 }
 
@@ -275,7 +275,7 @@ static unsigned run_tk_sequence(const char *ref_path, struct diff_kernel_config 
 {
     const struct loader_options opt = {.clock = LOADER_CLOCK_SCRIPTED, .script = &script};
     struct vdso_loaded *ref = load_ref(ref_path, &opt), *kern = NULL;
-    struct loader_error err;
+    struct vdsokit_error err;
     char name[96];
     unsigned n = 0;
 
@@ -343,7 +343,7 @@ int main(int argc, char **argv)
     const struct loader_options raw = {.clock = LOADER_CLOCK_NONE};
     const char *ref_path = argc > 1 ? argv[1] : NULL;
     struct vdso_loaded *ref, *kern = NULL;
-    struct loader_error err;
+    struct vdsokit_error err;
     struct vdso_timespec res;
     struct diff_kernel_config kcfg;
     unsigned raw_states, tk_states, cpus;

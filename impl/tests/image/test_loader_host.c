@@ -176,7 +176,7 @@ static void run_mode(const char *path, enum tk_counter_kind kind, const char *mo
     struct worst w[5] = {{0, 0}};
     struct vdso_loaded *l = NULL;
     unsigned proven = 0;
-    struct loader_error err;
+    struct vdsokit_error err;
     int64_t t0;
 
     CHECK(loader_load_file(&l, path, &opt, &err) == 0, "%s: %s", mode, err.msg);

@@ -63,7 +63,7 @@ static void check_layout(struct vdso_loaded *l)
     /* Backed pages are shared views of the memfd; absent ones need only be inaccessible. */
     static const char *const root[6] = {"r--s", "---", "r--s", "---", "r--s", "r--s"};
     static const char *const ns[6] = {"r--s", "r--s", "r--s", "---", "r--s", "r--s"};
-    struct loader_error err;
+    struct vdsokit_error err;
     char p[8];
 
     CHECK(((uintptr_t)l->base & (VDSO_PAGE_SIZE - 1)) == 0, "base %p not page aligned",
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
     const struct loader_options opt = {.clock = LOADER_CLOCK_SCRIPTED, .script = &script};
     struct vdso_loaded *a = NULL, *b = NULL;
     struct loader_prepared prep;
-    struct loader_error err;
+    struct vdsokit_error err;
     unsigned fds = open_fds();
     uint8_t *base_a;
     char p[8];

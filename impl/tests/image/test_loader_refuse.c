@@ -85,7 +85,7 @@ static unsigned exec_mappings(void)
 static void expect_refused(const char *what, const struct image *im, const char *rule)
 {
     struct vdso_loaded *l = (struct vdso_loaded *)1;
-    struct loader_error err = {{0}};
+    struct vdsokit_error err = {{0}};
     int rc = loader_load(&l, im->data, im->size, what, NULL, &err);
 
     CHECK(rc == -1 && l == NULL, "%s: loaded (rc %d)", what, rc);
@@ -100,7 +100,7 @@ static void expect_loads(const char *what, const struct image *im)
 {
     const struct loader_options none = {.clock = LOADER_CLOCK_NONE};
     struct vdso_loaded *l = NULL;
-    struct loader_error err;
+    struct vdsokit_error err;
 
     CHECK(loader_load(&l, im->data, im->size, what, &none, &err) == 0, "%s: %s", what, err.msg);
     loader_unload(l);
@@ -188,7 +188,7 @@ static void generated(void)
     elfgen_desc_x86_64(&d);
     CHECK(elfgen_build(&d, &out, err, sizeof err) == 0, "elfgen x86-64: %s", err);
     struct loader_prepared p;
-    struct loader_error lerr;
+    struct vdsokit_error lerr;
     CHECK(loader_prepare(out.data, out.size, NULL, &p, &lerr) == 0,
           "the elfgen x86-64 image prepares: %s", lerr.msg);
     loader_prepared_free(&p);
@@ -198,7 +198,7 @@ static void generated(void)
 int main(int argc, char **argv)
 {
     struct image ref = argc > 1 ? read_image(argv[1]) : (struct image){NULL, 0};
-    struct loader_error err;
+    struct vdsokit_error err;
     const void *live;
     size_t live_size;
     unsigned before = exec_mappings();

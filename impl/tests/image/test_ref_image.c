@@ -60,9 +60,9 @@ static void check_lookup(const struct elf_image *img, const char *name, uint64_t
 static void check_exports(const uint8_t *data, size_t size)
 {
     struct elf_image img;
-    struct elf_error err;
+    struct vdsokit_error err;
     struct loader_prepared p;
-    struct loader_error lerr;
+    struct vdsokit_error lerr;
 
     CHECK(elf_open(&img, data, size, &err) == 0, "elf_open: %s", err.msg);
     CHECK(loader_prepare(data, size, NULL, &p, &lerr) == 0, "prepare: %s", lerr.msg);
@@ -97,7 +97,7 @@ static void check_alternatives(const uint8_t *data, size_t size)
     for (unsigned m = 0; m < 8; m++) {
         const struct alt_cpu cpu = {m & 1, (m >> 1) & 1, (m >> 2) & 1};
         struct loader_prepared p, q;
-        struct loader_error err;
+        struct vdsokit_error err;
         uint8_t *again;
 
         CHECK(loader_prepare(data, size, &cpu, &p, &err) == 0, "cpu %u: %s", m, err.msg);

@@ -32,7 +32,7 @@ static const char *bind_name(uint8_t b)
 /* Read and open FILE; on failure print why and return NULL. */
 static uint8_t *open_image(const char *path, struct elf_image *img)
 {
-    struct elf_error err;
+    struct vdsokit_error err;
     size_t size;
     uint8_t *data = vdsoimg_read(path, &size);
 
@@ -49,7 +49,7 @@ static uint8_t *open_image(const char *path, struct elf_image *img)
 int vdsoimg_symbols(const char *path)
 {
     struct elf_image img;
-    struct elf_error err;
+    struct vdsokit_error err;
     struct elf_sym s;
     uint8_t *data = open_image(path, &img);
 
@@ -74,7 +74,7 @@ int vdsoimg_symbols(const char *path)
 static void print_notes(const struct elf_image *img, const struct elf_sections *secs)
 {
     struct elf_notes notes;
-    struct elf_error err;
+    struct vdsokit_error err;
     char ver[24];
 
     if (elf_notes_read(img, secs, &notes, &err)) {
@@ -120,7 +120,7 @@ int vdsoimg_info(const char *path)
     struct elf_image img;
     struct elf_sections secs;
     struct elf_section alt;
-    struct elf_error err;
+    struct vdsokit_error err;
     uint8_t *data = open_image(path, &img);
 
     if (!data)
