@@ -1,17 +1,20 @@
 # Tests of the fuzzer (replay engine only): fuzz_vvar linked against hosted
-# builds of the reference with one deliberate defect each
-# (impl/vdso/vdso_mutant.h); replaying the committed corpora/fuzz_vvar/ must
-# fail (an invariant aborts) for every one. Included from fuzz/CMakeLists.txt.
+# builds of the reference with one deliberate defect each (the patches
+# conformance/mutants/<name>.patch, applied to a build-tree copy of
+# impl/vdso; a patch that no longer applies fails the build). Replaying the
+# committed corpora/fuzz_vvar/ must fail (an invariant aborts) for every one.
+# Included from fuzz/CMakeLists.txt.
 if(VDSOKIT_FUZZ_ENGINE STREQUAL "replay" AND BUILD_TESTING AND TARGET fuzz_vvar
    AND COMMAND vdsokit_vdso_hosted_library)
   file(GLOB _vvar_inputs CONFIGURE_DEPENDS ${CORPORA_DIR}/fuzz_vvar/*)
   list(SORT _vvar_inputs)
   # C1 no seq retry, C2 odd seq not waited on, C8 no clamp, C9 no 128-bit
   # path, C12 tv_nsec not normalised.
-  foreach(m NO_RETRY ODD_SEQ NO_CLAMP NO_WIDE_MUL NO_NORMALISE)
-    string(TOLOWER ${m} _name)
-    vdsokit_vdso_hosted_library(vdsokit_vdso_hosted_mutant_${_name}
-                                DEFINES VDSO_MUTANT_${m}=1)
+  foreach(_name no_retry odd_seq no_clamp no_wide_mul no_normalise)
+    set(_src ${CMAKE_CURRENT_BINARY_DIR}/mutant-src/${_name})
+    vdsokit_vdso_patched_sources(DIR ${_src}
+                                 PATCH ${PROJECT_SOURCE_DIR}/conformance/mutants/${_name}.patch)
+    vdsokit_vdso_hosted_library(vdsokit_vdso_hosted_mutant_${_name} SOURCE_DIR ${_src})
     add_executable(fuzz_vvar_mutant_${_name} ${FUZZ_DIR}/fuzz_vvar.c ${FUZZ_DIR}/vvar_ops.c
                    ${FUZZ_DIR}/fuzz_common.c ${FUZZ_DIR}/replay_main.c)
     vdsokit_target(fuzz_vvar_mutant_${_name})

@@ -9,14 +9,10 @@
 
 #include "vdso_arch.h"
 #include "vdso_exports.h"
-#include "vdso_mutant.h"
 
 VDSO_EXPORT long VDSO_FN(getcpu)(unsigned *cpu, unsigned *node, void *unused)
 {
     uint32_t v = vdso_arch_read_cpunode();
-
-    if (VDSO_MUTANT_SWAP_CPU_NODE)
-        v = (v & VDSO_CPUNODE_MASK) << VDSO_CPUNODE_BITS | v >> VDSO_CPUNODE_BITS;
 
     if (cpu)
         *cpu = v & VDSO_CPUNODE_MASK;

@@ -13,7 +13,6 @@
 #include <vdsokit/abi.h>
 
 #include "vdso_arch.h"
-#include "vdso_mutant.h"
 
 #define VDSO_READ(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
@@ -34,8 +33,6 @@ static inline uint32_t vdso_read_begin(const struct vdso_clock *vc)
     uint32_t seq;
 
     while ((seq = VDSO_READ(vc->seq)) & 1) {
-        if (VDSO_MUTANT_ODD_SEQ)
-            break;
         vdso_arch_read_point(VDSO_READ_SPIN, &vc->seq);
         vdso_arch_cpu_relax();
     }
@@ -56,8 +53,6 @@ static inline bool vdso_read_begin_or_timens(const struct vdso_clock *vc, uint32
     while ((s = VDSO_READ(vc->seq)) & 1) {
         if (VDSO_READ(vc->clock_mode) == VDSO_CLOCKMODE_TIMENS)
             return false;
-        if (VDSO_MUTANT_ODD_SEQ)
-            break;
         vdso_arch_read_point(VDSO_READ_SPIN, &vc->seq);
         vdso_arch_cpu_relax();
     }
@@ -72,8 +67,6 @@ static inline bool vdso_read_retry(const struct vdso_clock *vc, uint32_t seq)
 {
     vdso_arch_read_point(VDSO_READ_RETRY, &vc->seq);
     vdso_read_barrier();
-    if (VDSO_MUTANT_NO_RETRY)
-        return false;
     return __builtin_expect(VDSO_READ(vc->seq) != seq, 0);
 }
 

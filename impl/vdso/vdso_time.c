@@ -24,7 +24,6 @@
 #include "vdso_arch.h"
 #include "vdso_exports.h"
 #include "vdso_hotcold.h"
-#include "vdso_mutant.h"
 #include "vdso_seq.h"
 
 /* Inside a time namespace the real data is the page after the namespace page. */
@@ -56,11 +55,9 @@ VDSO_HOT_INLINE uint64_t vdso_calc_ns(const struct vdso_clock *vc, uint64_t cycl
     uint32_t shift = VDSO_READ(vc->shift);
 
     if (VDSO_UNLIKELY(delta > VDSO_READ(vc->max_cycles))) {
-        if ((delta & (1ull << 62)) && !VDSO_MUTANT_NO_CLAMP)
+        if (delta & (1ull << 62))
             return base >> (shift & 63);
-        if (!VDSO_MUTANT_NO_WIDE_MUL)
-            return (uint64_t)(((unsigned __int128)(delta & INT64_MAX) * mult + base) >>
-                              (shift & 127));
+        return (uint64_t)(((unsigned __int128)(delta & INT64_MAX) * mult + base) >> (shift & 127));
     }
     return (delta * mult + base) >> (shift & 63);
 }
@@ -74,7 +71,7 @@ VDSO_HOT_INLINE uint64_t vdso_calc_ns(const struct vdso_clock *vc, uint64_t cycl
  */
 VDSO_HOT_INLINE void vdso_set_timespec(struct vdso_timespec *ts, uint64_t sec, uint64_t ns)
 {
-    if (VDSO_UNLIKELY(ns >= VDSO_NSEC_PER_SEC) && !VDSO_MUTANT_NO_NORMALISE) {
+    if (VDSO_UNLIKELY(ns >= VDSO_NSEC_PER_SEC)) {
         sec += (uint32_t)(ns / VDSO_NSEC_PER_SEC);
         ns %= VDSO_NSEC_PER_SEC;
     }
@@ -172,7 +169,7 @@ vdso_hres_read_fast(const struct vdso_clock *vc, const struct vdso_timestamp *ba
 
     do {
         seq = VDSO_READ(vc->seq);
-        if (VDSO_UNLIKELY(seq & 1) && !VDSO_MUTANT_ODD_SEQ)
+        if (VDSO_UNLIKELY(seq & 1))
             return VDSO_FAST_GENERAL;
         vdso_read_barrier();
         vdso_arch_read_point(VDSO_READ_BEGIN, &vc->seq);
@@ -212,10 +209,8 @@ VDSO_COLD bool vdso_hres_timens(const struct vdso_time_data *ns_page,
         if (!vdso_hres_sample(vc, &vc->basetime[clk], VDSO_READ(vc->clock_mode), &sec, &ns))
             return false;
     } while (vdso_read_retry(vc, seq));
-    if (!VDSO_MUTANT_TIMENS_NO_OFFSET) {
-        sec += (uint64_t)VDSO_READ(ns_vc->offset[clk].sec);
-        ns += VDSO_READ(ns_vc->offset[clk].nsec);
-    }
+    sec += (uint64_t)VDSO_READ(ns_vc->offset[clk].sec);
+    ns += VDSO_READ(ns_vc->offset[clk].nsec);
     vdso_set_timespec(ts, sec, ns);
     return true;
 }
@@ -259,10 +254,8 @@ VDSO_COLD int vdso_coarse_timens(const struct vdso_time_data *ns_page, int32_t c
         seq = vdso_read_begin(vc);
         vdso_coarse_sample(vc, clk, &sec, &ns);
     } while (vdso_read_retry(vc, seq));
-    if (!VDSO_MUTANT_TIMENS_NO_OFFSET) {
-        sec += (uint64_t)VDSO_READ(ns_vc->offset[clk].sec);
-        ns += VDSO_READ(ns_vc->offset[clk].nsec);
-    }
+    sec += (uint64_t)VDSO_READ(ns_vc->offset[clk].sec);
+    ns += VDSO_READ(ns_vc->offset[clk].nsec);
     vdso_set_timespec(ts, sec, ns);
     return 0;
 }
@@ -316,8 +309,6 @@ static bool vdso_aux(const struct vdso_time_data *vd, int32_t clk, struct vdso_t
 
 VDSO_COLD int vdso_gettime_fallback(int32_t clk, struct vdso_timespec *ts)
 {
-    if (VDSO_MUTANT_ENOSYS)
-        return -38; /* -ENOSYS */
     return (int)vdso_arch_fallback(VDSO_NR_CLOCK_GETTIME, clk, (long)ts);
 }
 
@@ -429,11 +420,8 @@ VDSO_HOT_INLINE int vdso_gettime_hres(const struct vdso_clock *vc, int32_t clk,
 VDSO_EXPORT int VDSO_FN(clock_gettime)(int32_t clk, struct vdso_timespec *ts)
 {
     const struct vdso_time_data *vd = vdso_arch_time_data();
-    uint32_t bit;
+    uint32_t bit = vdso_clock_bit(clk);
 
-    if (VDSO_MUTANT_BOOT_IS_MONO && clk == VDSO_CLOCK_BOOTTIME)
-        clk = VDSO_CLOCK_MONOTONIC;
-    bit = vdso_clock_bit(clk);
     /*
      * COARSE first: its whole read costs about what a taken branch does,
      * while the counter-based read hides one extra test easily. HRES and
@@ -463,8 +451,7 @@ VDSO_HOT_INLINE void vdso_get_tz(const struct vdso_time_data *vd, struct vdso_ti
 VDSO_HOT_INLINE void vdso_set_timeval(struct vdso_timeval *tv, const struct vdso_timespec *ts)
 {
     tv->tv_sec = ts->tv_sec;
-    tv->tv_usec =
-        ((uint32_t)ts->tv_nsec + (VDSO_MUTANT_ROUND_USEC ? 999u : 0u)) / VDSO_NSEC_PER_USEC;
+    tv->tv_usec = (uint32_t)ts->tv_nsec / VDSO_NSEC_PER_USEC;
 }
 
 /* gettimeofday's rare cases (see vdso_gettime_slow). */
@@ -539,11 +526,6 @@ VDSO_HOT_INLINE int64_t vdso_time_from(const struct vdso_time_data *vd, int64_t 
 {
     int64_t now =
         (int64_t)VDSO_READ(vd->clock_data[VDSO_CS_HRES_COARSE].basetime[VDSO_CLOCK_REALTIME].sec);
-    struct vdso_timespec fine;
-
-    if (VDSO_MUTANT_FINE_TIME &&
-        vdso_hres(vd, &vd->clock_data[VDSO_CS_HRES_COARSE], VDSO_CLOCK_REALTIME, &fine))
-        now = fine.tv_sec;
 
     if (t)
         *t = now;
@@ -571,7 +553,7 @@ static bool vdso_clock_res(const struct vdso_time_data *vd, int32_t clk, uint64_
             vd = vdso_real_data(vd);
         *ns = VDSO_READ(vd->hrtimer_res);
     } else if (bit & VDSO_COARSE) {
-        *ns = VDSO_MUTANT_GETRES_1NS ? 1 : VDSO_LOW_RES_NSEC;
+        *ns = VDSO_LOW_RES_NSEC;
     } else if (bit & VDSO_AUX) {
         *ns = 1; /* 6.17+: aux clocks report 1 ns, configured or not */
     } else {
