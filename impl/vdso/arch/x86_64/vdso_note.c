@@ -9,6 +9,9 @@
 #define VDSO_LINUX_VERSION_CODE 0x061200u /* KERNEL_VERSION(6, 18, 0) */
 #endif
 
+/* The kernel's version note has type 0, a number <elf.h> gives no name. */
+#define VDSO_NOTE_LINUX_VERSION 0
+
 struct vdso_linux_note {
     uint32_t namesz;
     uint32_t descsz;
@@ -19,9 +22,9 @@ struct vdso_linux_note {
 
 __attribute__((section(".note.Linux"), aligned(4),
                used)) static const struct vdso_linux_note vdso_linux_note = {
-    .namesz = 6,
-    .descsz = 4,
-    .type = 0,
+    .namesz = sizeof("Linux"),
+    .descsz = sizeof(uint32_t),
+    .type = VDSO_NOTE_LINUX_VERSION,
     .name = "Linux",
     .version = VDSO_LINUX_VERSION_CODE,
 };

@@ -36,7 +36,7 @@ struct vdso_hosted_hooks {
     long (*fallback)(void *ctx, long nr, long arg0, long arg1);
     /* Called at each enum vdso_read_point; NULL = nothing. */
     void (*read_point)(void *ctx, enum vdso_read_point at, const volatile void *word);
-    /* The (node << 12 | cpu) word getcpu decodes; NULL = lsl of selector 0x7b. */
+    /* The (node << 12 | cpu) word getcpu decodes; NULL = lsl of VDSO_CPUNODE_SEG. */
     uint32_t (*read_cpunode)(void *ctx);
     void *ctx;
 };
