@@ -74,7 +74,7 @@ int loader_prepare(const void *bytes, size_t size, const struct alt_cpu *cpu,
                    struct loader_prepared *out, struct vdsokit_error *err);
 void loader_prepared_free(struct loader_prepared *p);
 
-/* The data-page layout the image reads (docs/abi.md §4.5, §7). */
+/* The data-page layout the image reads (ABI doc §7). */
 enum loader_layout {
     LOADER_LAYOUT_ROOT,   /* page 0 the time data, page 1 absent */
     LOADER_LAYOUT_TIMENS, /* page 0 the namespace page, page 1 the real time data */
