@@ -1,6 +1,6 @@
 /*
  * `mutant:NAME` targets: the live vDSO with one deliberate defect from
- * docs/defect-classes.md §C, so that the suite is itself tested (a check
+ * docs/defect-classes.md §2, so that the suite is itself tested (a check
  * that never fails proves nothing). ctest runs each mutant and requires
  * the named test to FAIL. Not for gating real implementations.
  */

@@ -1,6 +1,6 @@
 /*
  * Clocksource parameters and TSC calibration. The rules for mult, shift and
- * max_cycles follow the kernel's clocksource conventions (ABI doc §2.4); the
+ * max_cycles follow the kernel's clocksource conventions (docs/abi.md §2.4); the
  * calibration pairs host clock readings with TSC values taken in the
  * narrowest bracket, so a loaded VM costs samples, not accuracy.
  */

@@ -1,7 +1,7 @@
 /*
  * The reference model: the vDSO's routing and arithmetic written as pure
  * functions over one committed state. It follows the generic lib/vdso
- * algorithm with the x86 hooks (ABI doc §2.3-§2.8); the seq loop collapses
+ * algorithm with the x86 hooks (docs/abi.md §2.3-§2.8); the seq loop collapses
  * to a single check because the state is given, so an odd seq that the
  * vDSO would wait on is reported as TK_MODEL_SPIN.
  */

@@ -1,6 +1,6 @@
 /*
  * update_vsyscall(): turn the timekeeper's state into the vdso_clock records
- * (ABI doc §2.1 steps 2-7) and publish them under the seqcount: both seqs
+ * (docs/abi.md §2.1 steps 2-7) and publish them under the seqcount: both seqs
  * odd, release fence, data, release fence, both seqs even. The commit also
  * logs the new state and advances the generation before the seq turns even,
  * so oracles never see a state they cannot find in the log.

@@ -1,6 +1,6 @@
 # Post-link lint of the reference vDSO image with readelf (cmake -P):
 #   cmake -DIMAGE=vdso-ref.so -DREADELF=readelf [-DKEEP=1] -P image_lint.cmake
-# Enforces ABI doc §4.1: one R+X PT_LOAD at offset 0 / address 0, PT_DYNAMIC,
+# Enforces docs/abi.md §4.1: one R+X PT_LOAD at offset 0 / address 0, PT_DYNAMIC,
 # PT_NOTE and PT_GNU_EH_FRAME; no relocations; no writable content; DT_HASH
 # and DT_GNU_HASH; soname linux-vdso.so.1; versions BASE + LINUX_2.6; every
 # export and its weak alias typed FUNC with a size under LINUX_2.6, and

@@ -1,5 +1,5 @@
 /*
- * The counter read for a clock mode (ABI doc §2.3): the ordered TSC, the KVM
+ * The counter read for a clock mode (docs/abi.md §2.3): the ordered TSC, the KVM
  * pvclock page of vCPU0, or the Hyper-V TSC page, each masked to 63 bits;
  * all-ones (which the caller treats as "use the syscall") for an unstable
  * pvclock, an invalid Hyper-V page or any other mode. The optional pages are

@@ -1,5 +1,5 @@
 /*
- * getcpu of the reference vDSO (ABI doc §3): the kernel keeps
+ * getcpu of the reference vDSO (docs/abi.md §3): the kernel keeps
  * (node << 12) | cpu in the limit of a per-CPU GDT entry and in TSC_AUX;
  * the arch reads whichever the CPU allows. Always returns 0; NULL pointers
  * are skipped; the cache argument is ignored.

@@ -1,5 +1,5 @@
 /*
- * The reader side of the data pages' seqcount protocol (ABI doc §2.2).
+ * The reader side of the data pages' seqcount protocol (docs/abi.md §2.2).
  * Every data-page word is loaded exactly once per use with a relaxed atomic
  * load (a plain `mov` on x86, and race-free for ThreadSanitizer in the
  * hosted build); acquire fences order the seq loads around the data loads

@@ -1,6 +1,6 @@
 /*
  * The time entry points of the reference vDSO: clock_gettime, gettimeofday,
- * time and clock_getres with the Linux 6.18 x86-64 semantics (ABI doc
+ * time and clock_getres with the Linux 6.18 x86-64 semantics (docs/abi.md
  * §2.4-§2.8). One generic algorithm in the style of the kernel's lib/vdso:
  * classify the clock id, read a consistent snapshot of the data page under
  * its seqcount (taking the time-namespace path when the page says so),

@@ -2,7 +2,7 @@
  * The Linux x86-64 vDSO data area of kernels 6.15 to 6.18, as user space sees
  * it: the six data pages below the image text, the records the kernel's
  * update_vsyscall() writes into them, the clock ids the vDSO serves and the
- * clock modes. Every offset the ABI doc gives is pinned by a static assert,
+ * clock modes. Every offset docs/abi.md §1.2 gives is pinned by a static assert,
  * so a layout mistake is a build error, not a wrong time. This header is
  * freestanding: the reference vDSO image includes it too.
  */
@@ -144,7 +144,7 @@ struct ms_hyperv_tsc_page {
 #define VDSO_ALT_ENTRY_SIZE 14
 #define VDSO_ALT_FLAG_NOT   (1u << 16) /* apply when the feature is absent */
 
-/* Layout of kernels 6.17/6.18 (ABI doc §1.2). */
+/* Layout of kernels 6.17/6.18 (docs/abi.md §1.2). */
 _Static_assert(sizeof(struct vdso_timestamp) == 16, "vdso_timestamp size");
 _Static_assert(sizeof(struct timens_offset) == 16, "timens_offset size");
 _Static_assert(offsetof(struct vdso_clock, seq) == 0x00, "seq");

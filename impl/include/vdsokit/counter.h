@@ -1,5 +1,5 @@
 /*
- * The x86 counters the vDSO reads (ABI doc §2.3): the TSC, the KVM pvclock
+ * The x86 counters the vDSO reads (docs/abi.md §2.3): the TSC, the KVM pvclock
  * record of vCPU0 and the Hyper-V reference TSC page. Pure scaling formulas
  * (for models and oracles), reads that follow each page's own seqlock
  * exactly as the vDSO does, and writers that update a page under that

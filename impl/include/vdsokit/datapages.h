@@ -2,7 +2,7 @@
  * The six vDSO data pages of the emulated kernel: one memfd holds them, the
  * writer (timekeeper) gets a read-write mapping, and readers get read-only
  * views placed where the loader reserved room before an image, in the page
- * order the kernel presents (ABI doc §1.4 and §4.5). File page order is
+ * order the kernel presents (docs/abi.md §1.4 and §4.5). File page order is
  * fixed: 0 time data, 1 time-namespace page, 2 rng, 3 arch (unused on x86),
  * 4 pvclock of vCPU0, 5 Hyper-V TSC page. The page-access helpers copy
  * records field by field with relaxed atomics, so that a writer and readers

@@ -2,7 +2,7 @@
  * The emulated kernel timekeeper: it owns kernel-like time state (cycle_last,
  * shifted wall and raw nanoseconds, wall_to_monotonic, boot and TAI offsets,
  * the current clocksource's mult/shift) and publishes it into the data pages
- * exactly as the kernel's update_vsyscall() does (ABI doc §2.1): both clocks'
+ * exactly as the kernel's update_vsyscall() does (docs/abi.md §2.1): both clocks'
  * seq odd, release fence, data, release fence, seq even. It runs either
  * following the host (bases from the host's clocks, rates calibrated against
  * CLOCK_MONOTONIC_RAW / CLOCK_MONOTONIC) or scripted (every input chosen by

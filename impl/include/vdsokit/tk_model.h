@@ -1,6 +1,6 @@
 /*
  * The 128-bit reference model of the x86-64 vDSO time functions (kernel
- * 6.17/6.18 semantics, ABI doc §2.3-§2.8): pure functions, no I/O. Given
+ * 6.17/6.18 semantics, docs/abi.md §2.3-§2.8): pure functions, no I/O. Given
  * one committed state as a reader sees it and the counter value the vDSO
  * would read, they return the exact result every entry point produces, or
  * say that the vDSO would fall back to the syscall, spin on an odd seq, or

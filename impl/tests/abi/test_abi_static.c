@@ -1,5 +1,5 @@
 /*
- * The ABI header's constants against the values the ABI doc gives, at run
+ * The ABI header's constants against the values docs/abi.md §1 gives, at run
  * time (the offsets themselves are static asserts in abi.h).
  */
 #include "../check.h"

@@ -97,7 +97,7 @@ static void set_mode(struct diff_state *s, int32_t mode)
     s->time.clock_data[1].clock_mode = mode;
 }
 
-/* The namespace page as the kernel fills it on first entry (ABI doc §7). */
+/* The namespace page as the kernel fills it on first entry (docs/abi.md §7). */
 static void timens(struct diff_state *s, int64_t mono_sec, uint64_t mono_ns, int64_t boot_sec,
                    uint64_t boot_ns)
 {

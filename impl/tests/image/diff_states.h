@@ -4,7 +4,7 @@
  * the pvclock page (multiplier 0, so the counter is system_time) and the
  * Hyper-V page, plus the layout. Each state is built from one base state by
  * a named variation; the sequence covers every routing and arithmetic edge
- * of ABI doc §2 that a deterministic counter can reach.
+ * of docs/abi.md §2 that a deterministic counter can reach.
  */
 #ifndef DIFF_STATES_H
 #define DIFF_STATES_H

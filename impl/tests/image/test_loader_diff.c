@@ -39,7 +39,7 @@ static struct vdso_loaded *load_ref(const char *path, const struct loader_option
     return l;
 }
 
-/* The data-page layout of ABI doc §1.2 is that of kernels 6.17 and later. */
+/* The data-page layout of docs/abi.md §1.2 is that of kernels 6.17 and later. */
 static void require_kernel_layout(void)
 {
     struct vdsokit_error err;

@@ -1,6 +1,6 @@
 /*
  * The image's two alternatives sites, written as the kernel's
- * .altinstructions records (ABI doc §4.3) so that one patcher serves this
+ * .altinstructions records (docs/abi.md §4.3) so that one patcher serves this
  * image and kernel images alike. A record is 14 bytes: s32 offset of the
  * original instruction and s32 offset of the replacement (each relative to
  * the field itself), u32 feature number (flags in the high half), u8
