@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include <vdsokit/elf.h>
+#include <vdsokit/timespec.h>
 
 #include <gelf.h>
 
@@ -55,7 +56,7 @@ static uint64_t now_ns(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return (uint64_t)ts_ns(&ts);
 }
 
 static size_t live_size(uintptr_t base)

@@ -509,7 +509,7 @@ static bool start(const struct vvar_header *h, struct vvar_writer *w)
                               .domain_mode =
                                   h->hvclock ? VDSO_CLOCKMODE_HVCLOCK : VDSO_CLOCKMODE_PVCLOCK};
     if (h->timens)
-        tk_timens_set(tk, (struct timens_offset){100, 5}, (struct timens_offset){200, 7});
+        vvar_start_timens(tk);
     map_layout(h->timens);
     return true;
 }

@@ -257,7 +257,7 @@ static bool start(const struct vvar_header *h)
             return false;
         s->w = (struct vvar_writer){.tk = tk, .no_tsc_mode = true, .timens = h->timens};
         if (h->timens)
-            tk_timens_set(tk, (struct timens_offset){100, 5}, (struct timens_offset){200, 7});
+            vvar_start_timens(tk);
     }
     return true;
 }

@@ -99,6 +99,11 @@ void vvar_script(const struct vvar_header *h, struct tk_script *s)
     s->log_entries = 32;
 }
 
+void vvar_start_timens(struct timekeeper *tk)
+{
+    tk_timens_set(tk, (struct timens_offset){100, 5}, (struct timens_offset){200, 7});
+}
+
 static void raw_publish(struct timekeeper *tk, uint64_t arg)
 {
     struct vdso_clock cd[VDSO_CS_BASES];

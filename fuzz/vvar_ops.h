@@ -42,6 +42,8 @@ const struct vdso_clock *vvar_mode_clock(const struct vdso_time_data *t, int32_t
 
 /* The scripted timekeeper's start for a header. */
 void vvar_script(const struct vvar_header *h, struct tk_script *s);
+/* The namespace offsets a stream whose header asks for the TIMENS layout starts with. */
+void vvar_start_timens(struct timekeeper *tk);
 
 /* What a writer operation did to the clocks, for the monotonicity oracle. */
 enum vvar_effect {
