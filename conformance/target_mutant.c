@@ -105,6 +105,52 @@ static long hang(unsigned *cpu, unsigned *node, void *unused)
     return cpu && node;
 }
 
+/* Each mutant replaces one entry point of the live vDSO (the others stay NULL here). */
+static const struct live_mutant {
+    const char *name;
+    struct conf_vdso_fns fn;
+} mutants[] = {
+    {"unnormalised", {.clock_gettime = unnormalised}},
+    {"backwards", {.clock_gettime = backwards}},
+    {"enosys", {.clock_gettime = enosys}},
+    {"round_usec", {.gettimeofday = round_usec}},
+    {"swapped_getcpu", {.getcpu = swapped}},
+    {"always_syscall", {.clock_gettime = always_syscall}},
+    {"getres_1ns", {.clock_getres = getres_1ns}},
+    {"crash", {.getcpu = crash}},
+    {"hang", {.getcpu = hang}},
+};
+#define NMUTANTS (sizeof(mutants) / sizeof(mutants[0]))
+
+static const struct live_mutant *find_mutant(const char *name)
+{
+    for (size_t i = 0; i < NMUTANTS; i++)
+        if (strcmp(mutants[i].name, name) == 0)
+            return &mutants[i];
+    return NULL;
+}
+
+static void unknown_mutant(const char *name, char *err, size_t errlen)
+{
+    size_t n = (size_t)snprintf(err, errlen, "mutant:%s: unknown (", name);
+    for (size_t i = 0; i < NMUTANTS && n < errlen; i++)
+        n += (size_t)snprintf(err + n, errlen - n, "%s%s", i ? ", " : "", mutants[i].name);
+    if (n < errlen)
+        snprintf(err + n, errlen - n, ")");
+}
+
+static void install(struct conf_vdso_fns *fn, const struct conf_vdso_fns *defect)
+{
+    if (defect->clock_gettime)
+        fn->clock_gettime = defect->clock_gettime;
+    if (defect->gettimeofday)
+        fn->gettimeofday = defect->gettimeofday;
+    if (defect->clock_getres)
+        fn->clock_getres = defect->clock_getres;
+    if (defect->getcpu)
+        fn->getcpu = defect->getcpu;
+}
+
 int conf_target_open_mutant(struct conf_target *t, const char *name, char *err, size_t errlen)
 {
     int r = conf_target_open_live(t, err, errlen);
@@ -115,32 +161,13 @@ int conf_target_open_mutant(struct conf_target *t, const char *name, char *err, 
         snprintf(err, errlen, "mutant:%s needs the live vDSO: %s", name, t->missing);
         return 2;
     }
-    t->flags &= ~CONF_TARGET_MAPPED; /* not the kernel's mapping any more */
-    if (strcmp(name, "unnormalised") == 0)
-        t->fn.clock_gettime = unnormalised;
-    else if (strcmp(name, "backwards") == 0)
-        t->fn.clock_gettime = backwards;
-    else if (strcmp(name, "enosys") == 0)
-        t->fn.clock_gettime = enosys;
-    else if (strcmp(name, "round_usec") == 0)
-        t->fn.gettimeofday = round_usec;
-    else if (strcmp(name, "swapped_getcpu") == 0)
-        t->fn.getcpu = swapped;
-    else if (strcmp(name, "always_syscall") == 0)
-        t->fn.clock_gettime = always_syscall;
-    else if (strcmp(name, "getres_1ns") == 0)
-        t->fn.clock_getres = getres_1ns;
-    else if (strcmp(name, "crash") == 0)
-        t->fn.getcpu = crash;
-    else if (strcmp(name, "hang") == 0)
-        t->fn.getcpu = hang;
-    else {
-        snprintf(err, errlen,
-                 "mutant:%s: unknown (unnormalised, backwards, enosys, round_usec, "
-                 "swapped_getcpu, always_syscall, getres_1ns, crash, hang)",
-                 name);
+    const struct live_mutant *m = find_mutant(name);
+    if (!m) {
+        unknown_mutant(name, err, errlen);
         return 2;
     }
+    t->flags &= ~CONF_TARGET_MAPPED; /* not the kernel's mapping any more */
+    install(&t->fn, &m->fn);
     snprintf(t->detail, sizeof(t->detail), "live vDSO with the deliberate defect %s", name);
     return 0;
 }
