@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include <vdsokit/timespec.h>
+
 static struct conf_vdso_fns live;
 static _Atomic unsigned calls;
 
@@ -23,7 +25,7 @@ static int unnormalised(clockid_t clk, struct timespec *ts)
     int r = live.clock_gettime(clk, ts);
     if (r == 0 && ts->tv_sec > 0 && atomic_fetch_add(&calls, 1) % 64 == 63) {
         ts->tv_sec -= 1;
-        ts->tv_nsec += 1000000000;
+        ts->tv_nsec += NSEC_PER_SEC;
     }
     return r;
 }
@@ -51,8 +53,8 @@ static int round_usec(struct timeval *tv, struct timezone *tz)
     int r = live.clock_gettime(CLOCK_REALTIME, &ts);
     if (r == 0 && tv) {
         tv->tv_sec = ts.tv_sec;
-        tv->tv_usec = (ts.tv_nsec + 999) / 1000;
-        if (tv->tv_usec == 1000000) {
+        tv->tv_usec = (ts.tv_nsec + NSEC_PER_USEC - 1) / NSEC_PER_USEC;
+        if (tv->tv_usec == USEC_PER_SEC) {
             tv->tv_sec++;
             tv->tv_usec = 0;
         }
