@@ -21,8 +21,6 @@
  * (concurrent_storm.c) runs a scenario; the verifier (concurrent_verify.c)
  * judges each reading.
  */
-#include <string.h>
-
 #include "concurrent_storm.h"
 #include "oracle.h"
 
