@@ -23,10 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <time.h>
 
 #include <vdsokit/elf.h>
+#include <vdsokit/loader.h>
+#include <vdsokit/timespec.h>
 
 #include <gelf.h>
 
@@ -43,7 +44,8 @@ struct resolved {
     int found;
 };
 
-/* The input of every method: the live mapping and a private copy of it. */
+/* The input of every method: the image (the live one as the loader finds it, or a file) and a
+ * private copy of it. */
 struct live {
     const uint8_t *base;
     size_t size;
@@ -55,23 +57,7 @@ static uint64_t now_ns(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static size_t live_size(uintptr_t base)
-{
-    FILE *maps = fopen("/proc/self/maps", "r");
-    char line[512];
-    uintptr_t lo, hi;
-    size_t size = 0;
-
-    while (maps && !size && fgets(line, sizeof(line), maps))
-        if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2 && lo == base &&
-            strstr(line, "[vdso]"))
-            size = hi - lo;
-    if (maps)
-        fclose(maps);
-    return size;
+    return (uint64_t)ts_ns(&ts);
 }
 
 /* Pin to the last CPU we may run on: timing one core, no migrations. */
@@ -290,13 +276,14 @@ static void run_rounds(struct method *ms, int nm, const struct live *in, unsigne
 /* The image to resolve: the live mapping, or the file named on the command line. */
 static bool load_input(const char *path, struct live *in)
 {
-    uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+    struct vdsokit_error err;
+    const void *live;
     FILE *f;
     long n;
 
     if (!path) {
-        in->base = (const uint8_t *)base;
-        in->size = base ? live_size(base) : 0;
+        if (loader_live_image(&live, &in->size, &err) == 0)
+            in->base = live;
     } else if ((f = fopen(path, "rb")) != NULL) {
         uint8_t *buf = NULL;
         if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <vdsokit/elf.h>
 #include <vdsokit/loader.h>
+#include <vdsokit/timespec.h>
 
 #include <sched.h>
 #include <stdio.h>
@@ -73,7 +74,7 @@ static int64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+    return ts_ns(&ts);
 }
 
 /*

@@ -1,19 +1,23 @@
 /*
- * The per-reading oracle of group 4 (see concurrent.h). A result is exact
- * or it is wrong: for each candidate state the counter range the vDSO could
- * have read is derived from the reader's raw TSC reads and the counter
- * pages it saw before and after (in the state's own clock mode, never
- * below the state's cycle_last, because a correct vDSO reads the counter
- * after it saw the state), and a binary search finds whether some counter
- * in that range gives exactly the result; the model is monotonic in the
- * counter for a fixed state, so the search is exact.
+ * Group 4's verifier (see concurrent_verify.h): the storm engine hands it
+ * each reading and the monotonic mark it took before the call, and gets a
+ * verdict with the evidence. A result is exact or it is wrong: for each
+ * candidate state the counter range the vDSO could have read is derived
+ * from the reader's raw TSC reads and the counter pages it saw before and
+ * after (in the state's own clock mode, never below the state's
+ * cycle_last, because a correct vDSO reads the counter after it saw the
+ * state), and a binary search finds whether some counter in that range
+ * gives exactly the result; the model is monotonic in the counter for a
+ * fixed state, so the search is exact. A regression of a monotonic clock
+ * is explained, where the scenario allows it, by the model of both states
+ * at the earlier reading's counter.
  */
 #include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "concurrent.h"
+#include "concurrent_verify.h"
 #include "oracle.h"
 #include "vdsokit/counter.h"
 
@@ -82,7 +86,7 @@ static enum tk_model_outcome model_value(struct vdso_loaded *l, const struct tk_
     } else if (r->op == CONC_GETTIMEOFDAY) {
         struct timeval tv;
         o = tk_model_gettimeofday(&v, &tv, NULL);
-        *out = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+        *out = tv_us(&tv);
     } else {
         int64_t t;
         o = tk_model_time(&v, &t);
@@ -241,12 +245,63 @@ enum conc_verdict conc_verify(struct vdso_loaded *l, const struct conc_reading *
     return CONC_WRONG;
 }
 
-bool conc_model_at(struct vdso_loaded *l, uint64_t generation, clockid_t clk, uint64_t c,
-                   int64_t *ns)
+/*
+ * The model's value (ns) of clock clk in logged state `generation` at
+ * counter c; false if the state is gone or the model does not serve.
+ */
+static bool model_at(struct vdso_loaded *l, uint64_t generation, clockid_t clk, uint64_t c,
+                     int64_t *ns)
 {
     struct tk_log_entry e;
     if (tk_log_copy(l->tk, generation, generation, &e, 1) != 1)
         return false;
     struct conc_reading r = {.op = CONC_CLOCK, .clk = clk};
     return model_value(l, &e, &r, c, ns) == TK_MODEL_OK;
+}
+
+/* How far the model lets clock clk regress from mark a to a reading in state gb. */
+static int64_t explained_regression(struct vdso_loaded *l, clockid_t clk, const struct conc_mark *a,
+                                    uint64_t gb)
+{
+    int64_t va, vb;
+    if (!a->verified || gb == a->generation ||
+        !model_at(l, a->generation, clk, a->counter_hi, &va) ||
+        !model_at(l, gb, clk, a->counter_hi, &vb))
+        return 0;
+    /* Different counter domains: each switch may round by a nanosecond. */
+    struct tk_log_entry ea, eb;
+    tk_log_copy(l->tk, a->generation, a->generation, &ea, 1);
+    tk_log_copy(l->tk, gb, gb, &eb, 1);
+    if (ea.data.clock_data[0].clock_mode != eb.data.clock_data[0].clock_mode)
+        return 2;
+    return va - vb + 1; /* plus the model's own truncation */
+}
+
+enum conc_mono_verdict conc_verify_monotonic(struct vdso_loaded *l, enum conc_mono_policy policy,
+                                             const struct conc_reading *r, bool verified,
+                                             const struct conc_match *m,
+                                             const struct conc_mark *before, int64_t *back,
+                                             char *why, size_t len)
+{
+    *back = 0;
+    if (!before->set || r->value_ns >= before->value)
+        return CONC_MONO_OK;
+    *back = before->value - r->value_ns;
+    int64_t allow = 0;
+    if (policy == CONC_MONO_EXPLAIN && verified)
+        allow = explained_regression(l, r->clk, before, m->generation);
+    if (*back <= allow)
+        return CONC_MONO_EXPLAINED;
+    if (policy == CONC_MONO_EXPLAIN && (!verified || !before->verified))
+        return CONC_MONO_UNATTRIBUTED; /* a regression we cannot attribute either way */
+    char buf[32];
+    snprintf(why, len,
+             "%s went back %lld ns: %lld (state %llu) after %lld (state %llu, counter "
+             "<= %llu) that was complete before the call began; the model of the two "
+             "states explains %lld ns",
+             clock_name(r->clk, buf, sizeof(buf)), (long long)*back, (long long)r->value_ns,
+             (unsigned long long)(verified ? m->generation : 0), (long long)before->value,
+             (unsigned long long)before->generation, (unsigned long long)before->counter_hi,
+             (long long)allow);
+    return CONC_MONO_WRONG;
 }

@@ -16,11 +16,6 @@
 
 #define RATE_TOLERANCE 1e-4
 
-static int64_t tv_us(const struct timeval *tv)
-{
-    return (int64_t)tv->tv_sec * 1000000 + tv->tv_usec;
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
     return a / b - (a % b < 0);
@@ -41,7 +36,8 @@ static void gettimeofday_sandwich(struct conf_ctx *ctx)
         }
         if (!conf_check_tv(ctx, &tv, "gettimeofday"))
             return;
-        int64_t lo = floor_div(ts_ns(&s1), 1000), hi = floor_div(ts_ns(&s2), 1000);
+        int64_t lo = floor_div(ts_ns(&s1), NSEC_PER_USEC);
+        int64_t hi = floor_div(ts_ns(&s2), NSEC_PER_USEC);
         if (tv_us(&tv) < lo || tv_us(&tv) > hi) {
             conf_fail(ctx,
                       "floor(ns1/1000) <= usec <= floor(ns2/1000) fails: %lld <= %lld <= %lld "
@@ -312,7 +308,7 @@ static void rates(struct conf_ctx *ctx)
             ok[i] = ok[i] && rate_sample(fn, ctx->target->oracle.clock_gettime, rate_clocks[i],
                                          &start[i]) == 0;
         int64_t window = conf_budget_ns(ctx, 500000000);
-        struct timespec nap = {window / NSEC_PER_SEC, window % NSEC_PER_SEC};
+        struct timespec nap = ts_from_ns(window);
         while (nanosleep(&nap, &nap) != 0) {
         }
         for (unsigned i = 0; i < NRATE; i++)

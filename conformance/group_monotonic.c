@@ -30,10 +30,16 @@ static bool steppable(clockid_t clk)
     return clk == CLOCK_REALTIME || clk == CLOCK_TAI || clk == CLOCK_REALTIME_COARSE;
 }
 
+enum violation_kind {
+    WENT_BACKWARDS,
+    OUT_OF_RANGE, /* tv_nsec outside [0, 1e9) or tv_sec negative or too large */
+    ERROR_RETURN,
+};
+
 /* First violation a thread saw; written by that thread, read after join. */
 struct violation {
     bool seen;
-    int kind; /* 0 backwards, 1 out of range, 2 error return */
+    enum violation_kind kind;
     int ret;
     struct timespec prev, cur;
     int cpu_prev, cpu_cur;
@@ -43,7 +49,7 @@ struct violation {
 static void report_violation(struct conf_ctx *ctx, const char *who, const struct violation *v)
 {
     switch (v->kind) {
-    case 0:
+    case WENT_BACKWARDS:
         conf_fail(ctx,
                   "%s: went backwards at iteration %llu: %lld.%09ld (cpu %d) then %lld.%09ld "
                   "(cpu %d), %lld ns back (tolerance 0: a monotonic clock never decreases)",
@@ -51,11 +57,11 @@ static void report_violation(struct conf_ctx *ctx, const char *who, const struct
                   v->cpu_prev, (long long)v->cur.tv_sec, v->cur.tv_nsec, v->cpu_cur,
                   (long long)(ts_ns(&v->prev) - ts_ns(&v->cur)));
         break;
-    case 1:
+    case OUT_OF_RANGE:
         conf_fail(ctx, "%s: reading out of range at iteration %llu: tv_sec=%lld tv_nsec=%ld", who,
                   (unsigned long long)v->iteration, (long long)v->cur.tv_sec, v->cur.tv_nsec);
         break;
-    default:
+    case ERROR_RETURN:
         conf_fail(ctx, "%s: returned %d at iteration %llu", who, v->ret,
                   (unsigned long long)v->iteration);
     }
@@ -68,7 +74,7 @@ static bool take(conf_clock_gettime_fn fn, clockid_t clk, struct timespec *ts, s
     int r = fn(clk, ts);
     if (r != 0 || !ts_valid(ts)) {
         v->seen = true;
-        v->kind = r ? 2 : 1;
+        v->kind = r ? ERROR_RETURN : OUT_OF_RANGE;
         v->ret = r;
         v->cur = *ts;
         v->iteration = it;
@@ -135,6 +141,7 @@ static void *loop_thread(void *p)
             break;
         if (ts_ns(&cur) < ts_ns(&prev)) {
             a->v = (struct violation){.seen = true,
+                                      .kind = WENT_BACKWARDS,
                                       .prev = prev,
                                       .cur = cur,
                                       .cpu_prev = a->cpu,
@@ -221,6 +228,7 @@ static void *baton_thread(void *p)
         }
         if (t > 0 && ts_ns(&cur) < ts_ns(&b->last)) {
             b->v = (struct violation){.seen = true,
+                                      .kind = WENT_BACKWARDS,
                                       .prev = b->last,
                                       .cur = cur,
                                       .cpu_prev = b->last_cpu,
@@ -295,6 +303,7 @@ static void test_migrate(struct conf_ctx *ctx, clockid_t clk, const char *name)
                 break;
             if (ts_ns(&cur) < ts_ns(&prev)) {
                 v = (struct violation){.seen = true,
+                                       .kind = WENT_BACKWARDS,
                                        .prev = prev,
                                        .cur = cur,
                                        .cpu_prev = cpu,

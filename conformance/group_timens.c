@@ -163,14 +163,14 @@ static void check_wall(struct conf_ctx *ctx, const struct ns_view *v, const stru
 {
     const struct conf_vdso_fns *f = &ctx->target->fn;
     if (f->gettimeofday) {
-        int64_t us = (int64_t)v->tv.tv_sec * 1000000 + v->tv.tv_usec;
-        if (v->tv_r != 0 || !tv_valid(&v->tv) || us < ts_ns(&before[0]) / 1000 ||
-            us > ts_ns(&after[0]) / 1000)
+        int64_t us = tv_us(&v->tv);
+        if (v->tv_r != 0 || !tv_valid(&v->tv) || us < ts_ns(&before[0]) / NSEC_PER_USEC ||
+            us > ts_ns(&after[0]) / NSEC_PER_USEC)
             conf_fail(ctx,
                       "gettimeofday in the namespace returned %d, %lld us; REALTIME bracket "
                       "[%lld, %lld] us",
-                      v->tv_r, (long long)us, (long long)(ts_ns(&before[0]) / 1000),
-                      (long long)(ts_ns(&after[0]) / 1000));
+                      v->tv_r, (long long)us, (long long)(ts_ns(&before[0]) / NSEC_PER_USEC),
+                      (long long)(ts_ns(&after[0]) / NSEC_PER_USEC));
         if (v->tz_t.tz_minuteswest != v->tz_s.tz_minuteswest ||
             v->tz_t.tz_dsttime != v->tz_s.tz_dsttime)
             conf_fail(ctx, "tz in the namespace {%d, %d}, the syscall's {%d, %d}",
@@ -328,8 +328,7 @@ static void oracle_all(const struct conf_target *t, struct timespec *ts)
 
 static struct timespec shifted(struct timespec ts, int64_t off)
 {
-    int64_t ns = ts_ns(&ts) + off;
-    return (struct timespec){ns / NSEC_PER_SEC, ns % NSEC_PER_SEC};
+    return ts_from_ns(ts_ns(&ts) + off);
 }
 
 /* The child's observations, taken here through the namespace layout. */

@@ -192,7 +192,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 static int64_t group_deadline_ns(const struct options *o)
 {
     if (o->deadline_s > 0)
-        return (int64_t)(o->deadline_s * 1e9);
+        return (int64_t)(o->deadline_s * NSEC_PER_SEC);
     return o->tier == CONF_TIER_QUICK ? 60 * NSEC_PER_SEC : 300 * NSEC_PER_SEC;
 }
 
@@ -244,17 +244,17 @@ static void run_all(const struct options *o, struct conf_run *run, struct conf_c
     if (o->tier != CONF_TIER_SOAK) {
         run_round(o, run, proto, human);
     } else {
-        int64_t end = t0 + (int64_t)(o->duration_s * 1e9);
+        int64_t end = t0 + (int64_t)(o->duration_s * NSEC_PER_SEC);
         unsigned round = 0;
         while (mono_now_ns() < end) {
             run_round(o, run, proto, human);
             round++;
             fprintf(stderr, "soak: %.0f/%.0f s, round %u, %zu tests, %u failing\n",
-                    (double)(mono_now_ns() - t0) / 1e9, o->duration_s, round, run->results->n,
-                    count_failures(run->results));
+                    (double)(mono_now_ns() - t0) / NSEC_PER_SEC, o->duration_s, round,
+                    run->results->n, count_failures(run->results));
         }
     }
-    run->seconds = (double)(mono_now_ns() - t0) / 1e9;
+    run->seconds = (double)(mono_now_ns() - t0) / NSEC_PER_SEC;
 }
 
 static int finish(const struct options *o, struct conf_run *run, FILE *human)

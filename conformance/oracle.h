@@ -19,6 +19,11 @@ long sys_time(long *t);
 int sys_clock_getres(clockid_t clk, struct timespec *res);
 int sys_getcpu(unsigned *cpu, unsigned *node);
 
+/* Microseconds of a timeval, the unit gettimeofday readings are compared in. */
+static inline int64_t tv_us(const struct timeval *tv)
+{
+    return (int64_t)tv->tv_sec * USEC_PER_SEC + tv->tv_usec;
+}
 
 static inline bool tv_valid(const struct timeval *tv)
 {

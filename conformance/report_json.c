@@ -4,9 +4,7 @@
  * The schema is documented in docs/gating.md.
  */
 #include "report.h"
-
-#include <errno.h>
-#include <string.h>
+#include "report_util.h"
 
 static void json_string(FILE *out, const char *s)
 {
@@ -104,11 +102,9 @@ static void stale(FILE *out, const struct conf_run *run)
 
 int report_json(const char *path, const struct conf_run *run)
 {
-    FILE *out = fopen(path, "w");
-    if (!out) {
-        fprintf(stderr, "vdsoconf: --json %s: %s\n", path, strerror(errno));
+    FILE *out = report_open("--json", path);
+    if (!out)
         return -1;
-    }
     fprintf(out, "{\n  \"tool\": \"vdsoconf\",\n  \"tier\": \"%s\",\n  \"seed\": %llu,\n",
             run->tier, run->seed);
     fprintf(out, "  \"exit_code\": %d,\n  \"seconds\": %.3f,\n", run->exit_code, run->seconds);

@@ -5,9 +5,7 @@
  * <system-out>, so a CI dashboard never shows it as passed.
  */
 #include "report.h"
-
-#include <errno.h>
-#include <string.h>
+#include "report_util.h"
 
 static void xml_escaped(FILE *out, const char *s)
 {
@@ -39,8 +37,7 @@ static void xml_escaped(FILE *out, const char *s)
 static void first_line(FILE *out, const char *text)
 {
     char buf[300];
-    snprintf(buf, sizeof(buf), "%s", text ? text : "");
-    buf[strcspn(buf, "\n")] = 0;
+    report_first_line(text, buf, sizeof(buf));
     xml_escaped(out, buf);
 }
 
@@ -79,11 +76,9 @@ static void testcase(FILE *out, const struct conf_run *run, const struct conf_re
 
 int report_junit(const char *path, const struct conf_run *run)
 {
-    FILE *out = fopen(path, "w");
-    if (!out) {
-        fprintf(stderr, "vdsoconf: --junit %s: %s\n", path, strerror(errno));
+    FILE *out = report_open("--junit", path);
+    if (!out)
         return -1;
-    }
     const struct conf_results *rs = run->results;
     fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"vdsoconf\">\n");
     for (unsigned t = 0; t < run->ntargets; t++) {

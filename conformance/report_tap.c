@@ -5,26 +5,13 @@
  * YAML block.
  */
 #include "report.h"
-
-#include <string.h>
+#include "report_util.h"
 
 static void yaml_block(FILE *out, const char *text)
 {
     fprintf(out, "  ---\n  evidence: |\n");
-    const char *s = text;
-    while (s && *s) {
-        const char *nl = strchr(s, '\n');
-        int n = nl ? (int)(nl - s) : (int)strlen(s);
-        fprintf(out, "    %.*s\n", n, s);
-        s = nl ? nl + 1 : NULL;
-    }
+    report_indented(out, text);
     fprintf(out, "  ...\n");
-}
-
-static void one_line(const char *text, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s", text ? text : "");
-    buf[strcspn(buf, "\n")] = 0;
 }
 
 void report_tap(FILE *out, const struct conf_run *run)
@@ -40,7 +27,7 @@ void report_tap(FILE *out, const struct conf_run *run)
             fprintf(out, "ok %zu - %s %s\n", i + 1, tname, r->id);
             break;
         case CONF_SKIP:
-            one_line(r->text, reason, sizeof(reason));
+            report_first_line(r->text, reason, sizeof(reason));
             fprintf(out, "ok %zu - %s %s # SKIP %s\n", i + 1, tname, r->id, reason);
             break;
         case CONF_WAIVED:

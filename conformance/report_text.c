@@ -3,19 +3,7 @@
  * stale waivers, then the target x group table with counts and times.
  */
 #include "report.h"
-
-#include <string.h>
-
-static void indent(FILE *out, const char *text)
-{
-    const char *s = text;
-    while (s && *s) {
-        const char *nl = strchr(s, '\n');
-        int n = nl ? (int)(nl - s) : (int)strlen(s);
-        fprintf(out, "    %.*s\n", n, s);
-        s = nl ? nl + 1 : NULL;
-    }
-}
+#include "report_util.h"
 
 void report_failures(FILE *out, const struct conf_run *run)
 {
@@ -30,7 +18,7 @@ void report_failures(FILE *out, const struct conf_run *run)
         fputc('\n', out);
         if (r->status == CONF_WAIVED)
             fprintf(out, "    waived: %s\n", r->waived_by);
-        indent(out, r->text);
+        report_indented(out, r->text);
     }
 }
 

@@ -138,7 +138,7 @@ static void describe_end(struct collector *c, int wstatus, bool timed_out, int64
     if (timed_out)
         snprintf(why, sizeof(why),
                  "deadline of %.1f s exceeded (hang or livelock); process group killed",
-                 (double)deadline_ns / 1e9);
+                 (double)deadline_ns / NSEC_PER_SEC);
     else if (WIFSIGNALED(wstatus))
         snprintf(why, sizeof(why), "killed by signal %d (%s)", WTERMSIG(wstatus),
                  strsignal(WTERMSIG(wstatus)));
@@ -216,6 +216,6 @@ void conf_run_group(struct conf_results *rs, unsigned target, unsigned group,
         close_test(&c, CONF_FAIL);
     }
     free(c.text);
-    rs->cells[target][group].seconds += (double)(mono_now_ns() - t0) / 1e9;
+    rs->cells[target][group].seconds += (double)(mono_now_ns() - t0) / NSEC_PER_SEC;
     rs->cells[target][group].ran = true;
 }

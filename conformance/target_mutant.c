@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include <vdsokit/timespec.h>
+
 static struct conf_vdso_fns live;
 static _Atomic unsigned calls;
 
@@ -23,7 +25,7 @@ static int unnormalised(clockid_t clk, struct timespec *ts)
     int r = live.clock_gettime(clk, ts);
     if (r == 0 && ts->tv_sec > 0 && atomic_fetch_add(&calls, 1) % 64 == 63) {
         ts->tv_sec -= 1;
-        ts->tv_nsec += 1000000000;
+        ts->tv_nsec += NSEC_PER_SEC;
     }
     return r;
 }
@@ -51,8 +53,8 @@ static int round_usec(struct timeval *tv, struct timezone *tz)
     int r = live.clock_gettime(CLOCK_REALTIME, &ts);
     if (r == 0 && tv) {
         tv->tv_sec = ts.tv_sec;
-        tv->tv_usec = (ts.tv_nsec + 999) / 1000;
-        if (tv->tv_usec == 1000000) {
+        tv->tv_usec = (ts.tv_nsec + NSEC_PER_USEC - 1) / NSEC_PER_USEC;
+        if (tv->tv_usec == USEC_PER_SEC) {
             tv->tv_sec++;
             tv->tv_usec = 0;
         }
@@ -105,6 +107,52 @@ static long hang(unsigned *cpu, unsigned *node, void *unused)
     return cpu && node;
 }
 
+/* Each mutant replaces one entry point of the live vDSO (the others stay NULL here). */
+static const struct live_mutant {
+    const char *name;
+    struct conf_vdso_fns fn;
+} mutants[] = {
+    {"unnormalised", {.clock_gettime = unnormalised}},
+    {"backwards", {.clock_gettime = backwards}},
+    {"enosys", {.clock_gettime = enosys}},
+    {"round_usec", {.gettimeofday = round_usec}},
+    {"swapped_getcpu", {.getcpu = swapped}},
+    {"always_syscall", {.clock_gettime = always_syscall}},
+    {"getres_1ns", {.clock_getres = getres_1ns}},
+    {"crash", {.getcpu = crash}},
+    {"hang", {.getcpu = hang}},
+};
+#define NMUTANTS (sizeof(mutants) / sizeof(mutants[0]))
+
+static const struct live_mutant *find_mutant(const char *name)
+{
+    for (size_t i = 0; i < NMUTANTS; i++)
+        if (strcmp(mutants[i].name, name) == 0)
+            return &mutants[i];
+    return NULL;
+}
+
+static void unknown_mutant(const char *name, char *err, size_t errlen)
+{
+    size_t n = (size_t)snprintf(err, errlen, "mutant:%s: unknown (", name);
+    for (size_t i = 0; i < NMUTANTS && n < errlen; i++)
+        n += (size_t)snprintf(err + n, errlen - n, "%s%s", i ? ", " : "", mutants[i].name);
+    if (n < errlen)
+        snprintf(err + n, errlen - n, ")");
+}
+
+static void install(struct conf_vdso_fns *fn, const struct conf_vdso_fns *defect)
+{
+    if (defect->clock_gettime)
+        fn->clock_gettime = defect->clock_gettime;
+    if (defect->gettimeofday)
+        fn->gettimeofday = defect->gettimeofday;
+    if (defect->clock_getres)
+        fn->clock_getres = defect->clock_getres;
+    if (defect->getcpu)
+        fn->getcpu = defect->getcpu;
+}
+
 int conf_target_open_mutant(struct conf_target *t, const char *name, char *err, size_t errlen)
 {
     int r = conf_target_open_live(t, err, errlen);
@@ -115,32 +163,13 @@ int conf_target_open_mutant(struct conf_target *t, const char *name, char *err, 
         snprintf(err, errlen, "mutant:%s needs the live vDSO: %s", name, t->missing);
         return 2;
     }
-    t->flags &= ~CONF_TARGET_MAPPED; /* not the kernel's mapping any more */
-    if (strcmp(name, "unnormalised") == 0)
-        t->fn.clock_gettime = unnormalised;
-    else if (strcmp(name, "backwards") == 0)
-        t->fn.clock_gettime = backwards;
-    else if (strcmp(name, "enosys") == 0)
-        t->fn.clock_gettime = enosys;
-    else if (strcmp(name, "round_usec") == 0)
-        t->fn.gettimeofday = round_usec;
-    else if (strcmp(name, "swapped_getcpu") == 0)
-        t->fn.getcpu = swapped;
-    else if (strcmp(name, "always_syscall") == 0)
-        t->fn.clock_gettime = always_syscall;
-    else if (strcmp(name, "getres_1ns") == 0)
-        t->fn.clock_getres = getres_1ns;
-    else if (strcmp(name, "crash") == 0)
-        t->fn.getcpu = crash;
-    else if (strcmp(name, "hang") == 0)
-        t->fn.getcpu = hang;
-    else {
-        snprintf(err, errlen,
-                 "mutant:%s: unknown (unnormalised, backwards, enosys, round_usec, "
-                 "swapped_getcpu, always_syscall, getres_1ns, crash, hang)",
-                 name);
+    const struct live_mutant *m = find_mutant(name);
+    if (!m) {
+        unknown_mutant(name, err, errlen);
         return 2;
     }
+    t->flags &= ~CONF_TARGET_MAPPED; /* not the kernel's mapping any more */
+    install(&t->fn, &m->fn);
     snprintf(t->detail, sizeof(t->detail), "live vDSO with the deliberate defect %s", name);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "elf_oracle.h"
 #include "fuzz_common.h"
 
+#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,6 @@
 /* Bounds the quadratic cost of scanning once per queried name. */
 #define MAX_QUERIES 16
 #define NFIXED      3
-#define SHN_ABS     0xfff1
 
 static void check_range(const struct elf_image *img, uint64_t off, uint64_t len, const char *what)
 {
@@ -46,9 +46,12 @@ static void check_defined(const struct elf_image *img, const struct elf_sym *s, 
     FUZZ_ASSERT(s->index < img->nsyms, "found index %u >= nsyms %u", s->index, img->nsyms);
     FUZZ_ASSERT(s->name && strcmp(s->name, name) == 0, "looked up '%s', got '%s'", name,
                 s->name ? s->name : "(null)");
-    FUZZ_ASSERT(s->shndx != 0, "'%s' (index %u) is SHN_UNDEF", name, s->index);
-    FUZZ_ASSERT(s->bind == 1 || s->bind == 2 || s->bind == 10, "'%s' bind %u", name, s->bind);
-    FUZZ_ASSERT(s->type <= 2 || s->type == 5, "'%s' type %u", name, s->type);
+    FUZZ_ASSERT(s->shndx != SHN_UNDEF, "'%s' (index %u) is SHN_UNDEF", name, s->index);
+    FUZZ_ASSERT(s->bind == STB_GLOBAL || s->bind == STB_WEAK || s->bind == STB_GNU_UNIQUE,
+                "'%s' bind %u", name, s->bind);
+    FUZZ_ASSERT(s->type == STT_NOTYPE || s->type == STT_OBJECT || s->type == STT_FUNC ||
+                    s->type == STT_COMMON,
+                "'%s' type %u", name, s->type);
     /* SHN_ABS values (the version-name symbols) are numbers, not addresses. */
     FUZZ_ASSERT(s->shndx == SHN_ABS || elf_symbol_offset(img, s, &off),
                 "'%s' value 0x%llx lies in no PT_LOAD", name, (unsigned long long)s->value);

@@ -32,6 +32,7 @@
 
 #include <vdsokit/counter.h>
 #include <vdsokit/datapages.h>
+#include <vdsokit/timespec.h>
 #include <vdsokit/tk_model.h>
 #include <vdsokit/vdso_hosted.h>
 
@@ -79,8 +80,8 @@ static struct tk_log_entry window[MAX_WINDOW];
 static struct vdso_time_data open_data[MAX_OPEN];
 static size_t op_index; /* which record runs, for the evidence */
 
-static const int32_t clock_ids[16] = {0, 1, 4, 5, 6, 7, 11, 2, 3, 8, 9, 10, 16, 23, -1, 24};
-static const int32_t mono_clocks[4] = {1, 4, 6, 7};
+static const int32_t mono_clocks[4] = {VDSO_CLOCK_MONOTONIC, VDSO_CLOCK_MONOTONIC_RAW,
+                                       VDSO_CLOCK_MONOTONIC_COARSE, VDSO_CLOCK_BOOTTIME};
 
 static struct counters read_counters(uint64_t tsc)
 {
@@ -316,13 +317,14 @@ static void check_monotonic(struct mono_track *t, int32_t clk, const struct vdso
 static bool pair_in_range(const struct vdso_time_data *state, const struct counters *cn,
                           int32_t clk)
 {
-    const struct vdso_clock *vc = &state->clock_data[clk == VDSO_CLOCK_MONOTONIC_RAW];
+    const struct vdso_clock *vc =
+        &state->clock_data[clk == VDSO_CLOCK_MONOTONIC_RAW ? VDSO_CS_RAW : VDSO_CS_HRES_COARSE];
     uint64_t delta = (counter_for(vc->clock_mode, cn) - vc->cycle_last) & INT64_MAX;
     unsigned __int128 sum = (unsigned __int128)delta * vc->mult + vc->basetime[clk].nsec;
 
     if (delta <= vc->max_cycles && sum >> 64)
         return false;
-    return sum >> (vc->shift & 127) < (unsigned __int128)1000000000u << 32;
+    return sum >> (vc->shift & 127) < (unsigned __int128)NSEC_PER_SEC << 32;
 }
 
 /* Every state of the call with every counter value seen in it: the reader
@@ -349,8 +351,9 @@ static void check_gettime(struct call *c, uint64_t g0, int32_t clk, struct mono_
 
     FUZZ_ASSERT(fell_back ? rc == VDSO_HOSTED_FALLBACK : rc == 0, "clock %d rc %d", clk, rc);
     /* COARSE slots are copied verbatim: only a sane writer makes them < 1e9. */
-    if (!fell_back && !(c->w->stale_pending && (clk == 5 || clk == 6)))
-        FUZZ_ASSERT(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000, "op %zu: clock %d tv_nsec %lld",
+    if (!fell_back && !(c->w->stale_pending &&
+                        (clk == VDSO_CLOCK_REALTIME_COARSE || clk == VDSO_CLOCK_MONOTONIC_COARSE)))
+        FUZZ_ASSERT(ts.tv_nsec >= 0 && ts.tv_nsec < NSEC_PER_SEC, "op %zu: clock %d tv_nsec %lld",
                     op_index, clk, (long long)ts.tv_nsec);
     FUZZ_ASSERT(window_explains(c, n, clk, fell_back, &ts, false),
                 "op %zu: clock %d: %s %lld.%09lld matches no committed state of the window (%zu "
@@ -388,7 +391,8 @@ static void check_gettimeofday(struct call *c, uint64_t g0)
 
     FUZZ_ASSERT(fell_back ? rc == VDSO_HOSTED_FALLBACK : rc == 0, "gettimeofday rc %d", rc);
     if (!fell_back) {
-        FUZZ_ASSERT(tv.tv_usec >= 0 && tv.tv_usec < 1000000, "tv_usec %lld", (long long)tv.tv_usec);
+        FUZZ_ASSERT(tv.tv_usec >= 0 && tv.tv_usec < USEC_PER_SEC, "tv_usec %lld",
+                    (long long)tv.tv_usec);
         FUZZ_ASSERT(tz.tz_minuteswest == page->tz_minuteswest && tz.tz_dsttime == page->tz_dsttime,
                     "tz %d/%d, page %d/%d", tz.tz_minuteswest, tz.tz_dsttime, page->tz_minuteswest,
                     page->tz_dsttime);
@@ -440,7 +444,7 @@ static void do_read(struct vvar_writer *w, uint64_t arg, unsigned long *epoch,
     struct call c = {
         .w = w, .epoch = epoch, .epoch_at_start = *epoch, .tsc = tk_counter_now(w->tk) + 12345};
     enum entry e = (enum entry)(arg & 3);
-    int32_t clk = clock_ids[arg >> 2 & 15];
+    int32_t clk = vvar_read_clock(arg);
     uint64_t g0 = tk_generation(w->tk);
 
     make_plan(&c, arg);
@@ -500,9 +504,12 @@ static bool start(const struct vvar_header *h, struct vvar_writer *w)
     vvar_script(h, &script);
     if ((tk ? tk_reset_scripted(tk, &script) : tk_init_scripted(&tk, &dp, &script)) != 0)
         return false;
-    *w = (struct vvar_writer){.tk = tk, .timens = h->timens, .domain_mode = h->hvclock ? 3 : 2};
+    *w = (struct vvar_writer){.tk = tk,
+                              .timens = h->timens,
+                              .domain_mode =
+                                  h->hvclock ? VDSO_CLOCKMODE_HVCLOCK : VDSO_CLOCKMODE_PVCLOCK};
     if (h->timens)
-        tk_timens_set(tk, (struct timens_offset){100, 5}, (struct timens_offset){200, 7});
+        vvar_start_timens(tk);
     map_layout(h->timens);
     return true;
 }

@@ -26,6 +26,7 @@
 
 #include <vdsokit/counter.h>
 #include <vdsokit/loader.h>
+#include <vdsokit/timespec.h>
 #include <vdsokit/tk_model.h>
 
 /* The script's clocks sit this far from any host clock's value. */
@@ -39,7 +40,6 @@ struct side {
 };
 
 static struct side sides[2] = {{.name = "ref"}, {.name = "live"}};
-static const int32_t clock_ids[16] = {0, 1, 4, 5, 6, 7, 11, 2, 3, 8, 9, 10, 16, 23, -1, 24};
 static size_t op_index;
 /* Kernel build options: does this kernel's vDSO read the Hyper-V page
  * (CONFIG_HYPERV_TIMER), and does it serve the aux clocks at all? */
@@ -127,9 +127,10 @@ static uint64_t page_counter(void)
 
     memcpy(&pv, datapages_pvclock(dp), sizeof(pv));
     memcpy(&hv, datapages_hvclock(dp), sizeof(hv));
-    if (t->clock_data[0].clock_mode == 2 && (pv.flags & PVCLOCK_TSC_STABLE_BIT))
+    if (t->clock_data[0].clock_mode == VDSO_CLOCKMODE_PVCLOCK &&
+        (pv.flags & PVCLOCK_TSC_STABLE_BIT))
         return counter_pvclock_scale(&pv, 0) & COUNTER_MASK; /* mul 0: the TSC is moot */
-    if (t->clock_data[0].clock_mode == 3 && hv.tsc_sequence)
+    if (t->clock_data[0].clock_mode == VDSO_CLOCKMODE_HVCLOCK && hv.tsc_sequence)
         return counter_hvclock_scale(&hv, 0) & COUNTER_MASK;
     return COUNTER_INVALID;
 }
@@ -143,12 +144,13 @@ static uint64_t page_counter(void)
 static bool kernel_loop_too_long(int32_t clk)
 {
     const struct vdso_time_data *t = datapages_time(&sides[0].l->dp);
-    const struct vdso_clock *vc = &t->clock_data[clk == 4];
+    const struct vdso_clock *vc =
+        &t->clock_data[clk == VDSO_CLOCK_MONOTONIC_RAW ? VDSO_CS_RAW : VDSO_CS_HRES_COARSE];
     uint64_t counter = page_counter();
 
     if (clk < 0 || clk >= VDSO_BASES || counter == COUNTER_INVALID)
         return false;
-    return tk_model_calc_ns(vc, counter, vc->basetime[clk].nsec) / 1000000000u > (1u << 20);
+    return tk_model_calc_ns(vc, counter, vc->basetime[clk].nsec) / NSEC_PER_SEC > (1u << 20);
 }
 
 /* The model of the ref side's current state. */
@@ -224,7 +226,7 @@ static void compare_others(int e, int32_t clk)
 
 static void read_both(uint64_t arg)
 {
-    int32_t clk = clock_ids[arg >> 2 & 15];
+    int32_t clk = vvar_read_clock(arg);
 
     for (int i = 0; i < 2; i++) {
         vvar_settle(&sides[i].w);
@@ -255,7 +257,7 @@ static bool start(const struct vvar_header *h)
             return false;
         s->w = (struct vvar_writer){.tk = tk, .no_tsc_mode = true, .timens = h->timens};
         if (h->timens)
-            tk_timens_set(tk, (struct timens_offset){100, 5}, (struct timens_offset){200, 7});
+            vvar_start_timens(tk);
     }
     return true;
 }

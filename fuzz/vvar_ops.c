@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <vdsokit/datapages.h>
+#include <vdsokit/timespec.h>
 
 static uint64_t le64(const uint8_t *p)
 {
@@ -45,6 +46,35 @@ bool vvar_record(const uint8_t *data, size_t size, size_t i, struct vvar_op_rec 
     return true;
 }
 
+/*
+ * The ids a READ may call: the clocks the vDSO serves, the CPU-time and
+ * alarm ones it must pass to the syscall, the first and last aux clock,
+ * and two ids outside every class (-1 and one past the aux range).
+ */
+static const int32_t read_clocks[16] = {
+    VDSO_CLOCK_REALTIME,
+    VDSO_CLOCK_MONOTONIC,
+    VDSO_CLOCK_MONOTONIC_RAW,
+    VDSO_CLOCK_REALTIME_COARSE,
+    VDSO_CLOCK_MONOTONIC_COARSE,
+    VDSO_CLOCK_BOOTTIME,
+    VDSO_CLOCK_TAI,
+    VDSO_CLOCK_PROCESS_CPUTIME,
+    VDSO_CLOCK_THREAD_CPUTIME,
+    VDSO_CLOCK_REALTIME_ALARM,
+    VDSO_CLOCK_BOOTTIME_ALARM,
+    VDSO_CLOCK_SGI_CYCLE,
+    VDSO_CLOCK_AUX,
+    VDSO_CLOCK_AUX_LAST,
+    -1,
+    VDSO_CLOCK_AUX_LAST + 1,
+};
+
+int32_t vvar_read_clock(uint64_t arg)
+{
+    return read_clocks[arg >> 2 & 15];
+}
+
 const struct vdso_clock *vvar_mode_clock(const struct vdso_time_data *t, int32_t clk)
 {
     return vdso_clock_bit(clk) & VDSO_AUX ? &t->aux_clock_data[clk - VDSO_CLOCK_AUX]
@@ -67,6 +97,11 @@ void vvar_script(const struct vvar_header *h, struct tk_script *s)
     /* One input commits few states between checks: a small log keeps the
      * per-input timekeeper cheap (the default ring is ~600 KB). */
     s->log_entries = 32;
+}
+
+void vvar_start_timens(struct timekeeper *tk)
+{
+    tk_timens_set(tk, (struct timens_offset){100, 5}, (struct timens_offset){200, 7});
 }
 
 static void raw_publish(struct timekeeper *tk, uint64_t arg)
@@ -142,7 +177,7 @@ static enum vvar_effect apply_counter(struct vvar_writer *w, const struct vvar_o
 static void apply_aux(struct vvar_writer *w, uint64_t arg)
 {
     unsigned idx = arg & 1 ? 7 : 0;
-    struct timespec base = {(time_t)(arg >> 8 & 0x3ffffff), (long)((arg >> 34) % 1000000000)};
+    struct timespec base = {(time_t)(arg >> 8 & 0x3ffffff), (long)((arg >> 34) % NSEC_PER_SEC)};
 
     if (arg & 2)
         tk_aux_enable(w->tk, idx, base);
@@ -150,9 +185,16 @@ static void apply_aux(struct vvar_writer *w, uint64_t arg)
         tk_aux_disable(w->tk, idx);
 }
 
+/*
+ * The modes VVAR_MODE writes: the four a vDSO knows, then two it must
+ * treat as unknown (fall back): one above VDSO_CLOCKMODE_MAX, one negative.
+ */
+static const int32_t vvar_modes[] = {
+    VDSO_CLOCKMODE_NONE, VDSO_CLOCKMODE_TSC, VDSO_CLOCKMODE_PVCLOCK, VDSO_CLOCKMODE_HVCLOCK, 7, -1,
+};
+
 static enum vvar_effect apply_op(struct vvar_writer *w, const struct vvar_op_rec *r)
 {
-    static const int32_t modes[] = {0, 1, 2, 3, 7, -1};
     struct timekeeper *tk = w->tk;
     int64_t sarg = (int64_t)r->arg;
 
@@ -177,18 +219,20 @@ static enum vvar_effect apply_op(struct vvar_writer *w, const struct vvar_op_rec
         tk_inject_sleep(tk, (int64_t)(r->arg % (1ull << 44)));
         return VVAR_CONTINUOUS;
     case VVAR_MODE: {
-        int32_t mode = modes[r->arg % 6];
-        tk_set_clock_mode(tk, w->no_tsc_mode && mode == 1 ? 0 : mode);
+        int32_t mode = vvar_modes[r->arg % (sizeof(vvar_modes) / sizeof(vvar_modes[0]))];
+        if (w->no_tsc_mode && mode == VDSO_CLOCKMODE_TSC)
+            mode = VDSO_CLOCKMODE_NONE;
+        tk_set_clock_mode(tk, mode);
         return VVAR_DISCONTINUOUS;
     }
     case VVAR_SWITCH:
         if (tk_switch_counter(tk, r->arg & 1 ? TK_COUNTER_HVCLOCK_MANUAL
                                              : TK_COUNTER_PVCLOCK_MANUAL) == 0)
-            w->domain_mode = r->arg & 1 ? 3 : 2;
+            w->domain_mode = r->arg & 1 ? VDSO_CLOCKMODE_HVCLOCK : VDSO_CLOCKMODE_PVCLOCK;
         return VVAR_DISCONTINUOUS;
     case VVAR_TIMENS_ON: {
         struct timens_offset mono = {(int64_t)(r->arg >> 32) % 100000,
-                                     (uint32_t)r->arg % 1000000000u};
+                                     (uint32_t)r->arg % NSEC_PER_SEC};
         struct timens_offset boot = {mono.sec + (int64_t)(r->arg >> 56), mono.nsec};
         tk_timens_set(tk, mono, boot);
         w->timens = true;

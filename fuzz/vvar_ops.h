@@ -33,12 +33,17 @@ bool vvar_parse_header(const uint8_t *data, size_t size, struct vvar_header *h);
 /* Record i (0-based) of the stream after the header; false past the end. */
 bool vvar_record(const uint8_t *data, size_t size, size_t i, struct vvar_op_rec *r);
 
+/* The clock id a READ record calls: bits 2-5 of its arg pick one of 16 ids. */
+int32_t vvar_read_clock(uint64_t arg);
+
 /* The record whose clock_mode (and counter) clk reads: an aux clock's own,
  * else the main clocks' clock_data[0]. */
 const struct vdso_clock *vvar_mode_clock(const struct vdso_time_data *t, int32_t clk);
 
 /* The scripted timekeeper's start for a header. */
 void vvar_script(const struct vvar_header *h, struct tk_script *s);
+/* The namespace offsets a stream whose header asks for the TIMENS layout starts with. */
+void vvar_start_timens(struct timekeeper *tk);
 
 /* What a writer operation did to the clocks, for the monotonicity oracle. */
 enum vvar_effect {
@@ -54,7 +59,7 @@ struct vvar_writer {
     bool update_open;    /* SEQ_ODD: a hand-made update holds seq odd */
     bool pv_odd;         /* PV_ODD: the pvclock version is odd */
     bool stale_pending;  /* RAW data or a backward counter until the next ordinary update */
-    int32_t domain_mode; /* the clock mode of the timekeeper's own counter (2 or 3) */
+    int32_t domain_mode; /* the clock mode of the timekeeper's own counter (PVCLOCK or HVCLOCK) */
 };
 
 /* Apply one non-read operation; returns its effect on monotonic clocks. */

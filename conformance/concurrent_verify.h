@@ -1,5 +1,5 @@
 /*
- * Group 4's oracle for one reading taken while the timekeeper storms the
+ * Group 4's verifier, for readings taken while the timekeeper storms the
  * data pages. A reader records what it knows around its call (the log
  * generation and the raw TSC before and after, the counter pages before
  * and after, a syscall bracket where fallback is possible); the verdict
@@ -7,10 +7,12 @@
  * in [gen before, gen after] at a counter the vDSO could have read in that
  * state (between the reader's own reads and not below the state's
  * cycle_last), whether it was a legitimate fallback, or whether the writer
- * outran the log so that the reading cannot be verified.
+ * outran the log so that the reading cannot be verified. A second check
+ * judges a monotonic clock's reading against the highest one that was
+ * complete before the call began.
  */
-#ifndef VDSOCONF_CONCURRENT_H
-#define VDSOCONF_CONCURRENT_H
+#ifndef VDSOCONF_CONCURRENT_VERIFY_H
+#define VDSOCONF_CONCURRENT_VERIFY_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,12 +65,37 @@ enum conc_verdict conc_verify(struct vdso_loaded *l, const struct conc_reading *
                               struct tk_log_entry *buf, struct conc_match *m, char *why,
                               size_t len);
 
-/*
- * The model's value (ns) of clock clk in logged state `generation` at
- * counter c, for explaining a regression; false if the state is gone or
- * the model does not serve.
- */
-bool conc_model_at(struct vdso_loaded *l, uint64_t generation, clockid_t clk, uint64_t c,
-                   int64_t *ns);
+/* How a monotonic clock may go back in a scenario. */
+enum conc_mono_policy {
+    CONC_MONO_STRICT,  /* never below an earlier complete reading */
+    CONC_MONO_EXPLAIN, /* unless the model of the two states explains it */
+};
 
-#endif /* VDSOCONF_CONCURRENT_H */
+/* The highest reading of one monotonic clock so far, across all readers. */
+struct conc_mark {
+    bool set;
+    int64_t value;
+    uint64_t generation, counter_hi; /* the state and counter it was matched to (0: none) */
+    bool verified;                   /* it was matched to a state (CONC_SERVED) */
+};
+
+enum conc_mono_verdict {
+    CONC_MONO_OK,           /* not below the mark */
+    CONC_MONO_EXPLAINED,    /* below it by no more than the model of the two states explains */
+    CONC_MONO_UNATTRIBUTED, /* below it with one side unverified: neither explained nor wrong */
+    CONC_MONO_WRONG,        /* below it, unexplained */
+};
+
+/*
+ * Judge clock reading r, served from a matched state (verified, m) or not,
+ * against `before`, the mark taken before the call began. *back is how far
+ * it went back (0 if not); on CONC_MONO_WRONG, why (len bytes) holds the
+ * evidence.
+ */
+enum conc_mono_verdict conc_verify_monotonic(struct vdso_loaded *l, enum conc_mono_policy policy,
+                                             const struct conc_reading *r, bool verified,
+                                             const struct conc_match *m,
+                                             const struct conc_mark *before, int64_t *back,
+                                             char *why, size_t len);
+
+#endif /* VDSOCONF_CONCURRENT_VERIFY_H */
