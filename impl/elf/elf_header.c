@@ -6,6 +6,7 @@
  */
 #include <elf.h>
 #include <inttypes.h>
+#include <string.h>
 
 #include "elf_internal.h"
 
@@ -21,7 +22,7 @@ static int parse_ident(struct elf_image *img, struct vdsokit_error *err)
 
     if (img->size < EI_NIDENT)
         return vdsokit_fail(err, "image is %zu bytes, shorter than the 16-byte e_ident", img->size);
-    if (d[0] != 0x7f || d[1] != 'E' || d[2] != 'L' || d[3] != 'F')
+    if (memcmp(d, ELFMAG, SELFMAG) != 0)
         return vdsokit_fail(err,
                         "e_ident magic at offset 0 is %02x %02x %02x %02x, not 7f 45 4c 46 "
                         "(\"\\177ELF\")",
@@ -68,7 +69,7 @@ static int parse_ehdr(struct elf_image *img, struct vdsokit_error *err)
     if (img->phnum == 0)
         return vdsokit_fail(err, "e_phnum at offset 0x%x is 0: no program headers, so no PT_DYNAMIC",
                         is64 ? 56 : 44);
-    if (img->phnum == 0xffff)
+    if (img->phnum == PN_XNUM)
         return vdsokit_fail(err, "e_phnum at offset 0x%x is PN_XNUM (0xffff), unsupported for a vDSO",
                         is64 ? 56 : 44);
     if (img->phentsize != (is64 ? 56 : 32))

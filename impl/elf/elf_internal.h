@@ -1,8 +1,9 @@
 /*
- * Internal interface between the resolver's parsing stages: elf_open() runs
- * header, dynamic, hash and version parsing in that order, each stage
- * filling its part of struct elf_image and handing the segment bounds of the
- * tables it located to the next through struct elf_table_limits.
+ * Internal interface of vdsokit_elf: elf_open() runs header, dynamic, hash
+ * and version parsing in that order, each stage filling its part of struct
+ * elf_image and handing the segment bounds of the tables it located to the
+ * next through struct elf_table_limits; the lookup, symbol, section and note
+ * readers share the inline helpers below and the byte readers (elf_read.h).
  */
 #ifndef VDSOKIT_ELF_INTERNAL_H
 #define VDSOKIT_ELF_INTERNAL_H
@@ -10,6 +11,23 @@
 #include <elf.h>
 
 #include <vdsokit/elf.h>
+
+#include "elf_read.h"
+
+/* A reader over the image bytes with its class and byte order. */
+static inline struct elf_reader elf_image_reader(const struct elf_image *img)
+{
+    struct elf_reader r = {img->data, img->size, img->elf_class == ELFCLASS64,
+                           img->byte_order == ELFDATA2MSB};
+    return r;
+}
+
+/*
+ * The two halves of a DT_VERSYM entry (binutils' names; glibc's <elf.h> has
+ * none): the hidden bit of a non-default version, and the verdef index.
+ */
+#define VERSYM_HIDDEN  0x8000
+#define VERSYM_VERSION 0x7fff
 
 /* File offset one past the end of the PT_LOAD file bytes holding each table. */
 struct elf_table_limits {
@@ -95,9 +113,10 @@ static inline bool elf_read_sym_at(const struct elf_reader *r, uint64_t off, str
         s->shndx = elf_rec_u16(r, rec + 14);
     }
     *name = elf_rec_u32(r, rec); /* st_name comes first in both classes */
-    s->type = info & 0xf;
-    s->bind = info >> 4;
-    s->visibility = other & 0x3;
+    /* st_info and st_other pack the same way in both classes. */
+    s->type = ELF64_ST_TYPE(info);
+    s->bind = ELF64_ST_BIND(info);
+    s->visibility = ELF64_ST_VISIBILITY(other);
     return true;
 }
 

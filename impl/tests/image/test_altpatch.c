@@ -11,6 +11,7 @@
 #include <vdsokit/abi.h>
 #include <vdsokit/altpatch.h>
 #include <vdsokit/loader.h>
+#include <vdsokit/loader_prepare.h>
 
 #include <stdio.h>
 #include <string.h>

@@ -3,36 +3,14 @@
  * single PT_LOAD at offset 0 / vaddr 0 with filesz == memsz (vdso2c),
  * congruent, ordered, page-separated segments (check_vdso), no dynamic
  * relocations, both hash tables, the section view and the notes. Symbol
- * and version rules live in imgcheck_rules.c.
+ * and version rules live in imgcheck_rules.c, the report in
+ * imgcheck_report.c.
  */
 #include <elf.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "imgcheck_internal.h"
-
-void imgcheck_add(struct imgcheck_report *r, enum imgcheck_severity s, const char *rule,
-                  const char *fmt, ...)
-{
-    struct imgcheck_finding *f;
-    va_list ap;
-
-    if (s == IMGCHECK_ERROR)
-        r->errors++;
-    if (s == IMGCHECK_WARNING)
-        r->warnings++;
-    if (r->count == IMGCHECK_MAX_FINDINGS) {
-        r->truncated = true;
-        return;
-    }
-    f = &r->findings[r->count++];
-    f->severity = s;
-    f->rule = rule;
-    va_start(ap, fmt);
-    vsnprintf(f->text, sizeof(f->text), fmt, ap);
-    va_end(ap);
-}
 
 static void check_loads(const struct elf_image *img, struct imgcheck_report *r)
 {
@@ -175,25 +153,4 @@ int imgcheck_run(const void *data, size_t size, struct imgcheck_report *out)
     imgcheck_alternatives(&img, &secs, out);
     check_notes(&img, &secs, out);
     return 0;
-}
-
-bool imgcheck_has_errors(const struct imgcheck_report *r)
-{
-    return r->errors != 0;
-}
-
-const char *imgcheck_severity_name(enum imgcheck_severity s)
-{
-    return s == IMGCHECK_ERROR ? "error" : s == IMGCHECK_WARNING ? "warning" : "info";
-}
-
-void imgcheck_print(const struct imgcheck_report *r, FILE *f)
-{
-    for (unsigned i = 0; i < r->count; i++)
-        fprintf(f, "%s %s: %s\n", imgcheck_severity_name(r->findings[i].severity),
-                r->findings[i].rule, r->findings[i].text);
-    if (r->truncated)
-        fprintf(f, "warning report: more than %d findings, the rest not shown\n",
-                IMGCHECK_MAX_FINDINGS);
-    fprintf(f, "%u error(s), %u warning(s)\n", r->errors, r->warnings);
 }
