@@ -14,6 +14,9 @@
 #define GEN_MAX_VERSIONS 16
 #define GEN_MAX_SECTIONS 16
 
+/* The DT_VERSYM bit of a non-default (name@version) symbol; <elf.h> has no name for it. */
+#define GEN_VERSYM_HIDDEN 0x8000
+
 struct piece {
     uint64_t off, size;
 };
