@@ -133,7 +133,8 @@ static const uint8_t nops[8][8] = {
     {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
 };
 
-void alt_fill_nops(uint8_t *dst, size_t len)
+/* Fill dst[0, len) with the fewest recommended multi-byte NOPs. */
+static void fill_nops(uint8_t *dst, size_t len)
 {
     while (len) {
         size_t n = len > 8 ? 8 : len;
@@ -176,7 +177,7 @@ static int patch_entries(const uint8_t *src, uint8_t *dst, size_t size, uint64_t
         switch (entry_wanted(&e, cpu)) {
         case ENTRY_APPLY:
             memcpy(dst + e.site, src + e.repl, e.repl_len);
-            alt_fill_nops(dst + e.site + e.repl_len, (size_t)e.site_len - e.repl_len);
+            fill_nops(dst + e.site + e.repl_len, (size_t)e.site_len - e.repl_len);
             bit_set(written, e.site);
             r->applied++;
             break;

@@ -10,7 +10,37 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <vdsokit/abi.h>
+
 #include "imgcheck_internal.h"
+
+/* Rounding to the pages a segment occupies once mapped. */
+static uint64_t page_down(uint64_t v)
+{
+    return v & ~(uint64_t)(VDSO_PAGE_SIZE - 1);
+}
+
+static uint64_t page_up(uint64_t v)
+{
+    return page_down(v + VDSO_PAGE_SIZE - 1);
+}
+
+/* PT_LOAD i (i > 0) against the first and the previous one (check_vdso). */
+static void check_later_load(const struct elf_image *img, unsigned i, struct imgcheck_report *r)
+{
+    const struct elf_load *l = &img->loads[i], *l0 = &img->loads[0], *prev = &img->loads[i - 1];
+    uint64_t prev_end = prev->vaddr + prev->memsz;
+
+    if (l->vaddr - l0->vaddr != l->offset - l0->offset)
+        imgcheck_add(r, IMGCHECK_ERROR, "load-congruent",
+                     "PT_LOAD %u: p_vaddr 0x%" PRIx64 " and p_offset 0x%" PRIx64
+                     " are not the same distance from the first segment's",
+                     i, l->vaddr, l->offset);
+    if (l->vaddr < prev_end || page_down(l->vaddr) < page_up(prev_end))
+        imgcheck_add(r, IMGCHECK_ERROR, "load-order",
+                     "PT_LOAD %u at 0x%" PRIx64 " overlaps or shares a page with PT_LOAD %u", i,
+                     l->vaddr, i - 1);
+}
 
 static void check_loads(const struct elf_image *img, struct imgcheck_report *r)
 {
@@ -33,17 +63,8 @@ static void check_loads(const struct elf_image *img, struct imgcheck_report *r)
                          "PT_LOAD %u has p_filesz 0x%" PRIx64 " != p_memsz 0x%" PRIx64
                          " (no .bss possible in a vDSO)",
                          i, l->filesz, l->memsz);
-        if (i && l->vaddr - l0->vaddr != l->offset - l0->offset)
-            imgcheck_add(r, IMGCHECK_ERROR, "load-congruent",
-                         "PT_LOAD %u: p_vaddr 0x%" PRIx64 " and p_offset 0x%" PRIx64
-                         " are not the same distance from the first segment's",
-                         i, l->vaddr, l->offset);
-        if (i && (l->vaddr < img->loads[i - 1].vaddr + img->loads[i - 1].memsz ||
-                  (l->vaddr & ~0xfffull) <
-                      ((img->loads[i - 1].vaddr + img->loads[i - 1].memsz + 0xfff) & ~0xfffull)))
-            imgcheck_add(r, IMGCHECK_ERROR, "load-order",
-                         "PT_LOAD %u at 0x%" PRIx64 " overlaps or shares a page with PT_LOAD %u", i,
-                         l->vaddr, i - 1);
+        if (i)
+            check_later_load(img, i, r);
     }
     if (img->type != ET_DYN)
         imgcheck_add(r, IMGCHECK_ERROR, "type", "e_type is %u, not ET_DYN (3)", img->type);

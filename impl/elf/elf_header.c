@@ -47,12 +47,13 @@ static int parse_ehdr(struct elf_image *img, struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     bool is64 = r.is64;
-    size_t ehsize = is64 ? 64 : 52;
-    uint8_t eh[64];
+    size_t ehsize = ELF_EHDR_SIZE(is64);
+    uint8_t eh[sizeof(Elf64_Ehdr)];
     uint64_t need;
 
     /* One copy of the header; field offsets differ only after e_entry. */
-    if (!(is64 ? elf_read_rec(&r, 0, eh, 64) : elf_read_rec(&r, 0, eh, 52)))
+    if (!(is64 ? elf_read_rec(&r, 0, eh, sizeof(Elf64_Ehdr))
+               : elf_read_rec(&r, 0, eh, sizeof(Elf32_Ehdr))))
         return vdsokit_fail(err, "image is %zu bytes, shorter than the %zu-byte ELF%u header",
                         img->size, ehsize, is64 ? 64 : 32);
     img->type = elf_rec_u16(&r, eh + 16);
@@ -72,9 +73,10 @@ static int parse_ehdr(struct elf_image *img, struct vdsokit_error *err)
     if (img->phnum == PN_XNUM)
         return vdsokit_fail(err, "e_phnum at offset 0x%x is PN_XNUM (0xffff), unsupported for a vDSO",
                         is64 ? 56 : 44);
-    if (img->phentsize != (is64 ? 56 : 32))
+    if (img->phentsize != ELF_PHDR_SIZE(is64))
         return vdsokit_fail(err, "e_phentsize at offset 0x%x is %u, not %u for ELFCLASS%u",
-                        is64 ? 54 : 42, img->phentsize, is64 ? 56 : 32, is64 ? 64 : 32);
+                        is64 ? 54 : 42, img->phentsize, (unsigned)ELF_PHDR_SIZE(is64),
+                        is64 ? 64 : 32);
     /* The gABI's "no program header table", whatever e_phnum says (libelf reads none). */
     if (img->phoff == 0)
         return vdsokit_fail(err, "e_phoff at offset 0x%x is 0: no program header table (e_phnum %u)",
@@ -91,10 +93,10 @@ static int parse_ehdr(struct elf_image *img, struct vdsokit_error *err)
 /* False when the header is not inside the input (parse_ehdr rules that out). */
 static bool read_phdr(const struct elf_reader *r, uint64_t off, struct phdr *ph)
 {
-    uint8_t b[56];
+    uint8_t b[sizeof(Elf64_Phdr)];
 
     if (r->is64) {
-        if (!elf_read_rec(r, off, b, 56))
+        if (!elf_read_rec(r, off, b, sizeof(Elf64_Phdr)))
             return false;
         ph->type = elf_rec_u32(r, b);
         ph->flags = elf_rec_u32(r, b + 4);
@@ -103,7 +105,7 @@ static bool read_phdr(const struct elf_reader *r, uint64_t off, struct phdr *ph)
         ph->filesz = elf_rec_u64(r, b + 32);
         ph->memsz = elf_rec_u64(r, b + 40);
     } else {
-        if (!elf_read_rec(r, off, b, 32))
+        if (!elf_read_rec(r, off, b, sizeof(Elf32_Phdr)))
             return false;
         ph->type = elf_rec_u32(r, b);
         ph->offset = elf_rec_u32(r, b + 4);

@@ -29,6 +29,13 @@ static inline struct elf_reader elf_image_reader(const struct elf_image *img)
 #define VERSYM_HIDDEN  0x8000
 #define VERSYM_VERSION 0x7fff
 
+/* Record sizes of each class (the parsers copy whole records, then decode). */
+#define ELF_EHDR_SIZE(is64) ((is64) ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr))
+#define ELF_PHDR_SIZE(is64) ((is64) ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr))
+#define ELF_SHDR_SIZE(is64) ((is64) ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr))
+#define ELF_SYM_SIZE(is64)  ((is64) ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym))
+#define ELF_DYN_SIZE(is64)  ((is64) ? sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn))
+
 /* File offset one past the end of the PT_LOAD file bytes holding each table. */
 struct elf_table_limits {
     uint64_t strtab_end, symtab_end, hash_end, gnu_hash_end, versym_end, verdef_end;
@@ -93,10 +100,10 @@ static inline bool elf_sym_exportable(const struct elf_sym *sym)
 static inline bool elf_read_sym_at(const struct elf_reader *r, uint64_t off, struct elf_sym *s,
                                    uint32_t *name)
 {
-    uint8_t rec[24], info, other;
+    uint8_t rec[sizeof(Elf64_Sym)], info, other;
 
     if (r->is64) {
-        if (!elf_read_rec(r, off, rec, 24))
+        if (!elf_read_rec(r, off, rec, sizeof(Elf64_Sym)))
             return false;
         info = rec[4];
         other = rec[5];
@@ -104,7 +111,7 @@ static inline bool elf_read_sym_at(const struct elf_reader *r, uint64_t off, str
         s->value = elf_rec_u64(r, rec + 8);
         s->size = elf_rec_u64(r, rec + 16);
     } else {
-        if (!elf_read_rec(r, off, rec, 16))
+        if (!elf_read_rec(r, off, rec, sizeof(Elf32_Sym)))
             return false;
         s->value = elf_rec_u32(r, rec + 4);
         s->size = elf_rec_u32(r, rec + 8);

@@ -38,7 +38,7 @@ static void read_shdr(const struct elf_reader *r, uint64_t off, struct elf_secti
 int elf_sections_open(struct elf_sections *s, const struct elf_image *img, struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
-    unsigned entsize = r.is64 ? 64 : 40;
+    unsigned entsize = ELF_SHDR_SIZE(r.is64);
     struct elf_section names;
 
     memset(s, 0, sizeof(*s));
@@ -114,7 +114,7 @@ bool elf_section_in_file(const struct elf_sections *s, const struct elf_section 
 int elf_symtab_open(struct elf_symtab *t, const struct elf_sections *s, struct vdsokit_error *err)
 {
     struct elf_section sym, str;
-    unsigned entsize = s->img->elf_class == ELFCLASS64 ? 24 : 16;
+    unsigned entsize = ELF_SYM_SIZE(s->img->elf_class == ELFCLASS64);
     uint32_t i;
 
     memset(t, 0, sizeof(*t));
@@ -141,7 +141,7 @@ int elf_symtab_symbol(const struct elf_symtab *t, uint32_t index, struct elf_sym
                       struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(t->img);
-    unsigned entsize = r.is64 ? 24 : 16;
+    unsigned entsize = ELF_SYM_SIZE(r.is64);
     uint32_t name = 0;
 
     if (index >= t->count)

@@ -76,7 +76,4 @@ struct alt_report {
 int alt_apply(const uint8_t *src, uint8_t *dst, size_t size, uint64_t table, uint64_t table_len,
               const struct alt_cpu *cpu, struct alt_report *report, struct vdsokit_error *err);
 
-/* Fill dst[0, len) with the fewest recommended multi-byte NOPs. */
-void alt_fill_nops(uint8_t *dst, size_t len);
-
 #endif /* VDSOKIT_ALTPATCH_H */
