@@ -127,6 +127,9 @@ static inline bool elf_read_sym_at(const struct elf_reader *r, uint64_t off, str
     return true;
 }
 
+/* The verdef with vd_ndx == ndx (hidden bit already masked), or NULL. */
+const struct elf_verdef *elf_verdef_by_ndx(const struct elf_image *img, uint16_t ndx);
+
 /* The version name of a DT_VERSYM entry: NULL for indices 0 and 1 or no verdef. */
 const char *elf_version_name(const struct elf_image *img, uint16_t versym);
 

@@ -193,10 +193,6 @@ enum elf_lookup_result elf_lookup(const struct elf_image *img, const char *name,
  */
 bool elf_gnu_bloom_admits(const struct elf_image *img, uint32_t gnu_hash);
 
-/* Map [vaddr, vaddr+len) to a file offset through the PT_LOAD covering it. */
-bool elf_vaddr_to_offset(const struct elf_image *img, uint64_t vaddr, uint64_t len,
-                         uint64_t *offset);
-
 /*
  * Where a symbol lives relative to the image start as it is mapped from file
  * offset 0: st_value - p_vaddr + p_offset of the PT_LOAD containing it.
@@ -209,9 +205,6 @@ bool elf_symbol_offset(const struct elf_image *img, const struct elf_sym *sym, u
  * or GNU_UNIQUE, type NOTYPE, OBJECT, FUNC or COMMON, index not 0.
  */
 bool elf_sym_is_exported(const struct elf_sym *sym);
-
-/* The verdef with vd_ndx == ndx (hidden bit already masked), or NULL. */
-const struct elf_verdef *elf_verdef_by_ndx(const struct elf_image *img, uint16_t ndx);
 
 /* The ELF hash (SysV) and the GNU hash of a name. */
 uint32_t elf_hash_sysv(const char *name);
