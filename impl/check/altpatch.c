@@ -80,18 +80,40 @@ static bool rel_target(uint64_t base, int32_t rel, size_t size, uint64_t *out)
     return true;
 }
 
+/* Where an entry's site and replacement lie, and that they fit the image. */
+static int check_entry(const struct alt_entry *e, unsigned idx, size_t size,
+                       struct vdsokit_error *err)
+{
+    unsigned long long at = e->where;
+
+    if (e->site_len > size - e->site)
+        return vdsokit_fail(err,
+                            "alt entry %u at 0x%llx: site 0x%llx + instrlen %u runs past the image "
+                            "end 0x%zx",
+                            idx, at, (unsigned long long)e->site, e->site_len, size);
+    if (e->repl_len > size - e->repl)
+        return vdsokit_fail(err,
+                            "alt entry %u at 0x%llx: replacement 0x%llx + replacementlen %u runs "
+                            "past the image end 0x%zx",
+                            idx, at, (unsigned long long)e->repl, e->repl_len, size);
+    if (e->repl_len > e->site_len)
+        return vdsokit_fail(err, "alt entry %u at 0x%llx: replacementlen %u exceeds instrlen %u",
+                            idx, at, e->repl_len, e->site_len);
+    return 0;
+}
+
 int alt_entry_read(const uint8_t *image, size_t size, uint64_t table, uint64_t table_len,
                    unsigned idx, struct alt_entry *e, struct vdsokit_error *err)
 {
     uint64_t at = table + (uint64_t)idx * VDSO_ALT_ENTRY_SIZE;
-    uint64_t site_field = at + offsetof(struct alt_record, instr_offset);
-    uint64_t repl_field = at + offsetof(struct alt_record, repl_offset);
     struct alt_record rec;
 
     if (table > size || table_len > size - table ||
         (uint64_t)idx >= table_len / VDSO_ALT_ENTRY_SIZE)
-        return vdsokit_fail(err, "alt entry %u: outside the table [0x%llx, +0x%llx) of a 0x%zx-byte image",
-                    idx, (unsigned long long)table, (unsigned long long)table_len, size);
+        return vdsokit_fail(err,
+                            "alt entry %u: outside the table [0x%llx, +0x%llx) of a 0x%zx-byte "
+                            "image",
+                            idx, (unsigned long long)table, (unsigned long long)table_len, size);
     /* The entry lies inside the checked table. */
     memcpy(&rec, image + at, sizeof rec);
     e->where = at;
@@ -99,26 +121,15 @@ int alt_entry_read(const uint8_t *image, size_t size, uint64_t table, uint64_t t
     e->flags = (uint16_t)(rec.ft_flags >> 16);
     e->site_len = rec.instrlen;
     e->repl_len = rec.replacementlen;
-    if (!rel_target(site_field, rec.instr_offset, size, &e->site))
-        return vdsokit_fail(err, "alt entry %u at 0x%llx: instr_offset %d points outside the image", idx,
-                    (unsigned long long)at, rec.instr_offset);
-    if (!rel_target(repl_field, rec.repl_offset, size, &e->repl))
-        return vdsokit_fail(err, "alt entry %u at 0x%llx: repl_offset %d points outside the image", idx,
-                    (unsigned long long)at, rec.repl_offset);
-    if (e->site_len > size - e->site)
-        return vdsokit_fail(err,
-                    "alt entry %u at 0x%llx: site 0x%llx + instrlen %u runs past the image end "
-                    "0x%zx",
-                    idx, (unsigned long long)at, (unsigned long long)e->site, e->site_len, size);
-    if (e->repl_len > size - e->repl)
-        return vdsokit_fail(err,
-                    "alt entry %u at 0x%llx: replacement 0x%llx + replacementlen %u runs past the "
-                    "image end 0x%zx",
-                    idx, (unsigned long long)at, (unsigned long long)e->repl, e->repl_len, size);
-    if (e->repl_len > e->site_len)
-        return vdsokit_fail(err, "alt entry %u at 0x%llx: replacementlen %u exceeds instrlen %u", idx,
-                    (unsigned long long)at, e->repl_len, e->site_len);
-    return 0;
+    if (!rel_target(at + offsetof(struct alt_record, instr_offset), rec.instr_offset, size,
+                    &e->site))
+        return vdsokit_fail(err, "alt entry %u at 0x%llx: instr_offset %d points outside the image",
+                            idx, (unsigned long long)at, rec.instr_offset);
+    if (!rel_target(at + offsetof(struct alt_record, repl_offset), rec.repl_offset, size,
+                    &e->repl))
+        return vdsokit_fail(err, "alt entry %u at 0x%llx: repl_offset %d points outside the image",
+                            idx, (unsigned long long)at, rec.repl_offset);
+    return check_entry(e, idx, size, err);
 }
 
 /* The Intel-recommended NOP of each length 1..8 (SDM vol. 2B, "NOP"). */

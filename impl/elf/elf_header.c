@@ -6,6 +6,7 @@
  */
 #include <elf.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "elf_internal.h"
@@ -43,51 +44,67 @@ static int parse_ident(struct elf_image *img, struct vdsokit_error *err)
     return 0;
 }
 
-static int parse_ehdr(struct elf_image *img, struct vdsokit_error *err)
-{
-    struct elf_reader r = elf_image_reader(img);
-    bool is64 = r.is64;
-    size_t ehsize = ELF_EHDR_SIZE(is64);
-    uint8_t eh[sizeof(Elf64_Ehdr)];
-    uint64_t need;
+/* Where an ELF header field lies in this class (offsets differ after e_entry). */
+#define EHDR_OFF(is64, field) \
+    ((unsigned)((is64) ? offsetof(Elf64_Ehdr, field) : offsetof(Elf32_Ehdr, field)))
 
-    /* One copy of the header; field offsets differ only after e_entry. */
-    if (!(is64 ? elf_read_rec(&r, 0, eh, sizeof(Elf64_Ehdr))
-               : elf_read_rec(&r, 0, eh, sizeof(Elf32_Ehdr))))
-        return vdsokit_fail(err, "image is %zu bytes, shorter than the %zu-byte ELF%u header",
-                        img->size, ehsize, is64 ? 64 : 32);
-    img->type = elf_rec_u16(&r, eh + 16);
-    img->machine = elf_rec_u16(&r, eh + 18);
-    img->entry = elf_rec_word(&r, eh + 24);
-    img->phoff = elf_rec_word(&r, eh + (is64 ? 32 : 28));
-    img->shoff = elf_rec_word(&r, eh + (is64 ? 40 : 32));
-    img->phentsize = elf_rec_u16(&r, eh + (is64 ? 54 : 42));
-    img->phnum = elf_rec_u16(&r, eh + (is64 ? 56 : 44));
-    img->shentsize = elf_rec_u16(&r, eh + (is64 ? 58 : 46));
-    img->shnum = elf_rec_u16(&r, eh + (is64 ? 60 : 48));
-    img->shstrndx = elf_rec_u16(&r, eh + (is64 ? 62 : 50));
+/* The fields a consumer needs, from the header already copied into eh. */
+static void decode_ehdr(struct elf_image *img, const struct elf_reader *r, const uint8_t *eh)
+{
+    bool is64 = r->is64;
+
+    img->type = elf_rec_u16(r, eh + EHDR_OFF(is64, e_type));
+    img->machine = elf_rec_u16(r, eh + EHDR_OFF(is64, e_machine));
+    img->entry = elf_rec_word(r, eh + EHDR_OFF(is64, e_entry));
+    img->phoff = elf_rec_word(r, eh + EHDR_OFF(is64, e_phoff));
+    img->shoff = elf_rec_word(r, eh + EHDR_OFF(is64, e_shoff));
+    img->phentsize = elf_rec_u16(r, eh + EHDR_OFF(is64, e_phentsize));
+    img->phnum = elf_rec_u16(r, eh + EHDR_OFF(is64, e_phnum));
+    img->shentsize = elf_rec_u16(r, eh + EHDR_OFF(is64, e_shentsize));
+    img->shnum = elf_rec_u16(r, eh + EHDR_OFF(is64, e_shnum));
+    img->shstrndx = elf_rec_u16(r, eh + EHDR_OFF(is64, e_shstrndx));
+}
+
+/* The program header table the header describes: present, sized for the class, inside. */
+static int check_phdr_table(const struct elf_image *img, const struct elf_reader *r,
+                            struct vdsokit_error *err)
+{
+    bool is64 = r->is64;
 
     if (img->phnum == 0)
         return vdsokit_fail(err, "e_phnum at offset 0x%x is 0: no program headers, so no PT_DYNAMIC",
-                        is64 ? 56 : 44);
+                            EHDR_OFF(is64, e_phnum));
     if (img->phnum == PN_XNUM)
         return vdsokit_fail(err, "e_phnum at offset 0x%x is PN_XNUM (0xffff), unsupported for a vDSO",
-                        is64 ? 56 : 44);
+                            EHDR_OFF(is64, e_phnum));
     if (img->phentsize != ELF_PHDR_SIZE(is64))
         return vdsokit_fail(err, "e_phentsize at offset 0x%x is %u, not %u for ELFCLASS%u",
-                        is64 ? 54 : 42, img->phentsize, (unsigned)ELF_PHDR_SIZE(is64),
-                        is64 ? 64 : 32);
+                            EHDR_OFF(is64, e_phentsize), img->phentsize,
+                            (unsigned)ELF_PHDR_SIZE(is64), is64 ? 64 : 32);
     /* The gABI's "no program header table", whatever e_phnum says (libelf reads none). */
     if (img->phoff == 0)
         return vdsokit_fail(err, "e_phoff at offset 0x%x is 0: no program header table (e_phnum %u)",
-                        is64 ? 32 : 28, img->phnum);
-    need = (uint64_t)img->phnum * img->phentsize;
-    if (!elf_range_ok(&r, img->phoff, need))
+                            EHDR_OFF(is64, e_phoff), img->phnum);
+    if (!elf_range_ok(r, img->phoff, (uint64_t)img->phnum * img->phentsize))
         return vdsokit_fail(err,
-                        "program headers (e_phoff 0x%" PRIx64 ", %u x %u bytes) exceed the "
-                        "%zu-byte image",
-                        img->phoff, img->phnum, img->phentsize, img->size);
+                            "program headers (e_phoff 0x%" PRIx64 ", %u x %u bytes) exceed the "
+                            "%zu-byte image",
+                            img->phoff, img->phnum, img->phentsize, img->size);
     return 0;
+}
+
+static int parse_ehdr(struct elf_image *img, struct vdsokit_error *err)
+{
+    struct elf_reader r = elf_image_reader(img);
+    uint8_t eh[sizeof(Elf64_Ehdr)];
+
+    /* One copy of the header, of a constant size per class. */
+    if (!(r.is64 ? elf_read_rec(&r, 0, eh, sizeof(Elf64_Ehdr))
+                 : elf_read_rec(&r, 0, eh, sizeof(Elf32_Ehdr))))
+        return vdsokit_fail(err, "image is %zu bytes, shorter than the %zu-byte ELF%u header",
+                            img->size, ELF_EHDR_SIZE(r.is64), r.is64 ? 64 : 32);
+    decode_ehdr(img, &r, eh);
+    return check_phdr_table(img, &r, err);
 }
 
 /* False when the header is not inside the input (parse_ehdr rules that out). */
