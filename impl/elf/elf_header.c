@@ -194,7 +194,7 @@ int elf_parse_header(struct elf_image *img, struct vdsokit_error *err)
             return -1;
         if (ph.type == PT_DYNAMIC && add_dynamic(img, i, &ph, err))
             return -1;
-        if (ph.type == PT_NOTE && img->nnotes < 4) {
+        if (ph.type == PT_NOTE && img->nnotes < ELF_MAX_NOTE_SEGMENTS) {
             img->note_offset[img->nnotes] = ph.offset;
             img->note_size[img->nnotes++] = ph.filesz;
         }

@@ -19,6 +19,7 @@
 
 #define ELF_MAX_LOADS   16
 #define ELF_MAX_VERDEFS 64
+#define ELF_MAX_NOTE_SEGMENTS 4 /* PT_NOTE ranges kept; later ones are ignored */
 
 
 struct elf_load {
@@ -73,9 +74,9 @@ struct elf_image {
     uint16_t phnum, phentsize, shnum, shentsize, shstrndx;
 
     unsigned nloads;         /* entries of loads[] (at the end) in use */
-    unsigned nnotes;         /* PT_NOTE segments */
-    uint64_t note_offset[4]; /* first four PT_NOTE file ranges */
-    uint64_t note_size[4];
+    unsigned nnotes; /* PT_NOTE segments kept, at most ELF_MAX_NOTE_SEGMENTS */
+    uint64_t note_offset[ELF_MAX_NOTE_SEGMENTS]; /* their file ranges, in header order */
+    uint64_t note_size[ELF_MAX_NOTE_SEGMENTS];
     bool has_eh_frame_hdr; /* PT_GNU_EH_FRAME */
 
     bool has_dynamic;
