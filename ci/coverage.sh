@@ -57,7 +57,7 @@ rest=("${objects[@]:2}")
     -ignore-filename-regex="$ignore" >"$report/all.txt"
 "$llvm_cov" show "$first" "${rest[@]}" -instr-profile="$report/all.profdata" -format=html \
     -ignore-filename-regex="$ignore" -output-dir="$report/all-html" >/dev/null
-for dir in impl/elf impl/vdso impl/image impl/kernel; do
+for dir in impl/elf impl/check impl/vdso impl/loader impl/kernel; do
     [ -d "$root/$dir" ] || continue
     line=$("$llvm_cov" report "$first" "${rest[@]}" -instr-profile="$report/all.profdata" \
         "$root/$dir" 2>/dev/null | awk '/^TOTAL/ {print "lines " $10 " (" $9 " of " $8 " missed)"}')

@@ -29,6 +29,7 @@
 #include <vdsokit/elf.h>
 #include <vdsokit/imgcheck.h>
 #include <vdsokit/loader.h>
+#include <vdsokit/loader_prepare.h>
 
 static struct imgcheck_report report; /* large: not on the stack */
 

@@ -27,8 +27,13 @@ struct dyn_slot {
         bit, offsetof(struct dyn_tags, f), n \
     }
 
-/* ELF_DYN_* for the tables; the extra bits only catch duplicates. */
-enum { SEEN_STRSZ = 1u << 16, SEEN_SYMENT = 1u << 17, SEEN_VERDEFNUM = 1u << 18 };
+/* ELF_DYN_* for the tables; the bits from SEEN_FIRST up only catch duplicates. */
+enum {
+    SEEN_FIRST = 1u << 16,
+    SEEN_STRSZ = SEEN_FIRST << 0,
+    SEEN_SYMENT = SEEN_FIRST << 1,
+    SEEN_VERDEFNUM = SEEN_FIRST << 2,
+};
 
 static const struct dyn_slot *slot_for(uint64_t tag)
 {
@@ -105,15 +110,15 @@ static void note_other_tag(struct elf_image *img, uint64_t tag, uint64_t val)
 /* One Elf_Dyn; constant-size copies, so that they compile to plain loads. */
 static bool read_dyn(const struct elf_reader *r, uint64_t off, uint64_t *tag, uint64_t *val)
 {
-    uint8_t e[16];
+    uint8_t e[sizeof(Elf64_Dyn)];
 
     if (r->is64) {
-        if (!elf_read_rec(r, off, e, 16))
+        if (!elf_read_rec(r, off, e, sizeof(Elf64_Dyn)))
             return false;
         *tag = elf_rec_u64(r, e);
         *val = elf_rec_u64(r, e + 8);
     } else {
-        if (!elf_read_rec(r, off, e, 8))
+        if (!elf_read_rec(r, off, e, sizeof(Elf32_Dyn)))
             return false;
         *tag = elf_rec_u32(r, e);
         *val = elf_rec_u32(r, e + 4);
@@ -125,7 +130,7 @@ static int read_tags(struct elf_image *img, struct dyn_tags *t, uint32_t *seen,
                      struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
-    unsigned entsize = r.is64 ? 16 : 8;
+    unsigned entsize = ELF_DYN_SIZE(r.is64);
     uint64_t n = img->dyn_size / entsize, tag = 0, val = 0, i;
 
     /* check_dynamic_segment() put all n entries inside the input. */
@@ -146,7 +151,7 @@ static int read_tags(struct elf_image *img, struct dyn_tags *t, uint32_t *seen,
         *(uint64_t *)((char *)t + s->field) = val;
     }
     img->dyn_count = i;
-    img->dyn_present |= *seen & 0xffff;
+    img->dyn_present |= *seen & (SEEN_FIRST - 1);
     return 0;
 }
 
@@ -215,7 +220,7 @@ static int map_strings(struct elf_image *img, const struct dyn_tags *t, uint32_t
 static int map_tables(struct elf_image *img, const struct dyn_tags *t, uint32_t seen,
                       struct elf_table_limits *lim, struct vdsokit_error *err)
 {
-    unsigned sym_size = img->elf_class == ELFCLASS64 ? 24 : 16;
+    unsigned sym_size = ELF_SYM_SIZE(img->elf_class == ELFCLASS64);
 
     if (!(seen & ELF_DYN_SYMTAB))
         return vdsokit_fail(err, "no DT_SYMTAB in the %" PRIu64 " dynamic entries", img->dyn_count);

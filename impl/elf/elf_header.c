@@ -6,6 +6,8 @@
  */
 #include <elf.h>
 #include <inttypes.h>
+#include <stddef.h>
+#include <string.h>
 
 #include "elf_internal.h"
 
@@ -21,7 +23,7 @@ static int parse_ident(struct elf_image *img, struct vdsokit_error *err)
 
     if (img->size < EI_NIDENT)
         return vdsokit_fail(err, "image is %zu bytes, shorter than the 16-byte e_ident", img->size);
-    if (d[0] != 0x7f || d[1] != 'E' || d[2] != 'L' || d[3] != 'F')
+    if (memcmp(d, ELFMAG, SELFMAG) != 0)
         return vdsokit_fail(err,
                         "e_ident magic at offset 0 is %02x %02x %02x %02x, not 7f 45 4c 46 "
                         "(\"\\177ELF\")",
@@ -42,58 +44,76 @@ static int parse_ident(struct elf_image *img, struct vdsokit_error *err)
     return 0;
 }
 
-static int parse_ehdr(struct elf_image *img, struct vdsokit_error *err)
-{
-    struct elf_reader r = elf_image_reader(img);
-    bool is64 = r.is64;
-    size_t ehsize = is64 ? 64 : 52;
-    uint8_t eh[64];
-    uint64_t need;
+/* Where an ELF header field lies in this class (offsets differ after e_entry). */
+#define EHDR_OFF(is64, field) \
+    ((unsigned)((is64) ? offsetof(Elf64_Ehdr, field) : offsetof(Elf32_Ehdr, field)))
 
-    /* One copy of the header; field offsets differ only after e_entry. */
-    if (!(is64 ? elf_read_rec(&r, 0, eh, 64) : elf_read_rec(&r, 0, eh, 52)))
-        return vdsokit_fail(err, "image is %zu bytes, shorter than the %zu-byte ELF%u header",
-                        img->size, ehsize, is64 ? 64 : 32);
-    img->type = elf_rec_u16(&r, eh + 16);
-    img->machine = elf_rec_u16(&r, eh + 18);
-    img->entry = elf_rec_word(&r, eh + 24);
-    img->phoff = elf_rec_word(&r, eh + (is64 ? 32 : 28));
-    img->shoff = elf_rec_word(&r, eh + (is64 ? 40 : 32));
-    img->phentsize = elf_rec_u16(&r, eh + (is64 ? 54 : 42));
-    img->phnum = elf_rec_u16(&r, eh + (is64 ? 56 : 44));
-    img->shentsize = elf_rec_u16(&r, eh + (is64 ? 58 : 46));
-    img->shnum = elf_rec_u16(&r, eh + (is64 ? 60 : 48));
-    img->shstrndx = elf_rec_u16(&r, eh + (is64 ? 62 : 50));
+/* The fields a consumer needs, from the header already copied into eh. */
+static void decode_ehdr(struct elf_image *img, const struct elf_reader *r, const uint8_t *eh)
+{
+    bool is64 = r->is64;
+
+    img->type = elf_rec_u16(r, eh + EHDR_OFF(is64, e_type));
+    img->machine = elf_rec_u16(r, eh + EHDR_OFF(is64, e_machine));
+    img->entry = elf_rec_word(r, eh + EHDR_OFF(is64, e_entry));
+    img->phoff = elf_rec_word(r, eh + EHDR_OFF(is64, e_phoff));
+    img->shoff = elf_rec_word(r, eh + EHDR_OFF(is64, e_shoff));
+    img->phentsize = elf_rec_u16(r, eh + EHDR_OFF(is64, e_phentsize));
+    img->phnum = elf_rec_u16(r, eh + EHDR_OFF(is64, e_phnum));
+    img->shentsize = elf_rec_u16(r, eh + EHDR_OFF(is64, e_shentsize));
+    img->shnum = elf_rec_u16(r, eh + EHDR_OFF(is64, e_shnum));
+    img->shstrndx = elf_rec_u16(r, eh + EHDR_OFF(is64, e_shstrndx));
+}
+
+/* The program header table the header describes: present, sized for the class, inside. */
+static int check_phdr_table(const struct elf_image *img, const struct elf_reader *r,
+                            struct vdsokit_error *err)
+{
+    bool is64 = r->is64;
 
     if (img->phnum == 0)
         return vdsokit_fail(err, "e_phnum at offset 0x%x is 0: no program headers, so no PT_DYNAMIC",
-                        is64 ? 56 : 44);
-    if (img->phnum == 0xffff)
+                            EHDR_OFF(is64, e_phnum));
+    if (img->phnum == PN_XNUM)
         return vdsokit_fail(err, "e_phnum at offset 0x%x is PN_XNUM (0xffff), unsupported for a vDSO",
-                        is64 ? 56 : 44);
-    if (img->phentsize != (is64 ? 56 : 32))
+                            EHDR_OFF(is64, e_phnum));
+    if (img->phentsize != ELF_PHDR_SIZE(is64))
         return vdsokit_fail(err, "e_phentsize at offset 0x%x is %u, not %u for ELFCLASS%u",
-                        is64 ? 54 : 42, img->phentsize, is64 ? 56 : 32, is64 ? 64 : 32);
+                            EHDR_OFF(is64, e_phentsize), img->phentsize,
+                            (unsigned)ELF_PHDR_SIZE(is64), is64 ? 64 : 32);
     /* The gABI's "no program header table", whatever e_phnum says (libelf reads none). */
     if (img->phoff == 0)
         return vdsokit_fail(err, "e_phoff at offset 0x%x is 0: no program header table (e_phnum %u)",
-                        is64 ? 32 : 28, img->phnum);
-    need = (uint64_t)img->phnum * img->phentsize;
-    if (!elf_range_ok(&r, img->phoff, need))
+                            EHDR_OFF(is64, e_phoff), img->phnum);
+    if (!elf_range_ok(r, img->phoff, (uint64_t)img->phnum * img->phentsize))
         return vdsokit_fail(err,
-                        "program headers (e_phoff 0x%" PRIx64 ", %u x %u bytes) exceed the "
-                        "%zu-byte image",
-                        img->phoff, img->phnum, img->phentsize, img->size);
+                            "program headers (e_phoff 0x%" PRIx64 ", %u x %u bytes) exceed the "
+                            "%zu-byte image",
+                            img->phoff, img->phnum, img->phentsize, img->size);
     return 0;
+}
+
+static int parse_ehdr(struct elf_image *img, struct vdsokit_error *err)
+{
+    struct elf_reader r = elf_image_reader(img);
+    uint8_t eh[sizeof(Elf64_Ehdr)];
+
+    /* One copy of the header, of a constant size per class. */
+    if (!(r.is64 ? elf_read_rec(&r, 0, eh, sizeof(Elf64_Ehdr))
+                 : elf_read_rec(&r, 0, eh, sizeof(Elf32_Ehdr))))
+        return vdsokit_fail(err, "image is %zu bytes, shorter than the %zu-byte ELF%u header",
+                            img->size, ELF_EHDR_SIZE(r.is64), r.is64 ? 64 : 32);
+    decode_ehdr(img, &r, eh);
+    return check_phdr_table(img, &r, err);
 }
 
 /* False when the header is not inside the input (parse_ehdr rules that out). */
 static bool read_phdr(const struct elf_reader *r, uint64_t off, struct phdr *ph)
 {
-    uint8_t b[56];
+    uint8_t b[sizeof(Elf64_Phdr)];
 
     if (r->is64) {
-        if (!elf_read_rec(r, off, b, 56))
+        if (!elf_read_rec(r, off, b, sizeof(Elf64_Phdr)))
             return false;
         ph->type = elf_rec_u32(r, b);
         ph->flags = elf_rec_u32(r, b + 4);
@@ -102,7 +122,7 @@ static bool read_phdr(const struct elf_reader *r, uint64_t off, struct phdr *ph)
         ph->filesz = elf_rec_u64(r, b + 32);
         ph->memsz = elf_rec_u64(r, b + 40);
     } else {
-        if (!elf_read_rec(r, off, b, 32))
+        if (!elf_read_rec(r, off, b, sizeof(Elf32_Phdr)))
             return false;
         ph->type = elf_rec_u32(r, b);
         ph->offset = elf_rec_u32(r, b + 4);
@@ -174,7 +194,7 @@ int elf_parse_header(struct elf_image *img, struct vdsokit_error *err)
             return -1;
         if (ph.type == PT_DYNAMIC && add_dynamic(img, i, &ph, err))
             return -1;
-        if (ph.type == PT_NOTE && img->nnotes < 4) {
+        if (ph.type == PT_NOTE && img->nnotes < ELF_MAX_NOTE_SEGMENTS) {
             img->note_offset[img->nnotes] = ph.offset;
             img->note_size[img->nnotes++] = ph.filesz;
         }

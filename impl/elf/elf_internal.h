@@ -1,8 +1,9 @@
 /*
- * Internal interface between the resolver's parsing stages: elf_open() runs
- * header, dynamic, hash and version parsing in that order, each stage
- * filling its part of struct elf_image and handing the segment bounds of the
- * tables it located to the next through struct elf_table_limits.
+ * Internal interface of vdsokit_elf: elf_open() runs header, dynamic, hash
+ * and version parsing in that order, each stage filling its part of struct
+ * elf_image and handing the segment bounds of the tables it located to the
+ * next through struct elf_table_limits; the lookup, symbol, section and note
+ * readers share the inline helpers below and the byte readers (elf_read.h).
  */
 #ifndef VDSOKIT_ELF_INTERNAL_H
 #define VDSOKIT_ELF_INTERNAL_H
@@ -10,6 +11,30 @@
 #include <elf.h>
 
 #include <vdsokit/elf.h>
+
+#include "elf_read.h"
+
+/* A reader over the image bytes with its class and byte order. */
+static inline struct elf_reader elf_image_reader(const struct elf_image *img)
+{
+    struct elf_reader r = {img->data, img->size, img->elf_class == ELFCLASS64,
+                           img->byte_order == ELFDATA2MSB};
+    return r;
+}
+
+/*
+ * The two halves of a DT_VERSYM entry (binutils' names; glibc's <elf.h> has
+ * none): the hidden bit of a non-default version, and the verdef index.
+ */
+#define VERSYM_HIDDEN  0x8000
+#define VERSYM_VERSION 0x7fff
+
+/* Record sizes of each class (the parsers copy whole records, then decode). */
+#define ELF_EHDR_SIZE(is64) ((is64) ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr))
+#define ELF_PHDR_SIZE(is64) ((is64) ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr))
+#define ELF_SHDR_SIZE(is64) ((is64) ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr))
+#define ELF_SYM_SIZE(is64)  ((is64) ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym))
+#define ELF_DYN_SIZE(is64)  ((is64) ? sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn))
 
 /* File offset one past the end of the PT_LOAD file bytes holding each table. */
 struct elf_table_limits {
@@ -75,10 +100,10 @@ static inline bool elf_sym_exportable(const struct elf_sym *sym)
 static inline bool elf_read_sym_at(const struct elf_reader *r, uint64_t off, struct elf_sym *s,
                                    uint32_t *name)
 {
-    uint8_t rec[24], info, other;
+    uint8_t rec[sizeof(Elf64_Sym)], info, other;
 
     if (r->is64) {
-        if (!elf_read_rec(r, off, rec, 24))
+        if (!elf_read_rec(r, off, rec, sizeof(Elf64_Sym)))
             return false;
         info = rec[4];
         other = rec[5];
@@ -86,7 +111,7 @@ static inline bool elf_read_sym_at(const struct elf_reader *r, uint64_t off, str
         s->value = elf_rec_u64(r, rec + 8);
         s->size = elf_rec_u64(r, rec + 16);
     } else {
-        if (!elf_read_rec(r, off, rec, 16))
+        if (!elf_read_rec(r, off, rec, sizeof(Elf32_Sym)))
             return false;
         s->value = elf_rec_u32(r, rec + 4);
         s->size = elf_rec_u32(r, rec + 8);
@@ -95,11 +120,15 @@ static inline bool elf_read_sym_at(const struct elf_reader *r, uint64_t off, str
         s->shndx = elf_rec_u16(r, rec + 14);
     }
     *name = elf_rec_u32(r, rec); /* st_name comes first in both classes */
-    s->type = info & 0xf;
-    s->bind = info >> 4;
-    s->visibility = other & 0x3;
+    /* st_info and st_other pack the same way in both classes. */
+    s->type = ELF64_ST_TYPE(info);
+    s->bind = ELF64_ST_BIND(info);
+    s->visibility = ELF64_ST_VISIBILITY(other);
     return true;
 }
+
+/* The verdef with vd_ndx == ndx (hidden bit already masked), or NULL. */
+const struct elf_verdef *elf_verdef_by_ndx(const struct elf_image *img, uint16_t ndx);
 
 /* The version name of a DT_VERSYM entry: NULL for indices 0 and 1 or no verdef. */
 const char *elf_version_name(const struct elf_image *img, uint16_t versym);

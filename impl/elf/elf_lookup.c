@@ -1,16 +1,15 @@
 /*
  * Symbol lookup by name and optional version through DT_GNU_HASH, DT_HASH
- * or a linear scan. All three return the lowest matching symbol index, so
- * they agree on every image: GNU chains hold ascending indices (the first
- * match is the lowest), SysV chains have no order (the whole chain is
- * walked), the scan runs upward. Chain walks are bounded by the counts
- * elf_open() validated, so a cyclic or corrupt chain ends as "not found".
+ * or a linear scan, and the GNU bloom filter query the checker asks. All
+ * three lookup paths return the lowest matching symbol index, so they agree
+ * on every image: GNU chains hold ascending indices (the first match is the
+ * lowest), SysV chains have no order (the whole chain is walked), the scan
+ * runs upward. Chain walks are bounded by the counts elf_open() validated,
+ * so a cyclic or corrupt chain ends as "not found".
  */
 #include <string.h>
 
 #include "elf_internal.h"
-
-#define SHN_ABS_INDEX 0xfff1
 
 /* What version a candidate must carry: a vd_ndx > 0, or one of these. */
 enum { WANT_DEFAULT = -1, WANT_ANY = 0 };
@@ -36,7 +35,7 @@ static bool want_version(const struct elf_image *img, const char *version, struc
         return true;
     for (unsigned i = 0; i < img->nverdefs; i++) {
         const struct elf_verdef *d = &img->verdefs[i];
-        if (!(d->flags & 1) && strcmp(d->name, version) == 0) {
+        if (!(d->flags & VER_FLG_BASE) && strcmp(d->name, version) == 0) {
             q->want = d->ndx;
             q->def = d;
             return true;
@@ -68,13 +67,15 @@ static bool version_matches(const struct elf_image *img, const struct query *q, 
     if (img->dyn_present & ELF_DYN_VERSYM)
         elf_read_u16(&q->r, img->versym + 2ull * sym->index, &v);
     sym->versym = v;
-    sym->hidden = (v & 0x8000) != 0;
+    sym->hidden = (v & VERSYM_HIDDEN) != 0;
     if (q->want == WANT_DEFAULT && sym->hidden)
         return false;
-    if (q->want > 0 && (v & 0x7fff) != q->want)
+    if (q->want > 0 && (v & VERSYM_VERSION) != q->want)
         return false;
-    /* The wanted verdef is already at hand; vd_ndx 1 names no version. */
-    sym->version = q->want > 0 ? (q->want >= 2 ? q->def->name : NULL) : elf_version_name(img, v);
+    /* The wanted verdef is already at hand; VER_NDX_GLOBAL names no version. */
+    sym->version = q->want > VER_NDX_GLOBAL ? q->def->name
+                   : q->want > 0            ? NULL
+                                            : elf_version_name(img, v);
     return true;
 }
 
@@ -95,12 +96,13 @@ static bool matches(const struct elf_image *img, uint32_t index, const struct qu
         return false;
     /* A consumer adds the load bias to the value: it must be an address in
      * the image (or an absolute number), never a pointer past it. */
-    if (sym->shndx != SHN_ABS_INDEX && !elf_value_offset(img, sym->value, &in_image))
+    if (sym->shndx != SHN_ABS && !elf_value_offset(img, sym->value, &in_image))
         return false;
     return version_matches(img, q, sym);
 }
 
-static int lookup_gnu(const struct elf_image *img, struct query *q, struct elf_sym *out)
+static enum elf_lookup_result lookup_gnu(const struct elf_image *img, struct query *q,
+                                         struct elf_sym *out)
 {
     const struct elf_reader *r = &q->r;
     uint32_t h = elf_hash_gnu_len(q->name, &q->len), start = 0, word = 0;
@@ -118,7 +120,8 @@ static int lookup_gnu(const struct elf_image *img, struct query *q, struct elf_s
     return ELF_NOT_FOUND;
 }
 
-static int lookup_sysv(const struct elf_image *img, struct query *q, struct elf_sym *out)
+static enum elf_lookup_result lookup_sysv(const struct elf_image *img, struct query *q,
+                                          struct elf_sym *out)
 {
     const struct elf_reader *r = &q->r;
     unsigned w = img->hash_entsize;
@@ -138,7 +141,8 @@ static int lookup_sysv(const struct elf_image *img, struct query *q, struct elf_
     return best ? ELF_FOUND : ELF_NOT_FOUND;
 }
 
-static int lookup_scan(const struct elf_image *img, struct query *q, struct elf_sym *out)
+static enum elf_lookup_result lookup_scan(const struct elf_image *img, struct query *q,
+                                          struct elf_sym *out)
 {
     q->len = strlen(q->name);
     for (uint32_t i = 1; i < img->nsyms; i++)
@@ -147,8 +151,9 @@ static int lookup_scan(const struct elf_image *img, struct query *q, struct elf_
     return ELF_NOT_FOUND;
 }
 
-int elf_lookup(const struct elf_image *img, const char *name, const char *version,
-               enum elf_lookup_path path, struct elf_sym *out)
+enum elf_lookup_result elf_lookup(const struct elf_image *img, const char *name,
+                                  const char *version, enum elf_lookup_path path,
+                                  struct elf_sym *out)
 {
     bool gnu = img->dyn_present & ELF_DYN_GNU_HASH, sysv = img->dyn_present & ELF_DYN_HASH;
     struct query q = {name, 0, WANT_DEFAULT, NULL, elf_image_reader(img)};
@@ -167,4 +172,21 @@ int elf_lookup(const struct elf_image *img, const char *name, const char *versio
     default:
         return lookup_scan(img, &q, out);
     }
+}
+
+bool elf_gnu_bloom_admits(const struct elf_image *img, uint32_t gnu_hash)
+{
+    struct elf_reader r = elf_image_reader(img);
+    unsigned bits = r.is64 ? 64 : 32;
+    uint64_t word, at;
+    uint32_t h2;
+
+    if (!(img->dyn_present & ELF_DYN_GNU_HASH) || img->gnu_bloom_size == 0)
+        return false;
+    /* The filter words follow the 16-byte header; the second bit comes from h >> shift. */
+    at = img->gnu_hash + 16 + (bits / 8) * ((gnu_hash / bits) % img->gnu_bloom_size);
+    h2 = img->gnu_bloom_shift < 32 ? gnu_hash >> img->gnu_bloom_shift : 0;
+    if (!elf_read_word(&r, at, &word))
+        return false;
+    return ((word >> (gnu_hash % bits)) & 1) && ((word >> (h2 % bits)) & 1);
 }

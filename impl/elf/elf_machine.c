@@ -2,6 +2,8 @@
  * Short names of the e_machine values a Linux vDSO is built for, for the
  * tools' output and error messages.
  */
+#include <elf.h>
+
 #include <vdsokit/elf.h>
 
 struct machine_name {
@@ -10,9 +12,11 @@ struct machine_name {
 };
 
 static const struct machine_name machine_names[] = {
-    {3, "i386"},      {8, "mips"},    {15, "parisc"}, {20, "ppc"},        {21, "ppc64"},
-    {22, "s390"},     {40, "arm"},    {42, "sh"},     {43, "sparcv9"},    {62, "x86_64"},
-    {183, "aarch64"}, {243, "riscv"}, {252, "csky"},  {258, "loongarch"}, {0x9026, "alpha"},
+    {EM_386, "i386"},      {EM_MIPS, "mips"},       {EM_PARISC, "parisc"},
+    {EM_PPC, "ppc"},       {EM_PPC64, "ppc64"},     {EM_S390, "s390"},
+    {EM_ARM, "arm"},       {EM_SH, "sh"},           {EM_SPARCV9, "sparcv9"},
+    {EM_X86_64, "x86_64"}, {EM_AARCH64, "aarch64"}, {EM_RISCV, "riscv"},
+    {EM_CSKY, "csky"},     {EM_LOONGARCH, "loongarch"}, {EM_ALPHA, "alpha"},
 };
 
 const char *elf_machine_name(uint16_t machine)

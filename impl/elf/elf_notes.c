@@ -13,6 +13,9 @@
 
 #include "elf_internal.h"
 
+/* The `Linux` note that carries LINUX_VERSION_CODE (the kernel's ELFNOTE(Linux, 0, ...)). */
+#define NOTE_LINUX_VERSION 0
+
 static uint64_t pad4(uint64_t n)
 {
     return (n + 3) & ~(uint64_t)3;
@@ -28,7 +31,7 @@ static bool seen_before(const struct elf_notes *out, uint64_t offset)
 
 static void recognise(const struct elf_reader *r, struct elf_notes *out, const struct elf_note *n)
 {
-    if (strcmp(n->owner, "Linux") == 0 && n->type == 0 && n->desc_size == 4) {
+    if (strcmp(n->owner, "Linux") == 0 && n->type == NOTE_LINUX_VERSION && n->desc_size == 4) {
         out->has_linux_version = elf_read_u32(r, n->desc_offset, &out->linux_version);
     } else if (strcmp(n->owner, "GNU") == 0 && n->type == NT_GNU_BUILD_ID && !out->has_build_id) {
         out->has_build_id = true;

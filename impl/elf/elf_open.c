@@ -1,9 +1,7 @@
 /*
- * elf_open(): runs the four parsing stages over untrusted bytes; and the
- * public face of the vaddr to file offset map that every stage and every
- * consumer uses (elf_map_vaddr() in elf_internal.h). A range maps only
- * when it lies wholly inside one PT_LOAD's file bytes (filesz, not memsz:
- * bytes past filesz are not in the image).
+ * elf_open(): runs the four parsing stages over untrusted bytes; and where
+ * a symbol lies in the image as mapped from offset 0 (elf_symbol_offset(),
+ * through the PT_LOAD map of elf_internal.h).
  */
 #include <string.h>
 
@@ -29,14 +27,6 @@ int elf_open(struct elf_image *img, const void *data, size_t size, struct vdsoki
         elf_parse_hash_tables(img, &lim, err) || elf_parse_versions(img, &lim, err))
         return -1;
     return 0;
-}
-
-bool elf_vaddr_to_offset(const struct elf_image *img, uint64_t vaddr, uint64_t len,
-                         uint64_t *offset)
-{
-    uint64_t end;
-
-    return elf_map_vaddr(img, vaddr, len, offset, &end);
 }
 
 bool elf_symbol_offset(const struct elf_image *img, const struct elf_sym *sym, uint64_t *offset)

@@ -1,7 +1,7 @@
 /*
- * The section view: section headers, their names and the static symbol
- * table. Independent of the resolver's tables; it shares only the ELF
- * header fields and the bounds-checked readers.
+ * The section view: section headers, their names and where the static
+ * symbol table lies. Independent of the resolver's tables; it shares only
+ * the ELF header fields and the bounds-checked readers.
  */
 #include <elf.h>
 #include <inttypes.h>
@@ -38,7 +38,7 @@ static void read_shdr(const struct elf_reader *r, uint64_t off, struct elf_secti
 int elf_sections_open(struct elf_sections *s, const struct elf_image *img, struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
-    unsigned entsize = r.is64 ? 64 : 40;
+    unsigned entsize = ELF_SHDR_SIZE(r.is64);
     struct elf_section names;
 
     memset(s, 0, sizeof(*s));
@@ -104,7 +104,8 @@ bool elf_section_by_name(const struct elf_sections *s, const char *name, struct 
     return false;
 }
 
-bool elf_section_in_file(const struct elf_sections *s, const struct elf_section *sec)
+/* True when a section's bytes (SHT_NOBITS excepted) lie inside the image. */
+static bool section_in_file(const struct elf_sections *s, const struct elf_section *sec)
 {
     struct elf_reader r = elf_image_reader(s->img);
 
@@ -114,7 +115,7 @@ bool elf_section_in_file(const struct elf_sections *s, const struct elf_section 
 int elf_symtab_open(struct elf_symtab *t, const struct elf_sections *s, struct vdsokit_error *err)
 {
     struct elf_section sym, str;
-    unsigned entsize = s->img->elf_class == ELFCLASS64 ? 24 : 16;
+    unsigned entsize = ELF_SYM_SIZE(s->img->elf_class == ELFCLASS64);
     uint32_t i;
 
     memset(t, 0, sizeof(*t));
@@ -124,8 +125,8 @@ int elf_symtab_open(struct elf_symtab *t, const struct elf_sections *s, struct v
             break;
     if (i >= s->count)
         return 1;
-    if (!elf_section_in_file(s, &sym) || sym.link >= s->count || sym.link == 0 ||
-        elf_section_get(s, sym.link, &str, err) || !elf_section_in_file(s, &str))
+    if (!section_in_file(s, &sym) || sym.link >= s->count || sym.link == 0 ||
+        elf_section_get(s, sym.link, &str, err) || !section_in_file(s, &str))
         return vdsokit_fail(err,
                         "SHT_SYMTAB section %u (offset 0x%" PRIx64 ", size 0x%" PRIx64
                         ", sh_link %u) or its string table lies outside the image",
@@ -134,27 +135,5 @@ int elf_symtab_open(struct elf_symtab *t, const struct elf_sections *s, struct v
     t->count = sym.size / entsize;
     t->strtab = str.offset;
     t->strsz = str.size;
-    return 0;
-}
-
-int elf_symtab_symbol(const struct elf_symtab *t, uint32_t index, struct elf_sym *sym,
-                      struct vdsokit_error *err)
-{
-    struct elf_reader r = elf_image_reader(t->img);
-    unsigned entsize = r.is64 ? 24 : 16;
-    uint32_t name = 0;
-
-    if (index >= t->count)
-        return vdsokit_fail(err, ".symtab index %u is not below its %" PRIu64 " entries", index,
-                        t->count);
-    memset(sym, 0, sizeof(*sym));
-    elf_read_sym_at(&r, t->offset + (uint64_t)index * entsize, sym, &name);
-    sym->index = index;
-    sym->name = name < t->strsz ? elf_read_str(&r, t->strtab + name, t->strtab + t->strsz) : NULL;
-    if (!sym->name)
-        return vdsokit_fail(err,
-                        ".symtab entry %u: st_name %u is not a string in its %" PRIu64
-                        "-byte string table",
-                        index, name, t->strsz);
     return 0;
 }

@@ -11,10 +11,11 @@
 
 const char *elf_version_name(const struct elf_image *img, uint16_t versym)
 {
+    uint16_t ndx = versym & VERSYM_VERSION;
     const struct elf_verdef *d;
 
-    /* Indices 0 (local) and 1 (global) carry no version name. */
-    d = (versym & 0x7fff) >= 2 ? elf_verdef_by_ndx(img, versym & 0x7fff) : NULL;
+    /* VER_NDX_LOCAL and VER_NDX_GLOBAL carry no version name. */
+    d = ndx > VER_NDX_GLOBAL ? elf_verdef_by_ndx(img, ndx) : NULL;
     return d ? d->name : NULL;
 }
 
@@ -25,7 +26,7 @@ static void read_version(const struct elf_image *img, uint32_t index, struct elf
     s->versym = 0;
     if (img->dyn_present & ELF_DYN_VERSYM)
         elf_read_u16(&r, img->versym + 2ull * index, &s->versym);
-    s->hidden = (s->versym & 0x8000) != 0;
+    s->hidden = (s->versym & VERSYM_HIDDEN) != 0;
     s->version = elf_version_name(img, s->versym);
 }
 

@@ -38,13 +38,13 @@ static bool read_verdef(const struct elf_reader *r, uint64_t off, struct verdef_
 static int check_entry(const struct elf_image *img, unsigned k, uint64_t off,
                        const struct verdef_entry *v, struct vdsokit_error *err)
 {
-    if (v->version != 1)
+    if (v->version != VER_DEF_CURRENT)
         return vdsokit_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_version is %u, not 1",
                         k, off, v->version);
     if (v->cnt == 0)
         return vdsokit_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_cnt is 0 (no name)", k,
                         off);
-    if (v->ndx == 0 || v->ndx > 0x7fff)
+    if (v->ndx == VER_NDX_LOCAL || v->ndx > VERSYM_VERSION)
         return vdsokit_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_ndx %u is reserved", k,
                         off, v->ndx);
     if (elf_verdef_by_ndx(img, v->ndx))
@@ -119,12 +119,13 @@ static int walk_verdefs(struct elf_image *img, const struct elf_table_limits *li
 static int check_versyms(const struct elf_image *img, struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
-    uint64_t known = img->verdef_ndx_mask | 3; /* 0 (local) and 1 (global) need no verdef */
+    /* VER_NDX_LOCAL and VER_NDX_GLOBAL need no verdef. */
+    uint64_t known = img->verdef_ndx_mask | 1u << VER_NDX_LOCAL | 1u << VER_NDX_GLOBAL;
     uint16_t v = 0;
 
     for (uint32_t i = 1; i < img->nsyms; i++) {
         elf_read_u16(&r, img->versym + 2ull * i, &v);
-        v &= 0x7fff;
+        v &= VERSYM_VERSION;
         if (v < 64 ? !(known & (1ull << v)) : !elf_verdef_by_ndx(img, v))
             return vdsokit_fail(err,
                             "DT_VERSYM entry %u at offset 0x%" PRIx64

@@ -4,6 +4,8 @@
  * bytes (page-aligned, zero-padded to a page multiple), the
  * .altinstructions range, and the offset of every exported symbol.
  */
+#include <string.h>
+
 #include <vdsokit/elf.h>
 #include <vdsokit/image_blob.h>
 

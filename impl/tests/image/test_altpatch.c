@@ -11,6 +11,7 @@
 #include <vdsokit/abi.h>
 #include <vdsokit/altpatch.h>
 #include <vdsokit/loader.h>
+#include <vdsokit/loader_prepare.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -122,19 +123,31 @@ static void test_flags_and_unknown(void)
     CHECK(memcmp(f.dst + 16, RDTSC5, 5) == 0, "ALT_FLAG_NOT skipped when present");
 }
 
+/* An applied entry with an empty replacement turns its whole site into NOPs. */
+static void nop_site(struct fixture *f, uint8_t len)
+{
+    const struct alt_cpu all = {true, true, true};
+    static const uint8_t none[1];
+    struct vdsokit_error err;
+
+    fx_init(f);
+    memset(f->src + 16, 0xcc, 21);
+    fx_add(f, 16, len, none, 0, X86_FEATURE_RDTSCP, 0);
+    CHECK(fx_apply(f, &all, NULL, &err) == 0, "%s", err.msg);
+}
+
 static void test_nops(void)
 {
-    uint8_t buf[20];
+    struct fixture f;
 
-    for (unsigned len = 1; len <= sizeof buf; len++) {
-        memset(buf, 0xcc, sizeof buf);
-        alt_fill_nops(buf, len);
-        CHECK(len == sizeof buf || buf[len] == 0xcc, "fill of %u overran", len);
-        CHECK(buf[0] == 0x90 || buf[0] == 0x66 || buf[0] == 0x0f, "len %u starts 0x%02x", len,
-              buf[0]);
+    for (uint8_t len = 1; len <= 20; len++) {
+        nop_site(&f, len);
+        CHECK(f.dst[16 + len] == 0xcc, "fill of %u overran", len);
+        CHECK(f.dst[16] == 0x90 || f.dst[16] == 0x66 || f.dst[16] == 0x0f, "len %u starts 0x%02x",
+              len, f.dst[16]);
     }
-    alt_fill_nops(buf, 9);
-    CHECK(buf[0] == 0x0f && buf[1] == 0x1f && buf[2] == 0x84 && buf[8] == 0x90,
+    nop_site(&f, 9);
+    CHECK(f.dst[16] == 0x0f && f.dst[17] == 0x1f && f.dst[18] == 0x84 && f.dst[24] == 0x90,
           "9 bytes = nop8 + nop1");
 }
 

@@ -13,6 +13,7 @@
 #include "check.h"
 
 #include <vdsokit/loader.h>
+#include <vdsokit/loader_prepare.h>
 
 #include <dirent.h>
 #include <stdlib.h>

@@ -11,6 +11,7 @@
 #include "check.h"
 
 #include <vdsokit/loader.h>
+#include <vdsokit/loader_prepare.h>
 
 #include "elfgen.h"
 

@@ -13,6 +13,7 @@
 #include <vdsokit/elf.h>
 #include <vdsokit/imgcheck.h>
 #include <vdsokit/loader.h>
+#include <vdsokit/loader_prepare.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,9 @@
 /*
  * The generator's working state, shared by its stages: symbol order and
  * hashes, string table, file layout (offset and size of every piece), and
- * the byte-order aware writers.
+ * the byte-order aware writers. elfgen.c runs the stages top down: layout
+ * (elfgen_layout.c), then the writers (elfgen_write.c, elfgen_tables.c,
+ * elfgen_text.c); all of them use elfgen_bytes.c, none calls another.
  */
 #ifndef VDSOKIT_ELFGEN_INTERNAL_H
 #define VDSOKIT_ELFGEN_INTERNAL_H
@@ -11,6 +13,9 @@
 #define GEN_MAX_SYMS     1024
 #define GEN_MAX_VERSIONS 16
 #define GEN_MAX_SECTIONS 16
+
+/* The DT_VERSYM bit of a non-default (name@version) symbol; <elf.h> has no name for it. */
+#define GEN_VERSYM_HIDDEN 0x8000
 
 struct piece {
     uint64_t off, size;
@@ -64,9 +69,15 @@ void gen_write_tables(struct gen *g);
 void gen_write_text(struct gen *g);
 void gen_write_sections(struct gen *g);
 
-/* The vaddr at which file offset `off` is loaded. */
-uint64_t gen_vaddr(const struct gen *g, uint64_t off);
+/* The vaddr at which file offset `off` is loaded (once gen_layout() has run). */
+static inline uint64_t gen_vaddr(const struct gen *g, uint64_t off)
+{
+    if (g->seg2_off && off >= g->seg2_off)
+        return g->seg2_vaddr + (off - g->seg2_off);
+    return g->d->base + off;
+}
 
+/* elfgen_bytes.c: stores in the description's byte order, and the hashes. */
 void gen_put16(struct gen *g, uint64_t off, uint16_t v);
 void gen_put32(struct gen *g, uint64_t off, uint32_t v);
 void gen_put64(struct gen *g, uint64_t off, uint64_t v);

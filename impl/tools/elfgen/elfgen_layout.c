@@ -190,10 +190,3 @@ void gen_layout(struct gen *g)
     }
     g->size = off;
 }
-
-uint64_t gen_vaddr(const struct gen *g, uint64_t off)
-{
-    if (g->seg2_off && off >= g->seg2_off)
-        return g->seg2_vaddr + (off - g->seg2_off);
-    return g->d->base + off;
-}

@@ -125,41 +125,68 @@ void elfgen_desc_x86_64(struct elfgen_desc *d)
     d->nsyms = COUNT(x86_64_syms);
 }
 
-static void other_arch(struct elfgen_desc *d, uint8_t cls, uint8_t order, uint16_t machine,
-                       unsigned hash, const struct elfgen_sym *syms, unsigned n)
-{
-    elfgen_desc_x86_64(d);
-    d->elf_class = cls;
-    d->byte_order = order;
-    d->machine = machine;
-    d->hash_styles = hash;
-    d->nalt = 0;
-    d->syms = syms;
-    d->nsyms = n;
-}
+/* A variant for another machine: the x86-64 description with these replaced. */
+struct arch_variant {
+    const char *name;
+    uint8_t elf_class, byte_order;
+    uint16_t machine;
+    unsigned hash_styles;
+    const struct elfgen_sym *syms;
+    unsigned nsyms;
+    uint64_t base;
+};
 
-static const char *const names[] = {
-    "x86_64-both",    "x86_64-gnu",     "x86_64-sysv",      "x86_64-unversioned",
-    "x86_64-dupver",  "x86_64-twoload", "x86_64-prelinked", "x86_64-nosections",
-    "x86_64-filters", "x86_64-empty",   "x86_64-nohash",    "x86_64-relocs",
-    "i386-both",      "s390x-both",     "s390x-sysv",       "alpha-both",
-    "ppc64-gnu",      "ppc32-sysv",     "aarch64-gnu",      "riscv64-base",
-    "loongarch-gnu",
+#define ARCH(name, cls, order, machine, hash, syms, base) \
+    {name, cls, order, machine, hash, syms, COUNT(syms), base}
+
+/* The x86-64 variants come first (x86_variant() tells them apart), then these. */
+static const char *const x86_names[] = {
+    "x86_64-both",      "x86_64-gnu",     "x86_64-sysv",  "x86_64-unversioned",
+    "x86_64-dupver",    "x86_64-twoload", "x86_64-prelinked", "x86_64-nosections",
+    "x86_64-filters",   "x86_64-empty",   "x86_64-nohash", "x86_64-relocs",
+};
+
+static const struct arch_variant arch_variants[] = {
+    ARCH("i386-both", ELFCLASS32, ELFDATA2LSB, EM_386, ELFGEN_HASH_BOTH, i386_syms, 0),
+    ARCH("s390x-both", ELFCLASS64, ELFDATA2MSB, EM_S390, ELFGEN_HASH_BOTH, s390_syms, 0),
+    ARCH("s390x-sysv", ELFCLASS64, ELFDATA2MSB, EM_S390, ELFGEN_HASH_SYSV, s390_syms, 0),
+    ARCH("alpha-both", ELFCLASS64, ELFDATA2LSB, EM_ALPHA, ELFGEN_HASH_BOTH, alpha_syms, 0),
+    ARCH("ppc64-gnu", ELFCLASS64, ELFDATA2MSB, EM_PPC64, ELFGEN_HASH_GNU, ppc_syms, 0),
+    ARCH("ppc32-sysv", ELFCLASS32, ELFDATA2MSB, EM_PPC, ELFGEN_HASH_SYSV, ppc_syms, 0),
+    ARCH("aarch64-gnu", ELFCLASS64, ELFDATA2LSB, EM_AARCH64, ELFGEN_HASH_GNU, aarch64_syms, 0),
+    ARCH("riscv64-base", ELFCLASS64, ELFDATA2LSB, EM_RISCV, ELFGEN_HASH_BOTH, riscv_syms, 0x10000),
+    ARCH("loongarch-gnu", ELFCLASS64, ELFDATA2LSB, EM_LOONGARCH, ELFGEN_HASH_GNU, loongarch_syms,
+         0),
 };
 
 unsigned elfgen_matrix_count(void)
 {
-    return COUNT(names);
+    return COUNT(x86_names) + COUNT(arch_variants);
 }
 
 const char *elfgen_matrix_name(unsigned i)
 {
-    return i < COUNT(names) ? names[i] : NULL;
+    if (i < COUNT(x86_names))
+        return x86_names[i];
+    i -= COUNT(x86_names);
+    return i < COUNT(arch_variants) ? arch_variants[i].name : NULL;
 }
 
-void elfgen_matrix_desc(unsigned i, struct elfgen_desc *d)
+static void other_arch(struct elfgen_desc *d, const struct arch_variant *v)
 {
-    elfgen_desc_x86_64(d);
+    d->elf_class = v->elf_class;
+    d->byte_order = v->byte_order;
+    d->machine = v->machine;
+    d->hash_styles = v->hash_styles;
+    d->nalt = 0;
+    d->syms = v->syms;
+    d->nsyms = v->nsyms;
+    d->base = v->base;
+}
+
+/* x86_names[i] from the x86-64 description (0, "x86_64-both", is that description). */
+static void x86_variant(unsigned i, struct elfgen_desc *d)
+{
     switch (i) {
     case 1:
         d->hash_styles = ELFGEN_HASH_GNU;
@@ -200,43 +227,16 @@ void elfgen_matrix_desc(unsigned i, struct elfgen_desc *d)
     case 11:
         d->relocations = true;
         break;
-    case 12:
-        other_arch(d, ELFCLASS32, ELFDATA2LSB, EM_386, ELFGEN_HASH_BOTH, i386_syms,
-                   COUNT(i386_syms));
-        break;
-    case 13:
-        other_arch(d, ELFCLASS64, ELFDATA2MSB, EM_S390, ELFGEN_HASH_BOTH, s390_syms,
-                   COUNT(s390_syms));
-        break;
-    case 14:
-        other_arch(d, ELFCLASS64, ELFDATA2MSB, EM_S390, ELFGEN_HASH_SYSV, s390_syms,
-                   COUNT(s390_syms));
-        break;
-    case 15:
-        other_arch(d, ELFCLASS64, ELFDATA2LSB, EM_ALPHA, ELFGEN_HASH_BOTH, alpha_syms,
-                   COUNT(alpha_syms));
-        break;
-    case 16:
-        other_arch(d, ELFCLASS64, ELFDATA2MSB, EM_PPC64, ELFGEN_HASH_GNU, ppc_syms,
-                   COUNT(ppc_syms));
-        break;
-    case 17:
-        other_arch(d, ELFCLASS32, ELFDATA2MSB, EM_PPC, ELFGEN_HASH_SYSV, ppc_syms, COUNT(ppc_syms));
-        break;
-    case 18:
-        other_arch(d, ELFCLASS64, ELFDATA2LSB, EM_AARCH64, ELFGEN_HASH_GNU, aarch64_syms,
-                   COUNT(aarch64_syms));
-        break;
-    case 19:
-        other_arch(d, ELFCLASS64, ELFDATA2LSB, EM_RISCV, ELFGEN_HASH_BOTH, riscv_syms,
-                   COUNT(riscv_syms));
-        d->base = 0x10000;
-        break;
-    case 20:
-        other_arch(d, ELFCLASS64, ELFDATA2LSB, EM_LOONGARCH, ELFGEN_HASH_GNU, loongarch_syms,
-                   COUNT(loongarch_syms));
-        break;
     default:
         break;
     }
+}
+
+void elfgen_matrix_desc(unsigned i, struct elfgen_desc *d)
+{
+    elfgen_desc_x86_64(d);
+    if (i < COUNT(x86_names))
+        x86_variant(i, d);
+    else if (i - COUNT(x86_names) < COUNT(arch_variants))
+        other_arch(d, &arch_variants[i - COUNT(x86_names)]);
 }

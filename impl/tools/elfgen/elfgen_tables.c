@@ -66,6 +66,14 @@ static uint16_t version_index(const struct gen *g, const char *v)
     return 1;
 }
 
+/* The DT_VERSYM entry of a symbol: 0 (local) when undefined. */
+static uint16_t versym_of(const struct gen *g, const struct elfgen_sym *s)
+{
+    if (s->undefined)
+        return 0;
+    return (uint16_t)(version_index(g, s->version) | (s->hidden ? GEN_VERSYM_HIDDEN : 0));
+}
+
 static void write_symbols(struct gen *g)
 {
     unsigned es = g->is64 ? 24 : 16;
@@ -95,10 +103,7 @@ static void write_symbols(struct gen *g)
             gen_put16(g, o + 14, shndx);
         }
         if (g->versym.size)
-            gen_put16(g, g->versym.off + 2ull * k,
-                      s->undefined
-                          ? 0
-                          : (uint16_t)(version_index(g, s->version) | (s->hidden ? 0x8000 : 0)));
+            gen_put16(g, g->versym.off + 2ull * k, versym_of(g, s));
     }
     memcpy(g->buf + g->dynstr_p.off, g->dynstr, g->dynstr_len);
 }

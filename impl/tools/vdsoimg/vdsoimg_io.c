@@ -12,49 +12,58 @@
 
 #define MAX_IMAGE (64u << 20)
 
-uint8_t *vdsoimg_read(const char *path, size_t *size)
+/* Read f to its end into a growing buffer; NULL (message printed) on failure. */
+static uint8_t *read_all(FILE *f, const char *path, size_t *len)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     uint8_t *buf = NULL, *grown;
-    size_t cap = 0, len = 0, got;
+    size_t cap = 0, got;
 
-    if (!f) {
-        fprintf(stderr, "vdsoimg: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
+    *len = 0;
     do {
-        if (len == cap) {
+        if (*len == cap) {
             cap = cap ? cap * 2 : 65536;
             grown = cap <= MAX_IMAGE ? realloc(buf, cap) : NULL;
             if (!grown) {
                 fprintf(stderr, "vdsoimg: %s: larger than %u bytes or out of memory\n", path,
                         MAX_IMAGE);
                 free(buf);
-                buf = NULL;
-                break;
+                return NULL;
             }
             buf = grown;
         }
-        got = fread(buf + len, 1, cap - len, f);
-        len += got;
+        got = fread(buf + *len, 1, cap - *len, f);
+        *len += got;
     } while (got > 0);
-    if (buf && ferror(f)) {
+    if (ferror(f)) {
         fprintf(stderr, "vdsoimg: %s: read error\n", path);
         free(buf);
-        buf = NULL;
+        return NULL;
     }
+    return buf;
+}
+
+uint8_t *vdsoimg_read(const char *path, size_t *size)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    uint8_t *buf, *exact;
+    size_t len = 0;
+
+    if (!f) {
+        fprintf(stderr, "vdsoimg: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    buf = read_all(f, path, &len);
     if (f != stdin)
         fclose(f);
-    if (buf) {
-        /* Exact size, so a reader that overruns is caught by ASan. */
-        grown = malloc(len ? len : 1);
-        if (grown)
-            memcpy(grown, buf, len);
-        free(buf);
-        buf = grown;
-    }
+    if (!buf)
+        return NULL;
+    /* Exact size, so a reader that overruns is caught by ASan. */
+    exact = malloc(len ? len : 1);
+    if (exact)
+        memcpy(exact, buf, len);
+    free(buf);
     *size = len;
-    return buf;
+    return exact;
 }
 
 int vdsoimg_write(const char *path, const void *data, size_t size)

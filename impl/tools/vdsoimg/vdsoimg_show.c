@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <vdsokit/abi.h>
 #include <vdsokit/elf.h>
 #include <vdsokit/elf_sections.h>
 #include <vdsokit/imgcheck.h>
@@ -95,14 +96,18 @@ static void print_notes(const struct elf_image *img, const struct elf_sections *
 
 static void print_info(const struct elf_image *img, size_t size)
 {
-    static const char *const rules[] = {"DT_HASH nchain", "DT_GNU_HASH chains",
-                                        "DT_SYMTAB distance"};
+    static const char *const rules[] = {
+        [ELF_NSYMS_SYSV_NCHAIN] = "DT_HASH nchain",
+        [ELF_NSYMS_GNU_CHAINS] = "DT_GNU_HASH chains",
+        [ELF_NSYMS_DISTANCE] = "DT_SYMTAB distance",
+    };
     const char *m = elf_machine_name(img->machine);
     bool gnu = img->dyn_present & ELF_DYN_GNU_HASH, sysv = img->dyn_present & ELF_DYN_HASH;
 
     printf("size:           %zu bytes\n", size);
-    printf("class:          ELF%u\n", img->elf_class == 2 ? 64 : 32);
-    printf("byte order:     %s\n", img->byte_order == 2 ? "big endian" : "little endian");
+    printf("class:          ELF%u\n", img->elf_class == ELFCLASS64 ? 64 : 32);
+    printf("byte order:     %s\n",
+           img->byte_order == ELFDATA2MSB ? "big endian" : "little endian");
     printf("machine:        %s (%u)\n", m ? m : "unknown", img->machine);
     printf("soname:         %s\n", img->soname_name ? img->soname_name : "(none)");
     printf("loads:          %u\n", img->nloads);
@@ -111,7 +116,7 @@ static void print_info(const struct elf_image *img, size_t size)
     printf("symbols:        %u (from %s)\n", img->nsyms, rules[img->nsyms_rule]);
     printf("versions:      ");
     for (unsigned i = 0; i < img->nverdefs; i++)
-        printf(" %s%s", img->verdefs[i].name, (img->verdefs[i].flags & 1) ? "(BASE)" : "");
+        printf(" %s%s", img->verdefs[i].name, (img->verdefs[i].flags & VER_FLG_BASE) ? "(BASE)" : "");
     printf("%s\n", img->nverdefs ? "" : " (none)");
 }
 
@@ -134,7 +139,7 @@ int vdsoimg_info(const char *path)
     }
     print_notes(&img, secs.count ? &secs : NULL);
     if (secs.count && elf_section_by_name(&secs, ".altinstructions", &alt))
-        printf("alternatives:   %" PRIu64 " entries at 0x%" PRIx64 "\n", alt.size / 14, alt.offset);
+        printf("alternatives:   %" PRIu64 " entries at 0x%" PRIx64 "\n", alt.size / VDSO_ALT_ENTRY_SIZE, alt.offset);
     else
         printf("alternatives:   (no .altinstructions)\n");
     free(data);

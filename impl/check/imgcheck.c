@@ -3,35 +3,43 @@
  * single PT_LOAD at offset 0 / vaddr 0 with filesz == memsz (vdso2c),
  * congruent, ordered, page-separated segments (check_vdso), no dynamic
  * relocations, both hash tables, the section view and the notes. Symbol
- * and version rules live in imgcheck_rules.c.
+ * and version rules live in imgcheck_rules.c, the report in
+ * imgcheck_report.c.
  */
 #include <elf.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <string.h>
+
+#include <vdsokit/abi.h>
 
 #include "imgcheck_internal.h"
 
-void imgcheck_add(struct imgcheck_report *r, enum imgcheck_severity s, const char *rule,
-                  const char *fmt, ...)
+/* Rounding to the pages a segment occupies once mapped. */
+static uint64_t page_down(uint64_t v)
 {
-    struct imgcheck_finding *f;
-    va_list ap;
+    return v & ~(uint64_t)(VDSO_PAGE_SIZE - 1);
+}
 
-    if (s == IMGCHECK_ERROR)
-        r->errors++;
-    if (s == IMGCHECK_WARNING)
-        r->warnings++;
-    if (r->count == IMGCHECK_MAX_FINDINGS) {
-        r->truncated = true;
-        return;
-    }
-    f = &r->findings[r->count++];
-    f->severity = s;
-    f->rule = rule;
-    va_start(ap, fmt);
-    vsnprintf(f->text, sizeof(f->text), fmt, ap);
-    va_end(ap);
+static uint64_t page_up(uint64_t v)
+{
+    return page_down(v + VDSO_PAGE_SIZE - 1);
+}
+
+/* PT_LOAD i (i > 0) against the first and the previous one (check_vdso). */
+static void check_later_load(const struct elf_image *img, unsigned i, struct imgcheck_report *r)
+{
+    const struct elf_load *l = &img->loads[i], *l0 = &img->loads[0], *prev = &img->loads[i - 1];
+    uint64_t prev_end = prev->vaddr + prev->memsz;
+
+    if (l->vaddr - l0->vaddr != l->offset - l0->offset)
+        imgcheck_add(r, IMGCHECK_ERROR, "load-congruent",
+                     "PT_LOAD %u: p_vaddr 0x%" PRIx64 " and p_offset 0x%" PRIx64
+                     " are not the same distance from the first segment's",
+                     i, l->vaddr, l->offset);
+    if (l->vaddr < prev_end || page_down(l->vaddr) < page_up(prev_end))
+        imgcheck_add(r, IMGCHECK_ERROR, "load-order",
+                     "PT_LOAD %u at 0x%" PRIx64 " overlaps or shares a page with PT_LOAD %u", i,
+                     l->vaddr, i - 1);
 }
 
 static void check_loads(const struct elf_image *img, struct imgcheck_report *r)
@@ -55,17 +63,8 @@ static void check_loads(const struct elf_image *img, struct imgcheck_report *r)
                          "PT_LOAD %u has p_filesz 0x%" PRIx64 " != p_memsz 0x%" PRIx64
                          " (no .bss possible in a vDSO)",
                          i, l->filesz, l->memsz);
-        if (i && l->vaddr - l0->vaddr != l->offset - l0->offset)
-            imgcheck_add(r, IMGCHECK_ERROR, "load-congruent",
-                         "PT_LOAD %u: p_vaddr 0x%" PRIx64 " and p_offset 0x%" PRIx64
-                         " are not the same distance from the first segment's",
-                         i, l->vaddr, l->offset);
-        if (i && (l->vaddr < img->loads[i - 1].vaddr + img->loads[i - 1].memsz ||
-                  (l->vaddr & ~0xfffull) <
-                      ((img->loads[i - 1].vaddr + img->loads[i - 1].memsz + 0xfff) & ~0xfffull)))
-            imgcheck_add(r, IMGCHECK_ERROR, "load-order",
-                         "PT_LOAD %u at 0x%" PRIx64 " overlaps or shares a page with PT_LOAD %u", i,
-                         l->vaddr, i - 1);
+        if (i)
+            check_later_load(img, i, r);
     }
     if (img->type != ET_DYN)
         imgcheck_add(r, IMGCHECK_ERROR, "type", "e_type is %u, not ET_DYN (3)", img->type);
@@ -175,25 +174,4 @@ int imgcheck_run(const void *data, size_t size, struct imgcheck_report *out)
     imgcheck_alternatives(&img, &secs, out);
     check_notes(&img, &secs, out);
     return 0;
-}
-
-bool imgcheck_has_errors(const struct imgcheck_report *r)
-{
-    return r->errors != 0;
-}
-
-const char *imgcheck_severity_name(enum imgcheck_severity s)
-{
-    return s == IMGCHECK_ERROR ? "error" : s == IMGCHECK_WARNING ? "warning" : "info";
-}
-
-void imgcheck_print(const struct imgcheck_report *r, FILE *f)
-{
-    for (unsigned i = 0; i < r->count; i++)
-        fprintf(f, "%s %s: %s\n", imgcheck_severity_name(r->findings[i].severity),
-                r->findings[i].rule, r->findings[i].text);
-    if (r->truncated)
-        fprintf(f, "warning report: more than %d findings, the rest not shown\n",
-                IMGCHECK_MAX_FINDINGS);
-    fprintf(f, "%u error(s), %u warning(s)\n", r->errors, r->warnings);
 }

@@ -4,11 +4,9 @@
  * its read-only view. A namespace layout needs a filled namespace page (seq
  * 1, mode TIMENS); without one the image would read a zeroed page 0.
  */
-#include "loader_internal.h"
-
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "loader_internal.h"
 
 int loader_attach_timekeeper(struct vdso_loaded *l, const struct loader_options *opt,
                              struct vdsokit_error *err)

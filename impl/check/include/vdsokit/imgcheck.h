@@ -46,9 +46,6 @@ int imgcheck_run(const void *data, size_t size, struct imgcheck_report *out);
 
 bool imgcheck_has_errors(const struct imgcheck_report *r);
 
-/* "error", "warning" or "info". */
-const char *imgcheck_severity_name(enum imgcheck_severity s);
-
 /* One line per finding: "<severity> <rule>: <sentence>". */
 void imgcheck_print(const struct imgcheck_report *r, FILE *f);
 

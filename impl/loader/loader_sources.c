@@ -4,19 +4,14 @@
  * into the library. Each ends in loader_load() on plain bytes, so every
  * source passes the same gate.
  */
-#include "vdsokit/loader.h"
-
-#include "vdsokit/elf.h"
-#include "vdsokit/elf_read.h"
-
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 
-#include "loader_internal.h"
+#include <vdsokit/elf.h>
+#include <vdsokit/loader.h>
 
 /* Read at most LOADER_MAX_TEXT + 1 MiB: section headers may follow the text. */
 #define MAX_FILE (2 * (size_t)LOADER_MAX_TEXT)
@@ -78,19 +73,19 @@ static size_t mapping_size(uintptr_t base)
     return size;
 }
 
-/* The file bytes of the image: up to the end of its section headers. */
+/*
+ * The file bytes of the image: up to the end of its section headers, as the
+ * resolver reads them (the whole mapping when it cannot).
+ */
 static size_t image_extent(const uint8_t *base, size_t mapped)
 {
-    const struct elf_reader r = {base, mapped, true, false};
-    uint64_t shoff = 0;
-    uint16_t shnum = 0, shentsize = 0;
+    struct elf_image img;
     uint64_t end;
 
-    if (!elf_read_u64(&r, 0x28, &shoff) || !elf_read_u16(&r, 0x3a, &shentsize) ||
-        !elf_read_u16(&r, 0x3c, &shnum))
+    if (elf_open(&img, base, mapped, NULL))
         return mapped;
-    end = shoff + (uint64_t)shnum * shentsize;
-    return shoff && end <= mapped ? (size_t)end : mapped;
+    end = img.shoff + (uint64_t)img.shnum * img.shentsize;
+    return img.shoff && end <= mapped ? (size_t)end : mapped;
 }
 
 int loader_live_image(const void **bytes, size_t *size, struct vdsokit_error *err)

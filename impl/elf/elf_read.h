@@ -1,9 +1,10 @@
 /*
- * Bounds-checked readers for untrusted ELF bytes. Every multi-byte field of
- * an input image is read through these: they copy the bytes (no cast of the
- * input, no unaligned access), convert from the file's byte order, and
- * return false instead of reading outside [0, size). The resolver, the
- * section view, the image checker and the alternatives parser share them.
+ * Bounds-checked readers for untrusted ELF bytes, internal to vdsokit_elf.
+ * Every multi-byte field of an input image is read through these: they copy
+ * the bytes (no cast of the input, no unaligned access), convert from the
+ * file's byte order, and return false instead of reading outside [0, size).
+ * The resolver, the section view and the notes share them; code outside
+ * impl/elf asks the resolver's API (elf.h, elf_sections.h) instead.
  */
 #ifndef VDSOKIT_ELF_READ_H
 #define VDSOKIT_ELF_READ_H
@@ -110,19 +111,6 @@ static inline bool elf_read_u64(const struct elf_reader *r, uint64_t off, uint64
     return true;
 }
 
-/* A class-sized word (Elf32_Addr/Off/Word vs Elf64_Addr/Off/Xword). */
-static inline bool elf_read_word(const struct elf_reader *r, uint64_t off, uint64_t *out)
-{
-    uint32_t v32;
-
-    if (r->is64)
-        return elf_read_u64(r, off, out);
-    if (!elf_read_u32(r, off, &v32))
-        return false;
-    *out = v32;
-    return true;
-}
-
 /* A u32 or u64 entry of the given width (DT_HASH entries are 4 or 8 bytes). */
 static inline bool elf_read_entry(const struct elf_reader *r, uint64_t off, unsigned width,
                                   uint64_t *out)
@@ -135,6 +123,12 @@ static inline bool elf_read_entry(const struct elf_reader *r, uint64_t off, unsi
         return false;
     *out = v32;
     return true;
+}
+
+/* A class-sized word (Elf32_Addr/Off/Word vs Elf64_Addr/Off/Xword). */
+static inline bool elf_read_word(const struct elf_reader *r, uint64_t off, uint64_t *out)
+{
+    return elf_read_entry(r, off, r->is64 ? 8 : 4, out);
 }
 
 /*

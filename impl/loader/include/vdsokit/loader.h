@@ -6,9 +6,9 @@
  * text, at a randomised page-aligned address. Loading is two steps. Prepare
  * works on bytes only (gate checks, mapping plan, alternatives applied to a
  * heap copy, symbol table) and is safe on arbitrary input; the fuzzers stop
- * there. Load then maps the data pages and the text, makes the text R+X
- * (never writable and executable at once) and attaches a timekeeper. Nothing
- * of a refused image is ever mapped executable.
+ * there (loader_prepare.h). Load then maps the data pages and the text,
+ * makes the text R+X (never writable and executable at once) and attaches a
+ * timekeeper. Nothing of a refused image is ever mapped executable.
  */
 #ifndef VDSOKIT_LOADER_H
 #define VDSOKIT_LOADER_H
@@ -44,35 +44,6 @@ enum loader_symbol {
 extern const char *const loader_symbol_names[LOADER_NSYMS];
 
 #define LOADER_SYM_ABSENT UINT64_MAX
-
-/* Everything decided from the bytes alone. */
-struct loader_prepared {
-    uint8_t *text;     /* heap copy of the PT_LOAD, zero-padded to text_len, patched */
-    size_t image_size; /* PT_LOAD p_filesz: the bytes of the image */
-    size_t text_len;   /* image_size rounded up to pages */
-    size_t map_len;    /* six data pages + text_len: the one reservation */
-    bool has_alt;      /* an .altinstructions section was found */
-    uint64_t alt_offset, alt_len;
-    struct alt_report alt;
-    uint64_t sym[LOADER_NSYMS]; /* offset in the text, or LOADER_SYM_ABSENT */
-};
-
-/*
- * Check bytes[0, size) as a runnable x86-64 vDSO image and build the plan.
- * Refused, with "<rule>: <finding>" in err: not ELF64 LSB ("class"), not
- * EM_X86_64 ("machine"), unparsable ("elf", e.g. no PT_DYNAMIC), and the
- * image checker's errors that make running unsafe ("type", "load-count",
- * "load-origin", "load-size", "load-congruent", "load-order",
- * "relocations", "alternatives"), a PT_LOAD without PF_X ("load-exec") or
- * with p_filesz 0 or above LOADER_MAX_TEXT ("text-size"), an export that is
- * not a function inside the text ("export"), and an image patched for a CPU
- * feature this one lacks ("alternatives"). Other checker errors (a missing
- * hash table or export) leave NULL entry points instead. Alternatives are
- * applied for cpu (NULL: this CPU). Returns 0, or -1; out is then empty.
- */
-int loader_prepare(const void *bytes, size_t size, const struct alt_cpu *cpu,
-                   struct loader_prepared *out, struct vdsokit_error *err);
-void loader_prepared_free(struct loader_prepared *p);
 
 /* The data-page layout the image reads (ABI doc §7). */
 enum loader_layout {
@@ -120,7 +91,11 @@ struct vdso_loaded {
     struct timekeeper *tk;    /* writes dp; NULL with LOADER_CLOCK_NONE */
 };
 
-/* Load bytes (copied; the caller keeps them). name labels errors. */
+/*
+ * Load bytes (copied; the caller keeps them). name labels errors. The
+ * refusals are loader_prepare()'s (loader_prepare.h), each "<name>:
+ * refused: <rule>: <finding>".
+ */
 int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const char *name,
                 const struct loader_options *opt, struct vdsokit_error *err);
 /* Load an image file. */

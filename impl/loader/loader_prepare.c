@@ -7,22 +7,14 @@
  * Nothing here maps or executes anything, so it is what the image fuzzer
  * drives with arbitrary bytes.
  */
-#include "vdsokit/loader.h"
-
-#include "vdsokit/abi.h"
-#include "vdsokit/elf.h"
-#include "vdsokit/imgcheck.h"
-
-#include <stdarg.h>
-#include <stdio.h>
+#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "loader_internal.h"
-
-#define EM_X86_64_ID 62
-#define PF_X_BIT     1
-#define STT_FUNC_ID  2
+#include <vdsokit/abi.h>
+#include <vdsokit/elf.h>
+#include <vdsokit/imgcheck.h>
+#include <vdsokit/loader_prepare.h>
 
 const char *const loader_symbol_names[LOADER_NSYMS] = {
     "__vdso_clock_gettime", "__vdso_gettimeofday", "__vdso_time",
@@ -50,20 +42,18 @@ static bool rule_is_unsafe(const char *rule)
  */
 static int check_ident(const uint8_t *bytes, size_t size, struct vdsokit_error *err)
 {
-    static const uint8_t magic[4] = {0x7f, 'E', 'L', 'F'};
-
-    if (size < 16 || memcmp(bytes, magic, 4))
+    if (size < EI_NIDENT || memcmp(bytes, ELFMAG, SELFMAG))
         return vdsokit_fail(err, "elf: no ELF magic in the first 4 of %zu bytes", size);
-    if (bytes[4] != 2 || bytes[5] != 1)
-        return vdsokit_fail(err, "class: e_ident class %u, data %u; need ELFCLASS64 (2) LSB (1)", bytes[4],
-                    bytes[5]);
+    if (bytes[EI_CLASS] != ELFCLASS64 || bytes[EI_DATA] != ELFDATA2LSB)
+        return vdsokit_fail(err, "class: e_ident class %u, data %u; need ELFCLASS64 (2) LSB (1)",
+                            bytes[EI_CLASS], bytes[EI_DATA]);
     return 0;
 }
 
 /* What the checker does not judge but running here needs. */
 static int check_header(const struct elf_image *img, struct vdsokit_error *err)
 {
-    if (img->machine != EM_X86_64_ID)
+    if (img->machine != EM_X86_64)
         return vdsokit_fail(err, "machine: e_machine %u (%s); need EM_X86_64 (62)", img->machine,
                     elf_machine_name(img->machine) ? elf_machine_name(img->machine) : "unknown");
     return 0;
@@ -99,7 +89,7 @@ static int check_text(const struct elf_image *img, struct vdsokit_error *err)
 {
     const struct elf_load *l = &img->loads[0];
 
-    if (!(l->flags & PF_X_BIT))
+    if (!(l->flags & PF_X))
         return vdsokit_fail(err, "load-exec: PT_LOAD p_flags 0x%x lacks PF_X", l->flags);
     if (l->filesz == 0 || l->filesz > LOADER_MAX_TEXT)
         return vdsokit_fail(err, "text-size: PT_LOAD p_filesz 0x%llx outside (0, 0x%x]",
@@ -120,7 +110,7 @@ static int resolve_symbols(const struct elf_image *img, struct loader_prepared *
         if (elf_lookup(img, loader_symbol_names[i], "LINUX_2.6", ELF_LOOKUP_AUTO, &sym) !=
             ELF_FOUND)
             continue;
-        if (sym.type != STT_FUNC_ID)
+        if (sym.type != STT_FUNC)
             return vdsokit_fail(err, "export: %s (symbol %u) has type %u, not STT_FUNC",
                         loader_symbol_names[i], sym.index, sym.type);
         if (!elf_symbol_offset(img, &sym, &off) || off >= p->image_size)

@@ -9,17 +9,17 @@
  * memfd and the timekeeper.
  */
 #define _GNU_SOURCE /* mremap */
-#include "loader_internal.h"
-
-#include "vdsokit/abi.h"
-
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+
+#include <vdsokit/abi.h>
+#include <vdsokit/loader_prepare.h>
+
+#include "loader_internal.h"
 
 #define DATA_BYTES ((size_t)VDSO_DATA_PAGES * VDSO_PAGE_SIZE)
 

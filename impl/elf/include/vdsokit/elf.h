@@ -6,7 +6,7 @@
  * and machine; every field is read through bounds-checked readers into local
  * structs, every walk is bounded, and every failure is an error message that
  * names the field, its offset and its value. The section view lives in
- * elf_sections.h and is not needed here.
+ * elf_sections.h and is not needed here; the byte readers are internal.
  */
 #ifndef VDSOKIT_ELF_H
 #define VDSOKIT_ELF_H
@@ -15,11 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <vdsokit/elf_read.h>
 #include <vdsokit/error.h>
 
 #define ELF_MAX_LOADS   16
 #define ELF_MAX_VERDEFS 64
+#define ELF_MAX_NOTE_SEGMENTS 4 /* PT_NOTE ranges kept; later ones are ignored */
 
 
 struct elf_load {
@@ -74,9 +74,9 @@ struct elf_image {
     uint16_t phnum, phentsize, shnum, shentsize, shstrndx;
 
     unsigned nloads;         /* entries of loads[] (at the end) in use */
-    unsigned nnotes;         /* PT_NOTE segments */
-    uint64_t note_offset[4]; /* first four PT_NOTE file ranges */
-    uint64_t note_size[4];
+    unsigned nnotes; /* PT_NOTE segments kept, at most ELF_MAX_NOTE_SEGMENTS */
+    uint64_t note_offset[ELF_MAX_NOTE_SEGMENTS]; /* their file ranges, in header order */
+    uint64_t note_size[ELF_MAX_NOTE_SEGMENTS];
     bool has_eh_frame_hdr; /* PT_GNU_EH_FRAME */
 
     bool has_dynamic;
@@ -118,7 +118,7 @@ struct elf_sym {
     const char *name;    /* NUL-terminated, inside the string table */
     const char *version; /* verdef name, or NULL when unversioned */
     uint16_t versym;     /* raw DT_VERSYM entry (0 when absent) */
-    bool hidden;         /* VERSYM_HIDDEN (0x8000) was set */
+    bool hidden;         /* VERSYM_HIDDEN was set */
     uint64_t value;
     uint64_t size;
     uint8_t type; /* STT_* */
@@ -135,10 +135,12 @@ enum elf_lookup_path {
     ELF_LOOKUP_SCAN,      /* linear scan of all nsyms */
 };
 
-/* Return values of elf_lookup(). */
-#define ELF_FOUND     0
-#define ELF_NOT_FOUND 1
-#define ELF_NO_TABLE  (-1) /* the requested path's table is absent or unusable */
+/* What elf_lookup() found. */
+enum elf_lookup_result {
+    ELF_NO_TABLE = -1, /* the requested path's table is absent or unusable */
+    ELF_FOUND = 0,
+    ELF_NOT_FOUND = 1,
+};
 
 /*
  * Parse data[0, size) as an ELF image. The bytes are not copied: they must
@@ -180,12 +182,17 @@ int elf_symbol(const struct elf_image *img, uint32_t index, struct elf_sym *sym,
  * outside the image. Among several matches the lowest symbol index wins, so
  * the three paths agree.
  */
-int elf_lookup(const struct elf_image *img, const char *name, const char *version,
-               enum elf_lookup_path path, struct elf_sym *out);
+enum elf_lookup_result elf_lookup(const struct elf_image *img, const char *name,
+                                  const char *version, enum elf_lookup_path path,
+                                  struct elf_sym *out);
 
-/* Map [vaddr, vaddr+len) to a file offset through the PT_LOAD covering it. */
-bool elf_vaddr_to_offset(const struct elf_image *img, uint64_t vaddr, uint64_t len,
-                         uint64_t *offset);
+/*
+ * Whether the DT_GNU_HASH bloom filter admits a GNU hash, as glibc tests it
+ * before walking a chain (elf_lookup() does not consult the filter; the
+ * image checker uses this to find names the filter would hide). False when
+ * the image has no DT_GNU_HASH or an empty filter.
+ */
+bool elf_gnu_bloom_admits(const struct elf_image *img, uint32_t gnu_hash);
 
 /*
  * Where a symbol lives relative to the image start as it is mapped from file
@@ -199,16 +206,6 @@ bool elf_symbol_offset(const struct elf_image *img, const struct elf_sym *sym, u
  * or GNU_UNIQUE, type NOTYPE, OBJECT, FUNC or COMMON, index not 0.
  */
 bool elf_sym_is_exported(const struct elf_sym *sym);
-
-/* The verdef with vd_ndx == ndx (hidden bit already masked), or NULL. */
-const struct elf_verdef *elf_verdef_by_ndx(const struct elf_image *img, uint16_t ndx);
-
-/* A reader over the image bytes with its class and byte order. */
-static inline struct elf_reader elf_image_reader(const struct elf_image *img)
-{
-    struct elf_reader r = {img->data, img->size, img->elf_class == 2, img->byte_order == 2};
-    return r;
-}
 
 /* The ELF hash (SysV) and the GNU hash of a name. */
 uint32_t elf_hash_sysv(const char *name);

@@ -1,6 +1,7 @@
 /*
- * Shared between the checker's driver (imgcheck.c) and its symbol-level
- * rules (imgcheck_rules.c): adding a finding, and the rule groups.
+ * Internal interface of the image checker: the rule groups of
+ * imgcheck_rules.c that the driver (imgcheck.c) runs, and adding a finding
+ * (imgcheck_report.c), which both of them do.
  */
 #ifndef VDSOKIT_IMGCHECK_INTERNAL_H
 #define VDSOKIT_IMGCHECK_INTERNAL_H

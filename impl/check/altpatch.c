@@ -7,16 +7,35 @@
  * relative to its own field; u32 feature (low half) and flags (high half);
  * u8 site length; u8 replacement length.
  */
-#include "vdsokit/altpatch.h"
-
-#include "vdsokit/abi.h"
-#include "vdsokit/elf_read.h"
-
 #include <cpuid.h>
-#include <stdarg.h>
-#include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <vdsokit/abi.h>
+#include <vdsokit/altpatch.h>
+
+/*
+ * One entry as the kernel stores it (its struct alt_instr). The image is
+ * x86-64 code and the host that patches it is x86-64 too (CPUID above), so
+ * a record copied out of the bounds-checked table reads in host order.
+ */
+struct alt_record {
+    int32_t instr_offset; /* the site, relative to this field */
+    int32_t repl_offset;  /* the replacement, relative to this field */
+    uint32_t ft_flags;    /* feature (low half) and flags (high half) */
+    uint8_t instrlen;
+    uint8_t replacementlen;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct alt_record) == VDSO_ALT_ENTRY_SIZE, "14-byte .altinstructions entry");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "x86 images are little-endian");
+
+/* Whether a CPU has a feature the vDSO's alternatives name. */
+enum feature_state { FEATURE_UNKNOWN, FEATURE_ABSENT, FEATURE_PRESENT };
+
+/* What to do with one entry for one CPU. */
+enum entry_action { ENTRY_APPLY, ENTRY_SKIP_ABSENT, ENTRY_SKIP_UNKNOWN };
 
 void alt_cpu_detect(struct alt_cpu *cpu)
 {
@@ -31,24 +50,29 @@ void alt_cpu_detect(struct alt_cpu *cpu)
         cpu->rdpid = (c >> 22) & 1;
 }
 
-int alt_cpu_has(const struct alt_cpu *cpu, unsigned feature)
+static enum feature_state state(bool present)
+{
+    return present ? FEATURE_PRESENT : FEATURE_ABSENT;
+}
+
+static enum feature_state cpu_has(const struct alt_cpu *cpu, unsigned feature)
 {
     switch (feature) {
     case X86_FEATURE_RDTSCP:
-        return cpu->rdtscp;
+        return state(cpu->rdtscp);
     case X86_FEATURE_RDPID:
-        return cpu->rdpid;
+        return state(cpu->rdpid);
     case X86_FEATURE_LFENCE_RDTSC:
-        return cpu->lfence_rdtsc;
+        return state(cpu->lfence_rdtsc);
     default:
-        return -1;
+        return FEATURE_UNKNOWN;
     }
 }
 
 /* base + rel, where base is an offset in the image; false when outside it. */
-static bool rel_target(uint64_t base, uint32_t rel, size_t size, uint64_t *out)
+static bool rel_target(uint64_t base, int32_t rel, size_t size, uint64_t *out)
 {
-    int64_t t = (int64_t)base + (int64_t)(int32_t)rel;
+    int64_t t = (int64_t)base + rel;
 
     if (t < 0 || (uint64_t)t > size)
         return false;
@@ -56,45 +80,56 @@ static bool rel_target(uint64_t base, uint32_t rel, size_t size, uint64_t *out)
     return true;
 }
 
+/* Where an entry's site and replacement lie, and that they fit the image. */
+static int check_entry(const struct alt_entry *e, unsigned idx, size_t size,
+                       struct vdsokit_error *err)
+{
+    unsigned long long at = e->where;
+
+    if (e->site_len > size - e->site)
+        return vdsokit_fail(err,
+                            "alt entry %u at 0x%llx: site 0x%llx + instrlen %u runs past the image "
+                            "end 0x%zx",
+                            idx, at, (unsigned long long)e->site, e->site_len, size);
+    if (e->repl_len > size - e->repl)
+        return vdsokit_fail(err,
+                            "alt entry %u at 0x%llx: replacement 0x%llx + replacementlen %u runs "
+                            "past the image end 0x%zx",
+                            idx, at, (unsigned long long)e->repl, e->repl_len, size);
+    if (e->repl_len > e->site_len)
+        return vdsokit_fail(err, "alt entry %u at 0x%llx: replacementlen %u exceeds instrlen %u",
+                            idx, at, e->repl_len, e->site_len);
+    return 0;
+}
+
 int alt_entry_read(const uint8_t *image, size_t size, uint64_t table, uint64_t table_len,
                    unsigned idx, struct alt_entry *e, struct vdsokit_error *err)
 {
-    const struct elf_reader r = {image, size, true, false};
     uint64_t at = table + (uint64_t)idx * VDSO_ALT_ENTRY_SIZE;
-    uint32_t site_rel = 0, repl_rel = 0, ft = 0;
+    struct alt_record rec;
 
-    if (!elf_range_ok(&r, table, table_len) || (uint64_t)idx >= table_len / VDSO_ALT_ENTRY_SIZE)
-        return vdsokit_fail(err, "alt entry %u: outside the table [0x%llx, +0x%llx) of a 0x%zx-byte image",
-                    idx, (unsigned long long)table, (unsigned long long)table_len, size);
-    /* The entry lies inside the checked table, so these reads succeed. */
-    elf_read_u32(&r, at, &site_rel);
-    elf_read_u32(&r, at + 4, &repl_rel);
-    elf_read_u32(&r, at + 8, &ft);
-    elf_read_u8(&r, at + 12, &e->site_len);
-    elf_read_u8(&r, at + 13, &e->repl_len);
+    if (table > size || table_len > size - table ||
+        (uint64_t)idx >= table_len / VDSO_ALT_ENTRY_SIZE)
+        return vdsokit_fail(err,
+                            "alt entry %u: outside the table [0x%llx, +0x%llx) of a 0x%zx-byte "
+                            "image",
+                            idx, (unsigned long long)table, (unsigned long long)table_len, size);
+    /* The entry lies inside the checked table. */
+    memcpy(&rec, image + at, sizeof rec);
     e->where = at;
-    e->feature = (uint16_t)ft;
-    e->flags = (uint16_t)(ft >> 16);
-    if (!rel_target(at, site_rel, size, &e->site))
-        return vdsokit_fail(err, "alt entry %u at 0x%llx: instr_offset %d points outside the image", idx,
-                    (unsigned long long)at, (int32_t)site_rel);
-    if (!rel_target(at + 4, repl_rel, size, &e->repl))
-        return vdsokit_fail(err, "alt entry %u at 0x%llx: repl_offset %d points outside the image", idx,
-                    (unsigned long long)at, (int32_t)repl_rel);
-    if (e->site_len > size - e->site)
-        return vdsokit_fail(err,
-                    "alt entry %u at 0x%llx: site 0x%llx + instrlen %u runs past the image end "
-                    "0x%zx",
-                    idx, (unsigned long long)at, (unsigned long long)e->site, e->site_len, size);
-    if (e->repl_len > size - e->repl)
-        return vdsokit_fail(err,
-                    "alt entry %u at 0x%llx: replacement 0x%llx + replacementlen %u runs past the "
-                    "image end 0x%zx",
-                    idx, (unsigned long long)at, (unsigned long long)e->repl, e->repl_len, size);
-    if (e->repl_len > e->site_len)
-        return vdsokit_fail(err, "alt entry %u at 0x%llx: replacementlen %u exceeds instrlen %u", idx,
-                    (unsigned long long)at, e->repl_len, e->site_len);
-    return 0;
+    e->feature = (uint16_t)rec.ft_flags;
+    e->flags = (uint16_t)(rec.ft_flags >> 16);
+    e->site_len = rec.instrlen;
+    e->repl_len = rec.replacementlen;
+    if (!rel_target(at + offsetof(struct alt_record, instr_offset), rec.instr_offset, size,
+                    &e->site))
+        return vdsokit_fail(err, "alt entry %u at 0x%llx: instr_offset %d points outside the image",
+                            idx, (unsigned long long)at, rec.instr_offset);
+    if (!rel_target(at + offsetof(struct alt_record, repl_offset), rec.repl_offset, size,
+                    &e->repl))
+        return vdsokit_fail(err, "alt entry %u at 0x%llx: repl_offset %d points outside the image",
+                            idx, (unsigned long long)at, rec.repl_offset);
+    return check_entry(e, idx, size, err);
 }
 
 /* The Intel-recommended NOP of each length 1..8 (SDM vol. 2B, "NOP"). */
@@ -109,7 +144,8 @@ static const uint8_t nops[8][8] = {
     {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
 };
 
-void alt_fill_nops(uint8_t *dst, size_t len)
+/* Fill dst[0, len) with the fewest recommended multi-byte NOPs. */
+static void fill_nops(uint8_t *dst, size_t len)
 {
     while (len) {
         size_t n = len > 8 ? 8 : len;
@@ -119,14 +155,15 @@ void alt_fill_nops(uint8_t *dst, size_t len)
     }
 }
 
-/* 1 apply, 0 condition false, -1 unknown feature or flag. */
-static int entry_wanted(const struct alt_entry *e, const struct alt_cpu *cpu)
+static enum entry_action entry_wanted(const struct alt_entry *e, const struct alt_cpu *cpu)
 {
-    int has = alt_cpu_has(cpu, e->feature);
+    enum feature_state has = cpu_has(cpu, e->feature);
 
-    if (has < 0 || (e->flags & ~ALT_FLAG_NOT))
-        return -1;
-    return (e->flags & ALT_FLAG_NOT) ? !has : has;
+    if (has == FEATURE_UNKNOWN || (e->flags & ~ALT_FLAG_NOT))
+        return ENTRY_SKIP_UNKNOWN;
+    /* ALT_FLAG_NOT: the replacement is for CPUs without the feature. */
+    return (has == FEATURE_PRESENT) != !!(e->flags & ALT_FLAG_NOT) ? ENTRY_APPLY
+                                                                  : ENTRY_SKIP_ABSENT;
 }
 
 static bool bit_test(const uint8_t *map, uint64_t i)
@@ -149,16 +186,16 @@ static int patch_entries(const uint8_t *src, uint8_t *dst, size_t size, uint64_t
         if (alt_entry_read(src, size, table, table_len, i, &e, err))
             return -1;
         switch (entry_wanted(&e, cpu)) {
-        case 1:
+        case ENTRY_APPLY:
             memcpy(dst + e.site, src + e.repl, e.repl_len);
-            alt_fill_nops(dst + e.site + e.repl_len, (size_t)e.site_len - e.repl_len);
+            fill_nops(dst + e.site + e.repl_len, (size_t)e.site_len - e.repl_len);
             bit_set(written, e.site);
             r->applied++;
             break;
-        case 0:
+        case ENTRY_SKIP_ABSENT:
             r->skipped_absent++;
             break;
-        default:
+        case ENTRY_SKIP_UNKNOWN:
             r->skipped_unknown++;
             break;
         }
@@ -180,7 +217,7 @@ static int check_foreign_patches(const uint8_t *src, const uint8_t *dst, size_t 
     for (unsigned i = 0; i < entries; i++) {
         if (alt_entry_read(src, size, table, table_len, i, &e, err))
             return -1;
-        if (e.flags || e.repl_len == 0 || alt_cpu_has(cpu, e.feature) != 0 ||
+        if (e.flags || e.repl_len == 0 || cpu_has(cpu, e.feature) != FEATURE_ABSENT ||
             bit_test(written, e.site))
             continue;
         if (memcmp(dst + e.site, src + e.repl, e.repl_len) == 0)

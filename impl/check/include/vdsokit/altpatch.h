@@ -1,8 +1,9 @@
 /*
  * The x86 alternatives patcher for vDSO images: it reads the 14-byte
- * .altinstructions entries of an image (ABI doc §4.3) through bounds-checked
- * readers and rewrites each instruction site in a private copy of the image
- * for a given CPU, as the kernel's apply_alternatives() does once at boot.
+ * .altinstructions entries of an image (ABI doc §4.3) after one bounds
+ * check of their table and rewrites each instruction site in a private copy
+ * of the image for a given CPU, as the kernel's apply_alternatives() does
+ * once at boot.
  * One patcher serves the reference image and kernel images alike. The CPU is
  * a value, not a global, so tests and fuzzers can patch for any feature set.
  */
@@ -31,9 +32,6 @@ struct alt_cpu {
 
 /* This CPU, from CPUID (RDTSCP: 0x80000001 EDX[27], RDPID: 7.0 ECX[22]). */
 void alt_cpu_detect(struct alt_cpu *cpu);
-
-/* 1 when cpu has feature (an X86_FEATURE_* number), 0 when not, -1 unknown. */
-int alt_cpu_has(const struct alt_cpu *cpu, unsigned feature);
 
 /* Flag bits of an entry (the upper half of its ft_flags word). */
 #define ALT_FLAG_NOT         (1u << 0) /* apply when the feature is absent */
@@ -77,8 +75,5 @@ struct alt_report {
  */
 int alt_apply(const uint8_t *src, uint8_t *dst, size_t size, uint64_t table, uint64_t table_len,
               const struct alt_cpu *cpu, struct alt_report *report, struct vdsokit_error *err);
-
-/* Fill dst[0, len) with the fewest recommended multi-byte NOPs. */
-void alt_fill_nops(uint8_t *dst, size_t len);
 
 #endif /* VDSOKIT_ALTPATCH_H */

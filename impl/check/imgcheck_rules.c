@@ -9,23 +9,15 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <vdsokit/abi.h>
 #include <vdsokit/altpatch.h>
 
 #include "imgcheck_internal.h"
 
-static const char *const path_names[] = {"", "DT_GNU_HASH", "DT_HASH"};
-
-static bool bloom_admits(const struct elf_image *img, uint32_t h)
-{
-    struct elf_reader rd = elf_image_reader(img);
-    unsigned bits = rd.is64 ? 64 : 32;
-    uint64_t word, at = img->gnu_hash + 16 + (bits / 8) * ((h / bits) % img->gnu_bloom_size);
-    uint32_t b2 = (img->gnu_bloom_shift < 32) ? (h >> img->gnu_bloom_shift) : 0;
-
-    if (!elf_read_word(&rd, at, &word))
-        return false;
-    return ((word >> (h % bits)) & 1) && ((word >> (b2 % bits)) & 1);
-}
+static const char *const path_names[] = {
+    [ELF_LOOKUP_GNU_HASH] = "DT_GNU_HASH",
+    [ELF_LOOKUP_SYSV_HASH] = "DT_HASH",
+};
 
 static void check_bloom(const struct elf_image *img, struct imgcheck_report *r)
 {
@@ -40,7 +32,7 @@ static void check_bloom(const struct elf_image *img, struct imgcheck_report *r)
     }
     for (uint32_t i = (uint32_t)img->gnu_symoffset; i < img->gnu_end_index; i++)
         if (elf_symbol(img, i, &s, NULL) == 0 && elf_sym_is_exported(&s) &&
-            !bloom_admits(img, elf_hash_gnu(s.name)))
+            !elf_gnu_bloom_admits(img, elf_hash_gnu(s.name)))
             imgcheck_add(r, IMGCHECK_ERROR, "bloom",
                          "the DT_GNU_HASH bloom filter rejects '%s' (index %u): glibc would "
                          "not find it",
@@ -52,11 +44,12 @@ void imgcheck_hash_reach(const struct elf_image *img, struct imgcheck_report *r)
     struct elf_sym s, found;
     unsigned missing = 0;
 
-    for (int p = ELF_LOOKUP_GNU_HASH; p <= ELF_LOOKUP_SYSV_HASH; p++) {
+    for (enum elf_lookup_path p = ELF_LOOKUP_GNU_HASH; p <= ELF_LOOKUP_SYSV_HASH; p++) {
         for (uint32_t i = 1; i < img->nsyms; i++) {
             if (elf_symbol(img, i, &s, NULL) || !elf_sym_is_exported(&s))
                 continue;
-            int rc = elf_lookup(img, s.name, s.hidden ? s.version : NULL, p, &found);
+            enum elf_lookup_result rc =
+                elf_lookup(img, s.name, s.hidden ? s.version : NULL, p, &found);
             if (rc == ELF_NO_TABLE)
                 break;
             if (rc != ELF_FOUND && missing++ < 8)
@@ -168,11 +161,12 @@ static void decode_entries(const struct elf_image *img, const struct elf_section
 {
     struct alt_entry e;
     struct vdsokit_error aerr;
-    unsigned bad = 0, n = (unsigned)(s->size / 14);
+    unsigned bad = 0, n = (unsigned)(s->size / VDSO_ALT_ENTRY_SIZE);
 
-    if (s->size % 14)
+    if (s->size % VDSO_ALT_ENTRY_SIZE)
         imgcheck_add(r, IMGCHECK_ERROR, "alternatives",
-                     ".altinstructions size 0x%" PRIx64 " is not a multiple of 14", s->size);
+                     ".altinstructions size 0x%" PRIx64 " is not a multiple of %d", s->size,
+                     VDSO_ALT_ENTRY_SIZE);
     for (unsigned i = 0; i < n; i++)
         if (alt_entry_read(img->data, img->size, s->offset, s->size, i, &e, &aerr) && bad++ < 4)
             imgcheck_add(r, IMGCHECK_ERROR, "alternatives", "%s", aerr.msg);

@@ -42,9 +42,6 @@ int elf_section_get(const struct elf_sections *s, uint32_t index, struct elf_sec
 /* The first section named `name` whose header reads cleanly; false if none. */
 bool elf_section_by_name(const struct elf_sections *s, const char *name, struct elf_section *out);
 
-/* True when a section's bytes (SHT_NOBITS excepted) lie inside the image. */
-bool elf_section_in_file(const struct elf_sections *s, const struct elf_section *sec);
-
 /* The static symbol table (SHT_SYMTAB) and its linked string table. */
 struct elf_symtab {
     const struct elf_image *img;
@@ -53,10 +50,6 @@ struct elf_symtab {
 
 /* Returns 1 when there is no .symtab, 0 when opened, -1 with err on bad bounds. */
 int elf_symtab_open(struct elf_symtab *t, const struct elf_sections *s, struct vdsokit_error *err);
-
-/* Read .symtab entry `index`; versions are not applied (version is NULL). */
-int elf_symtab_symbol(const struct elf_symtab *t, uint32_t index, struct elf_sym *sym,
-                      struct vdsokit_error *err);
 
 #define ELF_MAX_NOTES      32
 #define ELF_NOTE_OWNER_MAX 32
