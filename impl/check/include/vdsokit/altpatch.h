@@ -1,6 +1,6 @@
 /*
  * The x86 alternatives patcher for vDSO images: it reads the 14-byte
- * .altinstructions entries of an image (ABI doc §4.3) after one bounds
+ * .altinstructions entries of an image (docs/abi.md §4.3) after one bounds
  * check of their table and rewrites each instruction site in a private copy
  * of the image for a given CPU, as the kernel's apply_alternatives() does
  * once at boot.

@@ -45,7 +45,7 @@ extern const char *const loader_symbol_names[LOADER_NSYMS];
 
 #define LOADER_SYM_ABSENT UINT64_MAX
 
-/* The data-page layout the image reads (ABI doc §7). */
+/* The data-page layout the image reads (docs/abi.md §4.5, §7). */
 enum loader_layout {
     LOADER_LAYOUT_ROOT,   /* page 0 the time data, page 1 absent */
     LOADER_LAYOUT_TIMENS, /* page 0 the namespace page, page 1 the real time data */
