@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <vdsokit/datapages.h>
+#include <vdsokit/timekeeper_raw.h>
 
 static uint64_t le64(const uint8_t *p)
 {
