@@ -49,8 +49,8 @@ uint64_t tk_domain_counter(const struct timekeeper *tk, enum tk_counter_kind kin
 uint64_t tk_read_counter(struct timekeeper *tk)
 {
     const struct vdso_time_data *td = datapages_time(tk->dp);
-    int32_t mode = __atomic_load_n(&td->clock_data[VDSO_CS_HRES_COARSE].clock_mode,
-                                   __ATOMIC_RELAXED);
+    int32_t mode =
+        __atomic_load_n(&td->clock_data[VDSO_CS_HRES_COARSE].clock_mode, __ATOMIC_RELAXED);
     return counter_read_for_mode(mode, datapages_pvclock(tk->dp), datapages_hvclock(tk->dp));
 }
 

@@ -52,7 +52,7 @@ struct tk_writer {
 struct tk_state {
     /* The clocksource and its counter pages. */
     struct tk_clocksource cs;
-    struct tk_clocksource manual_cs; /* the script's rates, for manual domains */
+    struct tk_clocksource manual_cs;  /* the script's rates, for manual domains */
     struct pvclock_vcpu_time_info pv; /* as programmed */
     struct ms_hyperv_tsc_page hv;     /* as programmed */
 
@@ -74,12 +74,12 @@ struct tk_state {
 
 struct timekeeper {
     struct vdso_datapages *dp;
-    pthread_mutex_t lock;      /* the timekeeper lock (not recursive) */
-    pthread_t holder;          /* the thread in tk_lock..tk_unlock (for asserts) */
-    pthread_cond_t hand_done;  /* signalled by tk_update_end */
-    bool hand_open;            /* a hand-made update is open ... */
-    pthread_t hand_owner;      /* ... by this thread */
-    bool have_rate;            /* the host's TSC calibration, kept across resets */
+    pthread_mutex_t lock;     /* the timekeeper lock (not recursive) */
+    pthread_t holder;         /* the thread in tk_lock..tk_unlock (for asserts) */
+    pthread_cond_t hand_done; /* signalled by tk_update_end */
+    bool hand_open;           /* a hand-made update is open ... */
+    pthread_t hand_owner;     /* ... by this thread */
+    bool have_rate;           /* the host's TSC calibration, kept across resets */
     struct tsc_rate rate;
     struct tk_state st;
     uint64_t generation; /* atomic */

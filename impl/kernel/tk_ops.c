@@ -132,8 +132,7 @@ int tk_set_clock_mode(struct timekeeper *tk, int32_t mode)
 
 /* Take the clocksource just programmed into tk->st.cs (old: the one it
  * replaced) with cycle_last at tsc; the clock values carry over. */
-static void adopt_clocksource(struct timekeeper *tk, const struct tk_clocksource *old,
-                              uint64_t tsc)
+static void adopt_clocksource(struct timekeeper *tk, const struct tk_clocksource *old, uint64_t tsc)
 {
     struct tk_state *st = &tk->st;
     tk_change_shift(tk, old->shift);

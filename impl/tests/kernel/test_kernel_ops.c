@@ -57,23 +57,23 @@ static void test_steps_and_offsets(struct timekeeper *tk)
 {
     struct timespec mono = now(tk, VDSO_CLOCK_MONOTONIC), rt = now(tk, VDSO_CLOCK_REALTIME);
     tk_step_realtime(tk, -2500000000ll);
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_REALTIME) - ts_ns(&rt)), -2500000000ll);
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono)), 0);
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_REALTIME_COARSE) - ts_ns(&rt)), -2500000000ll);
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_MONOTONIC_COARSE) - ts_ns(&mono)), 0);
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_TAI) - now_ns(tk, VDSO_CLOCK_REALTIME)), 37000000000ll);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_REALTIME) - ts_ns(&rt), -2500000000ll);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono), 0);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_REALTIME_COARSE) - ts_ns(&rt), -2500000000ll);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC_COARSE) - ts_ns(&mono), 0);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_TAI) - now_ns(tk, VDSO_CLOCK_REALTIME), 37000000000ll);
     tk_set_tai_offset(tk, -3);
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_TAI) - now_ns(tk, VDSO_CLOCK_REALTIME)), -3000000000ll);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_TAI) - now_ns(tk, VDSO_CLOCK_REALTIME), -3000000000ll);
 
     struct timespec boot = now(tk, VDSO_CLOCK_BOOTTIME);
     rt = now(tk, VDSO_CLOCK_REALTIME);
     tk_inject_sleep(tk, 10000000001ll);
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_BOOTTIME) - ts_ns(&boot)), 10000000001ll);
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_REALTIME) - ts_ns(&rt)), 10000000001ll);
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono)), 0);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_BOOTTIME) - ts_ns(&boot), 10000000001ll);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_REALTIME) - ts_ns(&rt), 10000000001ll);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono), 0);
     /* a large boot offset stays exact (defect class C13) */
     tk_add_boot_offset(tk, 1000000000ll * 1000000000ll);
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_BOOTTIME) - now_ns(tk, VDSO_CLOCK_MONOTONIC)),
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_BOOTTIME) - now_ns(tk, VDSO_CLOCK_MONOTONIC),
                  1000000000ll * 1000000000ll + 10000000001ll + 7000000005ll);
     CHECK(tk_inject_sleep(tk, -1) == -EINVAL, "negative sleep must be refused");
 }
@@ -107,11 +107,11 @@ static void test_modes(struct timekeeper *tk)
     CHECK(c0->cycle_last == last && c0->basetime[1].sec == mono_slot.sec &&
               c0->basetime[1].nsec == mono_slot.nsec,
           "mode NONE must leave cycle_last and MONOTONIC stale");
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_MONOTONIC_COARSE) - ts_ns(&mono)), 1000);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC_COARSE) - ts_ns(&mono), 1000);
     tk_set_clock_mode(tk, 7);
     CHECK(model_now(tk, VDSO_CLOCK_REALTIME, &ts) == TK_MODEL_FALLBACK, "mode 7 falls back");
     tk_set_clock_mode(tk, VDSO_CLOCKMODE_PVCLOCK);
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono)), 1000);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono), 1000);
 }
 
 static void test_counter_switch(struct timekeeper *tk)
@@ -122,11 +122,11 @@ static void test_counter_switch(struct timekeeper *tk)
     CHECK_EQ_U64(datapages_time(tk_datapages(tk))->clock_data[0].clock_mode,
                  VDSO_CLOCKMODE_HVCLOCK);
     CHECK_EQ_U64(tk_read_counter(tk), counter);
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono)), 0);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono), 0);
     tk_advance_counter(tk, 5);
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono)), 5);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono), 5);
     CHECK(tk_switch_counter(tk, TK_COUNTER_PVCLOCK_MANUAL) == 0, "back to PVCLOCK manual");
-    CHECK_EQ_I64((now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono)), 5);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono), 5);
 
     /* Into the real TSC and back: continuity within the switch's own cost. */
     struct timespec before = now(tk, VDSO_CLOCK_MONOTONIC);

@@ -42,8 +42,8 @@ static void slew_manual(struct timekeeper *tk, int32_t ppm)
     newest_state(tk, &before);
     CHECK(tk_slew_ppm(tk, ppm) == 0, "slew %d", ppm);
     newest_state(tk, &after);
-    int64_t step = model_ns(&after, c, VDSO_CLOCK_MONOTONIC) -
-                   model_ns(&before, c, VDSO_CLOCK_MONOTONIC);
+    int64_t step =
+        model_ns(&after, c, VDSO_CLOCK_MONOTONIC) - model_ns(&before, c, VDSO_CLOCK_MONOTONIC);
     CHECK(step == 0, "slew %+d ppm: MONOTONIC stepped %lld ns at the slew point", ppm,
           (long long)step);
     step = model_ns(&after, c, VDSO_CLOCK_BOOTTIME) - model_ns(&before, c, VDSO_CLOCK_BOOTTIME);
@@ -85,8 +85,8 @@ static void slew_tsc(struct timekeeper *tk, int32_t ppm)
     tk_slew_ppm(tk, ppm);
     newest_state(tk, &after);
     uint64_t c = after.clock_data[0].cycle_last;
-    int64_t step = model_ns(&after, c, VDSO_CLOCK_MONOTONIC) -
-                   model_ns(&before, c, VDSO_CLOCK_MONOTONIC);
+    int64_t step =
+        model_ns(&after, c, VDSO_CLOCK_MONOTONIC) - model_ns(&before, c, VDSO_CLOCK_MONOTONIC);
     CHECK(step >= -1 && step <= 1, "TSC slew %+d ppm: MONOTONIC stepped %lld ns", ppm,
           (long long)step);
     uint64_t cycles = 1000000000; /* compare rates over 10^9 cycles */
