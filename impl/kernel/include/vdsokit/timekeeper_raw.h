@@ -2,9 +2,9 @@
  * The timekeeper's raw levers, for tests and fuzzers only: they reach
  * states a kernel rarely or never shows (a seq set by hand, an update held
  * open while operations write into it, clock records published exactly as
- * given, a pvclock page with an odd version or no stable bit). Product code
- * (the loader, the conformance runner's ordinary clocks) has no use for
- * them; vdsokit/timekeeper.h is the timekeeper's API.
+ * given, a pvclock page with an odd version or no stable bit). The kernel
+ * tests, the fuzzers and the conformance runner's concurrent group use them;
+ * the loader and everything else use vdsokit/timekeeper.h alone.
  */
 #ifndef VDSOKIT_TIMEKEEPER_RAW_H
 #define VDSOKIT_TIMEKEEPER_RAW_H
