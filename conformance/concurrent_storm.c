@@ -19,7 +19,8 @@
 
 #include "concurrent_storm.h"
 #include "oracle.h"
-#include "vdsokit/counter.h"
+#include <vdsokit/counter.h>
+#include <vdsokit/timekeeper_raw.h>
 
 #define MAX_READERS 64
 #define WHY_LEN     3072

@@ -23,6 +23,7 @@
  */
 #include "concurrent_storm.h"
 #include "oracle.h"
+#include <vdsokit/timekeeper_raw.h>
 
 /* ---- the writer's operations after each tick (writer thread; arg: struct conc_writer) ---- */
 

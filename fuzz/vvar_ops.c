@@ -9,6 +9,7 @@
 
 #include <vdsokit/datapages.h>
 #include <vdsokit/timespec.h>
+#include <vdsokit/timekeeper_raw.h>
 
 static uint64_t le64(const uint8_t *p)
 {

@@ -16,6 +16,25 @@
 
 #define DATAPAGES_BYTES ((size_t)VDSO_DATA_PAGES * VDSO_PAGE_SIZE)
 
+/* Size the memfd, map it for the writer, then seal it; -errno on failure
+ * (the mapping undone, the fd left to the caller). */
+static int map_writer(int fd, void **rw)
+{
+    if (ftruncate(fd, (off_t)DATAPAGES_BYTES) != 0)
+        return -errno;
+    void *map = mmap(NULL, DATAPAGES_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED)
+        return -errno;
+    /* The writer's mapping predates the seal and keeps its write access. */
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_SHRINK | F_SEAL_GROW) != 0) {
+        int err = -errno;
+        munmap(map, DATAPAGES_BYTES);
+        return err;
+    }
+    *rw = map;
+    return 0;
+}
+
 int datapages_create(struct vdso_datapages *dp)
 {
     dp->memfd = -1;
@@ -23,21 +42,9 @@ int datapages_create(struct vdso_datapages *dp)
     int fd = memfd_create("vdsokit-datapages", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0)
         return -errno;
-    if (ftruncate(fd, (off_t)DATAPAGES_BYTES) != 0) {
-        int err = -errno;
-        close(fd);
-        return err;
-    }
-    void *rw = mmap(NULL, DATAPAGES_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (rw == MAP_FAILED) {
-        int err = -errno;
-        close(fd);
-        return err;
-    }
-    /* The writer's mapping predates the seal and keeps its write access. */
-    if (fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_SHRINK | F_SEAL_GROW) != 0) {
-        int err = -errno;
-        munmap(rw, DATAPAGES_BYTES);
+    void *rw = NULL;
+    int err = map_writer(fd, &rw);
+    if (err) {
         close(fd);
         return err;
     }

@@ -21,7 +21,7 @@ static int sample_at(clockid_t clk, uint64_t tsc_at, double ns_per_cycle, struct
     int64_t ns;
     int err = host_sample(clk, &tsc, &ns);
     if (!err)
-        *ts = tk_ts_from_ns(host_value_at(ns, tsc, tsc_at, ns_per_cycle));
+        *ts = ts_from_ns(host_value_at(ns, tsc, tsc_at, ns_per_cycle));
     return err;
 }
 
@@ -41,17 +41,17 @@ static void host_settings(struct timekeeper *tk)
 {
     struct timespec res;
     if (clock_getres(CLOCK_MONOTONIC, &res) == 0)
-        tk->hrtimer_res = (uint32_t)res.tv_nsec;
+        tk->st.hrtimer_res = (uint32_t)res.tv_nsec;
     if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0)
-        tk->low_res_nsec = (uint32_t)res.tv_nsec;
+        tk->st.low_res_nsec = (uint32_t)res.tv_nsec;
     struct timex tx = {0};
     if (adjtimex(&tx) >= 0)
-        tk->tai_offset = tx.tai;
+        tk->st.tai_offset = tx.tai;
     struct timeval tv;
     struct timezone tz;
     if (gettimeofday(&tv, &tz) == 0) {
-        tk->shadow.tz_minuteswest = tz.tz_minuteswest;
-        tk->shadow.tz_dsttime = tz.tz_dsttime;
+        tk->st.shadow.tz_minuteswest = tz.tz_minuteswest;
+        tk->st.shadow.tz_dsttime = tz.tz_dsttime;
     }
 }
 
@@ -59,37 +59,51 @@ static void host_settings(struct timekeeper *tk)
 static int host_manual_clocksource(struct timekeeper *tk)
 {
     double mono_per_raw = tk->rate.mono_ns_per_cycle / tk->rate.raw_ns_per_cycle;
-    return clocksource_from_rates(&tk->manual_cs, TK_COUNTER_PVCLOCK_MANUAL, 1.0, mono_per_raw);
+    return clocksource_from_rates(&tk->st.manual_cs, TK_COUNTER_PVCLOCK_MANUAL, 1.0, mono_per_raw);
 }
 
-static int host_start(struct timekeeper *tk, enum tk_counter_kind kind, unsigned calib_ms)
+/* The calibration, the clocksource manual domains will use, and a
+ * provisional TSC clocksource so that the real domain can be programmed. */
+static int host_rates(struct timekeeper *tk, unsigned calib_ms)
 {
     int err = tk_ensure_rate(tk, calib_ms);
     if (!err)
         err = host_manual_clocksource(tk);
-    /* A provisional clocksource so the domain can be programmed. */
     if (!err)
-        err = clocksource_from_rates(&tk->cs, TK_COUNTER_TSC, tk->rate.raw_ns_per_cycle,
+        err = clocksource_from_rates(&tk->st.cs, TK_COUNTER_TSC, tk->rate.raw_ns_per_cycle,
                                      tk->rate.mono_ns_per_cycle);
+    return err;
+}
+
+/* Program the chosen domain and move the shifted values to its shift. */
+static int host_domain(struct timekeeper *tk, enum tk_counter_kind kind, uint64_t tsc)
+{
+    uint32_t provisional_shift = tk->st.cs.shift;
+    int err = tk_program_domain(tk, kind, tsc, 0);
+    if (err)
+        return err;
+    tk_change_shift(tk, provisional_shift);
+    tk->st.cycle_last = tk_domain_counter(tk, kind, tsc);
+    tk->st.clock_mode = tk_mode_for(kind);
+    return 0;
+}
+
+static int host_start_locked(struct timekeeper *tk, enum tk_counter_kind kind, unsigned calib_ms)
+{
+    int err = host_rates(tk, calib_ms);
     uint64_t tsc = counter_rdtsc();
     struct host_bases b;
     if (!err)
         err = host_bases_at(&tk->rate, tsc, &b);
+    if (!err) {
+        tk_set_bases(tk, b.realtime, b.monotonic, ts_sub(b.boottime, b.monotonic), b.raw);
+        err = host_domain(tk, kind, tsc);
+    }
     if (err)
         return err;
-    tk_set_bases(tk, b.realtime, b.monotonic, tk_ts_sub(b.boottime, b.monotonic), b.raw);
-    struct tk_clocksource provisional = tk->cs;
-    err = tk_program_domain(tk, kind, tsc, 0);
-    if (err)
-        return err;
-    struct tk_clocksource chosen = tk->cs;
-    tk->cs = provisional;
-    tk_change_shift(tk, chosen.shift);
-    tk->cs = chosen;
-    tk->cycle_last = tk_domain_counter(tk, kind, tsc);
-    tk->clock_mode = tk_mode_for(kind);
     host_settings(tk);
     tk_apply_slew(tk);
+    tk_publish_start(tk);
     return 0;
 }
 
@@ -103,12 +117,13 @@ int tk_init_host(struct timekeeper **tkp, struct vdso_datapages *dp, enum tk_cou
     int err = tk_alloc(&tk, dp, 0);
     if (err)
         return err;
-    err = host_start(tk, kind, calib_ms);
+    tk_lock(tk);
+    err = host_start_locked(tk, kind, calib_ms);
+    tk_unlock(tk);
     if (err) {
         tk_destroy(tk);
         return err;
     }
-    tk_publish_start(tk);
     *tkp = tk;
     return 0;
 }

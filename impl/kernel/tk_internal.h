@@ -1,18 +1,27 @@
 /*
- * Private to the kernel half: the timekeeper's state, shared by the files
- * that split it by concern (state and accumulation, publishing, operations,
- * host start-up, the writer thread, the log). Times are kept the kernel's
- * way: wall and raw clocks as seconds plus shifted nanoseconds, offsets as
- * normalised timespecs (nsec in [0, 1e9)).
+ * Private to the kernel half: the timekeeper's state and the helpers its
+ * files share, declared from the lowest file up (each file calls only the
+ * ones declared above its own section). Times are kept the kernel's way:
+ * wall and raw clocks as seconds plus shifted nanoseconds, offsets as
+ * normalised timespecs (nsec in [0, 1e9)). The helpers below that take a
+ * timekeeper assume its lock held; the public entry points take it once.
  */
 #ifndef VDSOKIT_KERNEL_TK_INTERNAL_H
 #define VDSOKIT_KERNEL_TK_INTERNAL_H
 
 #include "clocksource.h"
+#include <assert.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <vdsokit/counter.h>
 #include <vdsokit/timekeeper.h>
+#include <vdsokit/timekeeper_raw.h>
+#include <vdsokit/timespec.h>
+
+#define DEFAULT_HRTIMER_RES_NS 1u       /* high-resolution timers: 1 ns */
+#define DEFAULT_LOW_RES_NS     4000000u /* TICK_NSEC at HZ 250 */
+#define DEFAULT_CALIB_MS       30u
+#define PPM_PER_UNIT           1000000 /* a rate is 1 + ppm / PPM_PER_UNIT */
 
 struct tk_aux {
     bool enabled;
@@ -38,18 +47,12 @@ struct tk_writer {
     uint64_t ticks;
 };
 
-struct timekeeper {
-    struct vdso_datapages *dp;
-    pthread_mutex_t lock; /* recursive: the timekeeper lock */
-
-    /* Everything from cs up to generation is the scripted state that
-     * tk_reset_scripted() clears (the lock, log, writer and pages stay). */
-
+/* What a start (scripted or host) sets up and tk_reset_scripted() clears in
+ * one assignment: the clocksource, the kernel-like time and the pages' view. */
+struct tk_state {
     /* The clocksource and its counter pages. */
     struct tk_clocksource cs;
-    struct tk_clocksource manual_cs; /* the script's rates, for manual domains */
-    bool have_rate;
-    struct tsc_rate rate;
+    struct tk_clocksource manual_cs;  /* the script's rates, for manual domains */
     struct pvclock_vcpu_time_info pv; /* as programmed */
     struct ms_hyperv_tsc_page hv;     /* as programmed */
 
@@ -67,46 +70,94 @@ struct timekeeper {
     int32_t clock_mode;
     uint32_t hrtimer_res, low_res_nsec;
     struct vdso_time_data shadow; /* page 0 as this writer last wrote it */
-    bool hand_open;
+};
 
+struct timekeeper {
+    struct vdso_datapages *dp;
+    pthread_mutex_t lock;     /* the timekeeper lock (not recursive) */
+    pthread_t holder;         /* the thread in tk_lock..tk_unlock (for asserts) */
+    pthread_cond_t hand_done; /* signalled by tk_update_end */
+    bool hand_open;           /* a hand-made update is open ... */
+    pthread_t hand_owner;     /* ... by this thread */
+    bool have_rate;           /* the host's TSC calibration, kept across resets */
+    struct tsc_rate rate;
+    struct tk_state st;
     uint64_t generation; /* atomic */
     struct tk_log log;
     struct tk_writer writer;
 };
 
-/* timekeeper.c */
-void tk_lock(struct timekeeper *tk);
-void tk_unlock(struct timekeeper *tk);
-int tk_alloc(struct timekeeper **tkp, struct vdso_datapages *dp, unsigned log_entries);
-uint64_t tk_domain_counter(const struct timekeeper *tk, enum tk_counter_kind kind, uint64_t tsc);
-void tk_accumulate_to(struct timekeeper *tk, uint64_t now);
-void tk_set_bases(struct timekeeper *tk, struct timespec realtime, struct timespec monotonic,
-                  struct timespec boot_offset, struct timespec raw);
-void tk_change_shift(struct timekeeper *tk, uint32_t new_shift);
-int tk_program_domain(struct timekeeper *tk, enum tk_counter_kind kind, uint64_t tsc,
-                      uint64_t manual_value);
-int tk_ensure_rate(struct timekeeper *tk, unsigned ms);
-void tk_apply_slew(struct timekeeper *tk);
-int tk_mode_for(enum tk_counter_kind kind);
-bool tk_kind_is_manual(enum tk_counter_kind kind);
-struct timespec tk_ts_from_ns(int64_t ns);
-struct timespec tk_ts_add(struct timespec a, struct timespec b);
-struct timespec tk_ts_sub(struct timespec a, struct timespec b);
+/*
+ * The timekeeper lock. A hand-made update (timekeeper_raw.h) is ownership,
+ * not a held mutex: between tk_update_begin and tk_update_end the opening
+ * thread's calls go through, and every other thread waits here until
+ * tk_update_end, as it would for one long critical section.
+ */
+static inline void tk_lock(struct timekeeper *tk)
+{
+    pthread_mutex_lock(&tk->lock);
+    while (tk->hand_open && !pthread_equal(tk->hand_owner, pthread_self()))
+        pthread_cond_wait(&tk->hand_done, &tk->lock);
+    tk->holder = pthread_self();
+}
 
-/* tk_publish.c */
-void tk_publish(struct timekeeper *tk); /* one update_vsyscall */
-void tk_write_begin(struct timekeeper *tk);
-void tk_write_end(struct timekeeper *tk);
-void tk_publish_aux(struct timekeeper *tk, unsigned idx);
-/* The same as an update of its own: also a committed, logged state. */
-void tk_commit_aux(struct timekeeper *tk, unsigned idx);
-void tk_publish_start(struct timekeeper *tk); /* first update, rng, tz */
+static inline void tk_unlock(struct timekeeper *tk)
+{
+    tk->holder = (pthread_t)0;
+    pthread_mutex_unlock(&tk->lock);
+}
 
-/* tk_log.c */
+/* The lockdep-like check at the top of the helpers below (debug builds). */
+static inline void tk_assert_held(const struct timekeeper *tk)
+{
+    assert(pthread_equal(tk->holder, pthread_self()));
+    (void)tk;
+}
+
+/* tk_log.c: the ring of committed states (its own mutex, no tk lock). */
 int tk_log_init(struct tk_log *log, unsigned entries);
 int tk_log_reset(struct tk_log *log, unsigned entries);
 void tk_log_fini(struct tk_log *log);
 void tk_log_append(struct tk_log *log, uint64_t generation, uint32_t seq,
                    const struct vdso_time_data *data);
+
+/* tk_domain.c: counter domains (reading them, programming their pages). */
+bool tk_kind_is_manual(enum tk_counter_kind kind);
+int32_t tk_mode_for(enum tk_counter_kind kind);
+uint64_t tk_domain_counter(const struct timekeeper *tk, enum tk_counter_kind kind, uint64_t tsc);
+int tk_ensure_rate(struct timekeeper *tk, unsigned ms);
+int tk_program_domain(struct timekeeper *tk, enum tk_counter_kind kind, uint64_t tsc,
+                      uint64_t manual_value);
+
+/* tk_state.c: the kernel-like time state (accumulation, bases, slew). */
+void tk_accumulate_to(struct timekeeper *tk, uint64_t now);
+void tk_forward_now(struct timekeeper *tk); /* accumulate to the counter now */
+void tk_set_bases(struct timekeeper *tk, struct timespec realtime, struct timespec monotonic,
+                  struct timespec boot_offset, struct timespec raw);
+/* After a clocksource change: shifted values from old_shift to cs.shift. */
+void tk_change_shift(struct timekeeper *tk, uint32_t old_shift);
+void tk_apply_slew(struct timekeeper *tk);
+
+/* tk_publish.c: update_vsyscall and the seqcount around it. */
+void tk_write_begin(struct timekeeper *tk);
+void tk_write_end(struct timekeeper *tk);
+/* The shadow's clock data to page 0 as one update (inside a hand-made one:
+ * data only); tk_publish fills the shadow from the time state first. */
+void tk_publish_shadow(struct timekeeper *tk);
+void tk_publish(struct timekeeper *tk); /* one update_vsyscall */
+void tk_publish_aux(struct timekeeper *tk, unsigned idx);
+/* The same as an update of its own: also a committed, logged state. */
+void tk_commit_aux(struct timekeeper *tk, unsigned idx);
+void tk_publish_all(struct timekeeper *tk);   /* enabled aux clocks, then the main ones */
+void tk_publish_start(struct timekeeper *tk); /* first update, rng, tz */
+
+/* tk_ops.c: the public operations (no helpers for the files above it). */
+/* tk_raw.c: the test levers of timekeeper_raw.h. */
+/* tk_writer.c: the writer thread; calls tk_accumulate (tk_ops.c). */
+
+/* timekeeper.c: allocation, the scripted start, destruction. */
+int tk_alloc(struct timekeeper **tkp, struct vdso_datapages *dp, unsigned log_entries);
+
+/* tk_host.c: the host start (top). */
 
 #endif /* VDSOKIT_KERNEL_TK_INTERNAL_H */

@@ -5,6 +5,7 @@
  * to a single check because the state is given, so an odd seq that the
  * vDSO would wait on is reported as TK_MODEL_SPIN.
  */
+#include <stdbool.h>
 #include <vdsokit/tk_model.h>
 
 typedef unsigned __int128 u128;
@@ -40,7 +41,7 @@ void tk_model_normalise(uint64_t sec, uint64_t ns, struct timespec *ts)
     ts->tv_nsec = (long)(ns % VDSO_NSEC_PER_SEC);
 }
 
-static int mode_reads_counter(int32_t mode)
+static bool mode_reads_counter(int32_t mode)
 {
     return mode == VDSO_CLOCKMODE_TSC || mode == VDSO_CLOCKMODE_PVCLOCK ||
            mode == VDSO_CLOCKMODE_HVCLOCK;

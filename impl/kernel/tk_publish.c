@@ -7,8 +7,6 @@
  */
 #include "tk_internal.h"
 
-#define NSEC_PER_SEC 1000000000ull
-
 static void set_ts(struct vdso_timestamp *t, uint64_t sec, uint64_t nsec)
 {
     t->sec = sec;
@@ -19,7 +17,7 @@ static void set_ts(struct vdso_timestamp *t, uint64_t sec, uint64_t nsec)
  * subtraction like the kernel (at most one carry per addition). */
 static void add_offset(struct vdso_timestamp *t, struct timespec off, uint32_t shift)
 {
-    uint64_t unit = NSEC_PER_SEC << shift;
+    uint64_t unit = (uint64_t)NSEC_PER_SEC << shift;
     t->sec += (uint64_t)off.tv_sec;
     t->nsec += (uint64_t)off.tv_nsec << shift;
     while (t->nsec >= unit) {
@@ -32,46 +30,46 @@ static void fill_coarse(struct timekeeper *tk, struct vdso_clock *c0)
 {
     struct vdso_timestamp *rt = &c0->basetime[VDSO_CLOCK_REALTIME_COARSE];
     struct vdso_timestamp *mono = &c0->basetime[VDSO_CLOCK_MONOTONIC_COARSE];
-    set_ts(rt, tk->xtime_sec, tk->coarse_nsec);
+    set_ts(rt, tk->st.xtime_sec, tk->st.coarse_nsec);
     *mono = *rt;
-    add_offset(mono, tk->wall_to_monotonic, 0);
+    add_offset(mono, tk->st.wall_to_monotonic, 0);
 }
 
 static void fill_counter_based(struct timekeeper *tk, struct vdso_clock *c0, struct vdso_clock *c1)
 {
-    uint32_t shift = tk->cs.shift;
+    uint32_t shift = tk->st.cs.shift;
     for (int i = 0; i < VDSO_CS_BASES; i++) {
         struct vdso_clock *c = i ? c1 : c0;
-        c->cycle_last = tk->cycle_last;
-        c->max_cycles = tk->cs.max_cycles;
-        c->mask = tk->cs.mask;
+        c->cycle_last = tk->st.cycle_last;
+        c->max_cycles = tk->st.cs.max_cycles;
+        c->mask = tk->st.cs.mask;
         c->shift = shift;
     }
-    c0->mult = tk->mult;
-    c1->mult = tk->cs.raw_mult;
+    c0->mult = tk->st.mult;
+    c1->mult = tk->st.cs.raw_mult;
 
     struct vdso_timestamp *mono = &c0->basetime[VDSO_CLOCK_MONOTONIC];
-    set_ts(mono, tk->xtime_sec, tk->xtime_nsec);
-    add_offset(mono, tk->wall_to_monotonic, shift);
+    set_ts(mono, tk->st.xtime_sec, tk->st.xtime_nsec);
+    add_offset(mono, tk->st.wall_to_monotonic, shift);
     struct vdso_timestamp *boot = &c0->basetime[VDSO_CLOCK_BOOTTIME];
     *boot = *mono;
-    add_offset(boot, tk->offs_boot, shift);
-    set_ts(&c0->basetime[VDSO_CLOCK_TAI], tk->xtime_sec + (uint64_t)(int64_t)tk->tai_offset,
-           tk->xtime_nsec);
-    set_ts(&c1->basetime[VDSO_CLOCK_MONOTONIC_RAW], tk->raw_sec, tk->raw_nsec);
+    add_offset(boot, tk->st.offs_boot, shift);
+    set_ts(&c0->basetime[VDSO_CLOCK_TAI], tk->st.xtime_sec + (uint64_t)(int64_t)tk->st.tai_offset,
+           tk->st.xtime_nsec);
+    set_ts(&c1->basetime[VDSO_CLOCK_MONOTONIC_RAW], tk->st.raw_sec, tk->st.raw_nsec);
 }
 
 static void fill_shadow(struct timekeeper *tk)
 {
-    struct vdso_clock *c0 = &tk->shadow.clock_data[VDSO_CS_HRES_COARSE];
-    struct vdso_clock *c1 = &tk->shadow.clock_data[VDSO_CS_RAW];
-    c0->clock_mode = tk->clock_mode;
-    c1->clock_mode = tk->clock_mode;
-    set_ts(&c0->basetime[VDSO_CLOCK_REALTIME], tk->xtime_sec, tk->xtime_nsec);
+    struct vdso_clock *c0 = &tk->st.shadow.clock_data[VDSO_CS_HRES_COARSE];
+    struct vdso_clock *c1 = &tk->st.shadow.clock_data[VDSO_CS_RAW];
+    c0->clock_mode = tk->st.clock_mode;
+    c1->clock_mode = tk->st.clock_mode;
+    set_ts(&c0->basetime[VDSO_CLOCK_REALTIME], tk->st.xtime_sec, tk->st.xtime_nsec);
     fill_coarse(tk, c0);
-    tk->shadow.hrtimer_res = tk->hrtimer_res;
+    tk->st.shadow.hrtimer_res = tk->st.hrtimer_res;
     /* Without a vDSO-capable clocksource the kernel leaves the rest stale. */
-    if (tk->clock_mode != VDSO_CLOCKMODE_NONE)
+    if (tk->st.clock_mode != VDSO_CLOCKMODE_NONE)
         fill_counter_based(tk, c0, c1);
 }
 
@@ -84,7 +82,7 @@ void tk_write_begin(struct timekeeper *tk)
 {
     struct vdso_time_data *page = datapages_time(tk->dp);
     for (int i = 0; i < VDSO_CS_BASES; i++)
-        store_seq(&page->clock_data[i], ++tk->shadow.clock_data[i].seq);
+        store_seq(&page->clock_data[i], ++tk->st.shadow.clock_data[i].seq);
     __atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
@@ -100,47 +98,36 @@ void tk_write_end(struct timekeeper *tk)
 {
     struct vdso_time_data *page = datapages_time(tk->dp);
     for (int i = 0; i < VDSO_CS_BASES; i++)
-        tk->shadow.clock_data[i].seq++;
-    log_commit(tk, tk->shadow.clock_data[0].seq, &tk->shadow);
+        tk->st.shadow.clock_data[i].seq++;
+    log_commit(tk, tk->st.shadow.clock_data[0].seq, &tk->st.shadow);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     for (int i = 0; i < VDSO_CS_BASES; i++)
-        store_seq(&page->clock_data[i], tk->shadow.clock_data[i].seq);
+        store_seq(&page->clock_data[i], tk->st.shadow.clock_data[i].seq);
 }
 
-static void store_shadow_data(struct timekeeper *tk)
+static void store_shadow(struct timekeeper *tk)
 {
     struct vdso_time_data *page = datapages_time(tk->dp);
     for (int i = 0; i < VDSO_CS_BASES; i++)
-        datapages_store_clock(&page->clock_data[i], &tk->shadow.clock_data[i]);
-    __atomic_store_n(&page->hrtimer_res, tk->shadow.hrtimer_res, __ATOMIC_RELAXED);
+        datapages_store_clock(&page->clock_data[i], &tk->st.shadow.clock_data[i]);
+    __atomic_store_n(&page->hrtimer_res, tk->st.shadow.hrtimer_res, __ATOMIC_RELAXED);
 }
 
 /* Inside a hand-made update (tk_update_begin) the seq stays odd. */
-void tk_publish(struct timekeeper *tk)
+void tk_publish_shadow(struct timekeeper *tk)
 {
-    fill_shadow(tk);
+    tk_assert_held(tk);
     if (!tk->hand_open)
         tk_write_begin(tk);
-    store_shadow_data(tk);
+    store_shadow(tk);
     if (!tk->hand_open)
         tk_write_end(tk);
 }
 
-int tk_publish_raw(struct timekeeper *tk, const struct vdso_clock cd[VDSO_CS_BASES])
+void tk_publish(struct timekeeper *tk)
 {
-    tk_lock(tk);
-    for (int i = 0; i < VDSO_CS_BASES; i++) {
-        uint32_t seq = tk->shadow.clock_data[i].seq;
-        tk->shadow.clock_data[i] = cd[i];
-        tk->shadow.clock_data[i].seq = seq;
-    }
-    if (!tk->hand_open)
-        tk_write_begin(tk);
-    store_shadow_data(tk);
-    if (!tk->hand_open)
-        tk_write_end(tk);
-    tk_unlock(tk);
-    return 0;
+    fill_shadow(tk);
+    tk_publish_shadow(tk);
 }
 
 /*
@@ -154,10 +141,10 @@ static void log_aux(struct timekeeper *tk, unsigned idx)
     struct tk_log_entry e;
 
     if (!tk->hand_open || tk_log_copy(tk, tk->generation, tk->generation, &e, 1) != 1) {
-        e.seq = tk->shadow.clock_data[0].seq;
-        e.data = tk->shadow;
+        e.seq = tk->st.shadow.clock_data[0].seq;
+        e.data = tk->st.shadow;
     }
-    e.data.aux_clock_data[idx] = tk->shadow.aux_clock_data[idx];
+    e.data.aux_clock_data[idx] = tk->st.shadow.aux_clock_data[idx];
     log_commit(tk, e.seq, &e.data);
 }
 
@@ -170,18 +157,19 @@ static void log_aux(struct timekeeper *tk, unsigned idx)
  */
 static void publish_aux(struct timekeeper *tk, unsigned idx, bool commit)
 {
-    struct vdso_clock *sh = &tk->shadow.aux_clock_data[idx];
+    tk_assert_held(tk);
+    struct vdso_clock *sh = &tk->st.shadow.aux_clock_data[idx];
     struct vdso_clock *page = &datapages_time(tk->dp)->aux_clock_data[idx];
-    const struct tk_aux *aux = &tk->aux[idx];
+    const struct tk_aux *aux = &tk->st.aux[idx];
     store_seq(page, ++sh->seq);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     if (aux->enabled) {
-        sh->clock_mode = tk->clock_mode;
-        sh->cycle_last = tk->cycle_last;
-        sh->max_cycles = tk->cs.max_cycles;
-        sh->mask = tk->cs.mask;
+        sh->clock_mode = tk->st.clock_mode;
+        sh->cycle_last = tk->st.cycle_last;
+        sh->max_cycles = tk->st.cs.max_cycles;
+        sh->mask = tk->st.cs.mask;
         sh->mult = aux->mult;
-        sh->shift = tk->cs.shift;
+        sh->shift = tk->st.cs.shift;
         set_ts(&sh->basetime[VDSO_BASE_AUX], aux->sec, aux->nsec);
     } else {
         sh->clock_mode = VDSO_CLOCKMODE_NONE;
@@ -204,15 +192,23 @@ void tk_commit_aux(struct timekeeper *tk, unsigned idx)
     publish_aux(tk, idx, true);
 }
 
+void tk_publish_all(struct timekeeper *tk)
+{
+    for (unsigned i = 0; i < VDSO_MAX_AUX_CLOCKS; i++)
+        if (tk->st.aux[i].enabled)
+            tk_publish_aux(tk, i);
+    tk_publish(tk);
+}
+
 /* The first update: seqs as scripted, tz, an initialised rng. */
 void tk_publish_start(struct timekeeper *tk)
 {
     struct vdso_datapages *dp = tk->dp;
     struct vdso_time_data *page = datapages_time(dp);
     for (int i = 0; i < VDSO_CS_BASES; i++)
-        store_seq(&page->clock_data[i], tk->shadow.clock_data[i].seq);
-    __atomic_store_n(&page->tz_minuteswest, tk->shadow.tz_minuteswest, __ATOMIC_RELAXED);
-    __atomic_store_n(&page->tz_dsttime, tk->shadow.tz_dsttime, __ATOMIC_RELAXED);
+        store_seq(&page->clock_data[i], tk->st.shadow.clock_data[i].seq);
+    __atomic_store_n(&page->tz_minuteswest, tk->st.shadow.tz_minuteswest, __ATOMIC_RELAXED);
+    __atomic_store_n(&page->tz_dsttime, tk->st.shadow.tz_dsttime, __ATOMIC_RELAXED);
     struct vdso_rng_data *rng = datapages_rng(dp);
     __atomic_store_n(&rng->generation, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&rng->is_ready, 1, __ATOMIC_RELEASE);

@@ -1,19 +1,23 @@
 /*
  * The writer thread: the emulated tick. At a given HZ it sleeps to absolute
- * deadlines on CLOCK_MONOTONIC and accumulates; with HZ 0 it publishes back
- * to back (an update storm). A callback after each tick lets a test inject
- * operations from the writer's own thread.
+ * deadlines on CLOCK_MONOTONIC and accumulates (tk_accumulate, a public
+ * operation: the thread is one more caller of the locked API); with HZ 0 it
+ * publishes back to back (an update storm). A callback after each tick lets
+ * a test inject operations from the writer's own thread.
  */
 #include "tk_internal.h"
 #include <errno.h>
 
 static void next_deadline(struct timespec *t, unsigned hz)
 {
-    t->tv_nsec += 1000000000l / hz;
-    while (t->tv_nsec >= 1000000000l) {
-        t->tv_nsec -= 1000000000l;
-        t->tv_sec++;
-    }
+    *t = ts_add(*t, ts_from_ns(NSEC_PER_SEC / hz));
+}
+
+static void wait_tick(struct timespec *deadline, unsigned hz)
+{
+    next_deadline(deadline, hz);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline, NULL) == EINTR)
+        ;
 }
 
 static void *writer_main(void *arg)
@@ -24,11 +28,8 @@ static void *writer_main(void *arg)
     clock_gettime(CLOCK_MONOTONIC, &deadline);
     uint64_t ticks = 0;
     while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
-        if (w->hz) {
-            next_deadline(&deadline, w->hz);
-            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == EINTR)
-                ;
-        }
+        if (w->hz)
+            wait_tick(&deadline, w->hz);
         tk_accumulate(tk);
         if (w->fn)
             w->fn(tk, ticks, w->arg);

@@ -20,6 +20,7 @@
 #include <vdsokit/elf.h>
 #include <vdsokit/elf_sections.h>
 #include <vdsokit/loader.h>
+#include <vdsokit/timekeeper_raw.h>
 
 #include <errno.h>
 #include <sched.h>

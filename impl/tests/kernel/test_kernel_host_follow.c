@@ -39,7 +39,7 @@ static void raw_gettime(int32_t clk, struct timespec *ts)
 
 static int64_t outside(struct timespec a, struct timespec m, struct timespec b)
 {
-    int64_t below = ts_diff_ns(a, m), above = ts_diff_ns(m, b);
+    int64_t below = ts_diff_ns(&a, &m), above = ts_diff_ns(&m, &b);
     return below > 0 ? below : above > 0 ? above : 0;
 }
 
@@ -58,7 +58,7 @@ static void sample_coarse(struct timekeeper *tk, struct run *r, size_t i)
     enum tk_model_outcome o = model_now(tk, clocks[i], &m);
     raw_gettime(fine_of(clocks[i]), &b);
     CHECK(o == TK_MODEL_OK, "%s clock %d: %s", r->name, clocks[i], tk_model_outcome_name(o));
-    int64_t ahead = ts_diff_ns(m, b), behind = ts_diff_ns(a, m);
+    int64_t ahead = ts_diff_ns(&m, &b), behind = ts_diff_ns(&a, &m);
     CHECK(ahead <= LIMIT_NS && behind <= COARSE_GROSS,
           "%s clock %d: model {%lld, %ld} vs host coarse {%lld, %ld} / fine {%lld, %ld}", r->name,
           clocks[i], (long long)m.tv_sec, m.tv_nsec, (long long)a.tv_sec, a.tv_nsec,
@@ -87,8 +87,8 @@ static void sample(struct timekeeper *tk, struct run *r)
         if (dev > r->worst[i])
             r->worst[i] = dev;
         if (clocks[i] == VDSO_CLOCK_MONOTONIC) {
-            CHECK(ts_diff_ns(m, r->last_mono) >= 0, "%s: MONOTONIC went back by %lld ns", r->name,
-                  (long long)-ts_diff_ns(m, r->last_mono));
+            CHECK(ts_diff_ns(&m, &r->last_mono) >= 0, "%s: MONOTONIC went back by %lld ns", r->name,
+                  (long long)-ts_diff_ns(&m, &r->last_mono));
             r->last_mono = m;
         }
     }
@@ -115,7 +115,7 @@ static void follow(struct vdso_datapages *dp, enum tk_counter_kind kind, const c
         struct timespec nap = {0, SAMPLE_NS};
         nanosleep(&nap, NULL);
         clock_gettime(CLOCK_MONOTONIC, &now);
-    } while (ts_diff_ns(now, start) < RUN_NS);
+    } while (ts_diff_ns(&now, &start) < RUN_NS);
     int64_t ticks = tk_writer_stop(tk);
     printf("%-14s %u samples, %lld ticks, %u flips; worst deviation (ns):", name, r.samples,
            (long long)ticks, r.flips);

@@ -138,12 +138,12 @@ static int64_t sandwich(struct live *l, int32_t clk, int64_t *width)
     struct tk_model_view v = {.page0 = &snap, .counter = counter};
     enum tk_model_outcome o = tk_model_clock_gettime(&v, clk, &m);
     raw_gettime(clk, &b);
-    *width = ts_diff_ns(b, a);
+    *width = ts_diff_ns(&b, &a);
     if (o != TK_MODEL_OK) {
         CHECK(0, "clock %d: model says %s on the live page", clk, tk_model_outcome_name(o));
         return 0;
     }
-    int64_t below = ts_diff_ns(a, m), above = ts_diff_ns(m, b);
+    int64_t below = ts_diff_ns(&a, &m), above = ts_diff_ns(&m, &b);
     CHECK(below <= 0 && above <= 0,
           "clock %d: model {%lld, %ld} outside [{%lld, %ld}, {%lld, %ld}] (counter %llu)", clk,
           (long long)m.tv_sec, m.tv_nsec, (long long)a.tv_sec, a.tv_nsec, (long long)b.tv_sec,

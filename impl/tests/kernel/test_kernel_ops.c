@@ -11,6 +11,7 @@
 #include "tk_test.h"
 #include <errno.h>
 #include <sys/mman.h>
+#include <vdsokit/timekeeper_raw.h>
 
 static struct timespec now(struct timekeeper *tk, int32_t clk)
 {
@@ -18,6 +19,12 @@ static struct timespec now(struct timekeeper *tk, int32_t clk)
     enum tk_model_outcome o = model_now(tk, clk, &ts);
     CHECK(o == TK_MODEL_OK, "clock %d: %s", clk, tk_model_outcome_name(o));
     return ts;
+}
+
+static int64_t now_ns(struct timekeeper *tk, int32_t clk)
+{
+    struct timespec ts = now(tk, clk);
+    return ts_ns(&ts);
 }
 
 #define CHECK_TS(ts, esec, ensec)                                                              \
@@ -50,23 +57,23 @@ static void test_steps_and_offsets(struct timekeeper *tk)
 {
     struct timespec mono = now(tk, VDSO_CLOCK_MONOTONIC), rt = now(tk, VDSO_CLOCK_REALTIME);
     tk_step_realtime(tk, -2500000000ll);
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_REALTIME), rt), -2500000000ll);
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_MONOTONIC), mono), 0);
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_REALTIME_COARSE), rt), -2500000000ll);
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_MONOTONIC_COARSE), mono), 0);
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_TAI), now(tk, VDSO_CLOCK_REALTIME)), 37000000000ll);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_REALTIME) - ts_ns(&rt), -2500000000ll);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono), 0);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_REALTIME_COARSE) - ts_ns(&rt), -2500000000ll);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC_COARSE) - ts_ns(&mono), 0);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_TAI) - now_ns(tk, VDSO_CLOCK_REALTIME), 37000000000ll);
     tk_set_tai_offset(tk, -3);
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_TAI), now(tk, VDSO_CLOCK_REALTIME)), -3000000000ll);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_TAI) - now_ns(tk, VDSO_CLOCK_REALTIME), -3000000000ll);
 
     struct timespec boot = now(tk, VDSO_CLOCK_BOOTTIME);
     rt = now(tk, VDSO_CLOCK_REALTIME);
     tk_inject_sleep(tk, 10000000001ll);
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_BOOTTIME), boot), 10000000001ll);
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_REALTIME), rt), 10000000001ll);
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_MONOTONIC), mono), 0);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_BOOTTIME) - ts_ns(&boot), 10000000001ll);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_REALTIME) - ts_ns(&rt), 10000000001ll);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono), 0);
     /* a large boot offset stays exact (defect class C13) */
     tk_add_boot_offset(tk, 1000000000ll * 1000000000ll);
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_BOOTTIME), now(tk, VDSO_CLOCK_MONOTONIC)),
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_BOOTTIME) - now_ns(tk, VDSO_CLOCK_MONOTONIC),
                  1000000000ll * 1000000000ll + 10000000001ll + 7000000005ll);
     CHECK(tk_inject_sleep(tk, -1) == -EINVAL, "negative sleep must be refused");
 }
@@ -100,11 +107,11 @@ static void test_modes(struct timekeeper *tk)
     CHECK(c0->cycle_last == last && c0->basetime[1].sec == mono_slot.sec &&
               c0->basetime[1].nsec == mono_slot.nsec,
           "mode NONE must leave cycle_last and MONOTONIC stale");
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_MONOTONIC_COARSE), mono), 1000);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC_COARSE) - ts_ns(&mono), 1000);
     tk_set_clock_mode(tk, 7);
     CHECK(model_now(tk, VDSO_CLOCK_REALTIME, &ts) == TK_MODEL_FALLBACK, "mode 7 falls back");
     tk_set_clock_mode(tk, VDSO_CLOCKMODE_PVCLOCK);
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_MONOTONIC), mono), 1000);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono), 1000);
 }
 
 static void test_counter_switch(struct timekeeper *tk)
@@ -115,24 +122,24 @@ static void test_counter_switch(struct timekeeper *tk)
     CHECK_EQ_U64(datapages_time(tk_datapages(tk))->clock_data[0].clock_mode,
                  VDSO_CLOCKMODE_HVCLOCK);
     CHECK_EQ_U64(tk_read_counter(tk), counter);
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_MONOTONIC), mono), 0);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono), 0);
     tk_advance_counter(tk, 5);
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_MONOTONIC), mono), 5);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono), 5);
     CHECK(tk_switch_counter(tk, TK_COUNTER_PVCLOCK_MANUAL) == 0, "back to PVCLOCK manual");
-    CHECK_EQ_I64(ts_diff_ns(now(tk, VDSO_CLOCK_MONOTONIC), mono), 5);
+    CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono), 5);
 
     /* Into the real TSC and back: continuity within the switch's own cost. */
     struct timespec before = now(tk, VDSO_CLOCK_MONOTONIC);
     CHECK(tk_switch_counter(tk, TK_COUNTER_TSC) == 0, "to TSC (calibrates)");
     struct timespec after = now(tk, VDSO_CLOCK_MONOTONIC);
-    int64_t jump = ts_diff_ns(after, before);
+    int64_t jump = ts_diff_ns(&after, &before);
     CHECK(jump >= 0 && jump < 1000000, "MONOTONIC moved %lld ns across the switch to TSC",
           (long long)jump);
     CHECK(tk_set_counter(tk, 1) == -EINVAL, "no manual counter in the TSC domain");
     before = now(tk, VDSO_CLOCK_MONOTONIC);
     CHECK(tk_switch_counter(tk, TK_COUNTER_PVCLOCK_MANUAL) == 0, "TSC to PVCLOCK manual");
     after = now(tk, VDSO_CLOCK_MONOTONIC);
-    jump = ts_diff_ns(after, before);
+    jump = ts_diff_ns(&after, &before);
     CHECK(jump >= 0 && jump < 1000000, "MONOTONIC moved %lld ns across the switch back",
           (long long)jump);
     printf("TSC round trip: last jump %lld ns\n", (long long)jump);
@@ -187,9 +194,9 @@ static void test_timens(struct timekeeper *tk)
         struct timespec a, b;
         tk_model_clock_gettime(&root, cases[i].clk, &a);
         CHECK(tk_model_clock_gettime(&inns, cases[i].clk, &b) == TK_MODEL_OK &&
-                  ts_diff_ns(b, a) == cases[i].off,
+                  ts_diff_ns(&b, &a) == cases[i].off,
               "timens clock %d offset %lld, expected %lld", cases[i].clk,
-              (long long)ts_diff_ns(b, a), (long long)cases[i].off);
+              (long long)ts_diff_ns(&b, &a), (long long)cases[i].off);
     }
     munmap(reader, VDSO_DATA_PAGES * VDSO_PAGE_SIZE);
 }

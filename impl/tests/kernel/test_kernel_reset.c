@@ -10,6 +10,7 @@
 #include "../check.h"
 #include "tk_test.h"
 #include <errno.h>
+#include <vdsokit/timekeeper_raw.h>
 
 #define PAGES_SIZE (VDSO_DATA_PAGES * VDSO_PAGE_SIZE)
 

@@ -20,6 +20,12 @@ static struct timespec model_at(const struct vdso_time_data *d, uint64_t counter
     return ts;
 }
 
+static int64_t model_ns(const struct vdso_time_data *d, uint64_t counter, int32_t clk)
+{
+    struct timespec ts = model_at(d, counter, clk);
+    return ts_ns(&ts);
+}
+
 static void newest_state(struct timekeeper *tk, struct vdso_time_data *out)
 {
     static struct tk_log_entry e;
@@ -36,12 +42,11 @@ static void slew_manual(struct timekeeper *tk, int32_t ppm)
     newest_state(tk, &before);
     CHECK(tk_slew_ppm(tk, ppm) == 0, "slew %d", ppm);
     newest_state(tk, &after);
-    int64_t step = ts_diff_ns(model_at(&after, c, VDSO_CLOCK_MONOTONIC),
-                              model_at(&before, c, VDSO_CLOCK_MONOTONIC));
+    int64_t step =
+        model_ns(&after, c, VDSO_CLOCK_MONOTONIC) - model_ns(&before, c, VDSO_CLOCK_MONOTONIC);
     CHECK(step == 0, "slew %+d ppm: MONOTONIC stepped %lld ns at the slew point", ppm,
           (long long)step);
-    step = ts_diff_ns(model_at(&after, c, VDSO_CLOCK_BOOTTIME),
-                      model_at(&before, c, VDSO_CLOCK_BOOTTIME));
+    step = model_ns(&after, c, VDSO_CLOCK_BOOTTIME) - model_ns(&before, c, VDSO_CLOCK_BOOTTIME);
     CHECK(step == 0, "slew %+d ppm: BOOTTIME stepped %lld ns", ppm, (long long)step);
 
     const uint64_t second = 1000000000;
@@ -49,10 +54,10 @@ static void slew_manual(struct timekeeper *tk, int32_t ppm)
     tk_accumulate(tk); /* accumulation at the new rate must agree too */
     static struct vdso_time_data later;
     newest_state(tk, &later);
-    int64_t mono = ts_diff_ns(model_at(&later, c + second, VDSO_CLOCK_MONOTONIC),
-                              model_at(&after, c, VDSO_CLOCK_MONOTONIC));
-    int64_t raw = ts_diff_ns(model_at(&later, c + second, VDSO_CLOCK_MONOTONIC_RAW),
-                             model_at(&after, c, VDSO_CLOCK_MONOTONIC_RAW));
+    int64_t mono = model_ns(&later, c + second, VDSO_CLOCK_MONOTONIC) -
+                   model_ns(&after, c, VDSO_CLOCK_MONOTONIC);
+    int64_t raw = model_ns(&later, c + second, VDSO_CLOCK_MONOTONIC_RAW) -
+                  model_ns(&after, c, VDSO_CLOCK_MONOTONIC_RAW);
     /* exact for the published mult; within half a mult unit of the ideal */
     const struct vdso_clock *c0 = &after.clock_data[0];
     int64_t exact = (int64_t)((second * c0->mult) >> c0->shift);
@@ -65,8 +70,8 @@ static void slew_manual(struct timekeeper *tk, int32_t ppm)
           "slew %+d ppm: %lld ns of MONOTONIC, ideal %lld +- %lld", ppm, (long long)mono,
           (long long)ideal, (long long)unit);
     CHECK_EQ_I64(raw, second);
-    int64_t predicted = ts_diff_ns(model_at(&after, c + second, VDSO_CLOCK_MONOTONIC),
-                                   model_at(&later, c + second, VDSO_CLOCK_MONOTONIC));
+    int64_t predicted = model_ns(&after, c + second, VDSO_CLOCK_MONOTONIC) -
+                        model_ns(&later, c + second, VDSO_CLOCK_MONOTONIC);
     CHECK(predicted >= -1 && predicted <= 1,
           "slew %+d ppm: reader and accumulation disagree by %lld ns", ppm, (long long)predicted);
     printf("manual counter, slew %+5d ppm: step 0 ns, 1 s -> %lld ns MONOTONIC, %lld ns RAW\n", ppm,
@@ -80,15 +85,15 @@ static void slew_tsc(struct timekeeper *tk, int32_t ppm)
     tk_slew_ppm(tk, ppm);
     newest_state(tk, &after);
     uint64_t c = after.clock_data[0].cycle_last;
-    int64_t step = ts_diff_ns(model_at(&after, c, VDSO_CLOCK_MONOTONIC),
-                              model_at(&before, c, VDSO_CLOCK_MONOTONIC));
+    int64_t step =
+        model_ns(&after, c, VDSO_CLOCK_MONOTONIC) - model_ns(&before, c, VDSO_CLOCK_MONOTONIC);
     CHECK(step >= -1 && step <= 1, "TSC slew %+d ppm: MONOTONIC stepped %lld ns", ppm,
           (long long)step);
     uint64_t cycles = 1000000000; /* compare rates over 10^9 cycles */
-    int64_t d_after = ts_diff_ns(model_at(&after, c + cycles, VDSO_CLOCK_MONOTONIC),
-                                 model_at(&after, c, VDSO_CLOCK_MONOTONIC));
-    int64_t d_raw = ts_diff_ns(model_at(&after, c + cycles, VDSO_CLOCK_MONOTONIC_RAW),
-                               model_at(&after, c, VDSO_CLOCK_MONOTONIC_RAW));
+    int64_t d_after = model_ns(&after, c + cycles, VDSO_CLOCK_MONOTONIC) -
+                      model_ns(&after, c, VDSO_CLOCK_MONOTONIC);
+    int64_t d_raw = model_ns(&after, c + cycles, VDSO_CLOCK_MONOTONIC_RAW) -
+                    model_ns(&after, c, VDSO_CLOCK_MONOTONIC_RAW);
     double measured_ppm = ((double)d_after / (double)d_raw - 1.0) * 1e6;
     printf("TSC, slew %+5d ppm: step %lld ns, MONOTONIC/RAW rate %+.3f ppm\n", ppm, (long long)step,
            measured_ppm);

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <vdsokit/timekeeper_raw.h>
 
 #define READERS    2
 #define RUN_NS     1500000000ll
@@ -55,7 +56,7 @@ static void hold_ns(int64_t ns)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     do
         clock_gettime(CLOCK_MONOTONIC, &t);
-    while (ts_diff_ns(t, t0) < ns);
+    while (ts_diff_ns(&t, &t0) < ns);
 }
 
 static void writer_tick(struct timekeeper *tk, uint64_t tick, void *arg)
@@ -155,7 +156,7 @@ static void *reader_main(void *arg)
             report_failure(sh, snap, lo, hi, "MONOTONIC not served");
             continue;
         }
-        int64_t back = ts_diff_ns(last, mono);
+        int64_t back = ts_diff_ns(&last, &mono);
         if (back > 1) { /* 1 ns: a counter switch rescales shifted ns */
             st->failed++;
             report_failure(sh, snap, lo, hi, "MONOTONIC went backwards");

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
+#include <vdsokit/timekeeper_raw.h>
 
 static uint32_t page_seq(struct timekeeper *tk, int i)
 {
@@ -78,9 +79,9 @@ static void test_wrap(struct timekeeper *tk)
     CHECK(s == 0x2u && page_seq(tk, 1) == 0x2u, "seq after wrap %u/%u, expected 2", s,
           page_seq(tk, 1));
     CHECK(model_now(tk, VDSO_CLOCK_MONOTONIC, &after) == TK_MODEL_OK &&
-              ts_diff_ns(after, before) == 3000,
+              ts_diff_ns(&after, &before) == 3000,
           "reader across the wrap: advanced %lld ns, expected 3000",
-          (long long)ts_diff_ns(after, before));
+          (long long)ts_diff_ns(&after, &before));
 }
 
 static int same_clocks(const struct vdso_time_data *a, const struct vdso_time_data *b)
@@ -142,7 +143,7 @@ static void test_thread_seq(struct timekeeper *tk)
         odd += page_seq(tk, 0) & 1;
         checked++;
         clock_gettime(CLOCK_MONOTONIC, &now);
-    } while (ts_diff_ns(end, now) > 0);
+    } while (ts_diff_ns(&end, &now) > 0);
     int64_t ticks = tk_writer_stop(tk);
     CHECK(ticks > 200, "writer ticked %lld times in 1 s at 1 kHz", (long long)ticks);
     printf("writer thread: %lld ticks, %u reads, %u odd seq seen\n", (long long)ticks, checked,

@@ -2,7 +2,8 @@
  * Helpers shared by the kernel-half tests: a seqcount reader over a data
  * page (relaxed loads, acquire fences, the counter read inside the window,
  * as the vDSO does), a default script with a manual counter counting
- * nanoseconds, and timespec arithmetic for evidence and tolerances.
+ * nanoseconds, and the model's reading of the current page (timespec
+ * arithmetic comes from vdsokit/timespec.h).
  */
 #ifndef VDSOKIT_TEST_TK_TEST_H
 #define VDSOKIT_TEST_TK_TEST_H
@@ -14,6 +15,7 @@
 #include <vdsokit/counter.h>
 #include <vdsokit/datapages.h>
 #include <vdsokit/timekeeper.h>
+#include <vdsokit/timespec.h>
 #include <vdsokit/tk_model.h>
 
 typedef uint64_t (*test_counter_fn)(void *ctx);
@@ -52,16 +54,6 @@ static inline unsigned snapshot_page(const struct vdso_time_data *page, struct v
 static inline uint64_t tk_counter_fn(void *ctx)
 {
     return tk_read_counter(ctx);
-}
-
-static inline int64_t ts_ns(struct timespec ts)
-{
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static inline int64_t ts_diff_ns(struct timespec a, struct timespec b)
-{
-    return (int64_t)(a.tv_sec - b.tv_sec) * 1000000000 + (a.tv_nsec - b.tv_nsec);
 }
 
 /* A deterministic start: pvclock manual counter in ns (mult 2^24, shift 24). */

@@ -8,7 +8,8 @@
  * CLOCK_MONOTONIC_RAW / CLOCK_MONOTONIC) or scripted (every input chosen by
  * the caller, with a manual counter for determinism). Every operation takes
  * the timekeeper lock, so a writer thread and test threads may mix them.
- * Each committed update is logged (a bounded ring) for oracles.
+ * Each committed update is logged (a bounded ring) for oracles. The levers
+ * that only tests and fuzzers need are in vdsokit/timekeeper_raw.h.
  */
 #ifndef VDSOKIT_TIMEKEEPER_H
 #define VDSOKIT_TIMEKEEPER_H
@@ -116,19 +117,6 @@ int tk_rng_set_ready(struct timekeeper *tk, bool ready);
  * disable is a committed state of its own: logged, generation + 1. */
 int tk_aux_enable(struct timekeeper *tk, unsigned idx, struct timespec base);
 int tk_aux_disable(struct timekeeper *tk, unsigned idx);
-
-/* Raw helpers for tests and fuzzers. */
-int tk_set_seq(struct timekeeper *tk, uint32_t seq); /* both clocks, no update */
-/* Hand-made update: begin makes both seqs odd and keeps the timekeeper lock
- * (the writer thread blocks); operations called by the same thread until
- * end write their data without touching seq; end commits (seq even, log). */
-int tk_update_begin(struct timekeeper *tk);
-int tk_update_end(struct timekeeper *tk);
-/* Publish clock_data[0..1] exactly as given (seq fields ignored) under the
- * protocol and log it; the next ordinary operation overwrites it. */
-int tk_publish_raw(struct timekeeper *tk, const struct vdso_clock cd[VDSO_CS_BASES]);
-int tk_pvclock_set_version(struct timekeeper *tk, uint32_t version);
-int tk_pvclock_set_stable(struct timekeeper *tk, bool stable);
 
 /* The log of committed states. Generation n is the n-th committed update
  * (the first is 1). The generation counter is advanced (store-release)
