@@ -19,7 +19,7 @@
 
 #include "concurrent_verify.h"
 #include "oracle.h"
-#include "vdsokit/counter.h"
+#include <vdsokit/counter.h>
 
 struct counter_range {
     bool usable;       /* some counter value can be read in this mode */

@@ -26,7 +26,7 @@
 #include "oracle.h"
 
 #if __has_include("vdsokit/imgcheck.h")
-#include "vdsokit/imgcheck.h"
+#include <vdsokit/imgcheck.h>
 #define HAVE_IMGCHECK 1
 #endif
 

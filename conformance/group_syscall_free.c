@@ -27,7 +27,7 @@
 
 #include "conf.h"
 #include "oracle.h"
-#include "vdsokit/abi.h"
+#include <vdsokit/abi.h>
 
 #define PASS_TAG  0x76646f73636f6e66ull /* "vdosconf": arg 6 of our own syscalls */
 #define MAX_TRAPS 64

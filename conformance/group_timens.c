@@ -29,7 +29,7 @@
 #include "conf.h"
 #include "inproc.h"
 #include "oracle.h"
-#include "vdsokit/abi.h"
+#include <vdsokit/abi.h>
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080

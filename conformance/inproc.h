@@ -18,8 +18,8 @@
 #include <sys/time.h>
 
 #include "target.h"
-#include "vdsokit/loader.h"
-#include "vdsokit/tk_model.h"
+#include <vdsokit/loader.h>
+#include <vdsokit/tk_model.h>
 
 /* The loaded image behind an in-process target, NULL for live and libc. */
 static inline struct vdso_loaded *conf_inproc(const struct conf_target *t)

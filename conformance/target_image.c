@@ -16,7 +16,7 @@
 
 #include "inproc.h"
 #include "oracle.h"
-#include "vdsokit/counter.h"
+#include <vdsokit/counter.h>
 
 #define TICK_HZ  250 /* the emulated kernel's HZ: coarse clocks advance per tick */
 #define CALIB_MS 20  /* TSC calibration per load (the timekeeper's rate source) */

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/auxv.h>
 
-#include "vdsokit/abi.h"
-#include "vdsokit/elf.h"
+#include <vdsokit/abi.h>
+#include <vdsokit/elf.h>
 
 /* The [vdso] mapping that starts at base, or 0 when maps has no such line. */
 static size_t vdso_mapping_size(uintptr_t base)

@@ -125,8 +125,7 @@ int alt_entry_read(const uint8_t *image, size_t size, uint64_t table, uint64_t t
                     &e->site))
         return vdsokit_fail(err, "alt entry %u at 0x%llx: instr_offset %d points outside the image",
                             idx, (unsigned long long)at, rec.instr_offset);
-    if (!rel_target(at + offsetof(struct alt_record, repl_offset), rec.repl_offset, size,
-                    &e->repl))
+    if (!rel_target(at + offsetof(struct alt_record, repl_offset), rec.repl_offset, size, &e->repl))
         return vdsokit_fail(err, "alt entry %u at 0x%llx: repl_offset %d points outside the image",
                             idx, (unsigned long long)at, rec.repl_offset);
     return check_entry(e, idx, size, err);
@@ -163,7 +162,7 @@ static enum entry_action entry_wanted(const struct alt_entry *e, const struct al
         return ENTRY_SKIP_UNKNOWN;
     /* ALT_FLAG_NOT: the replacement is for CPUs without the feature. */
     return (has == FEATURE_PRESENT) != !!(e->flags & ALT_FLAG_NOT) ? ENTRY_APPLY
-                                                                  : ENTRY_SKIP_ABSENT;
+                                                                   : ENTRY_SKIP_ABSENT;
 }
 
 static bool bit_test(const uint8_t *map, uint64_t i)
@@ -210,7 +209,8 @@ static int patch_entries(const uint8_t *src, uint8_t *dst, size_t size, uint64_t
  */
 static int check_foreign_patches(const uint8_t *src, const uint8_t *dst, size_t size,
                                  uint64_t table, uint64_t table_len, const struct alt_cpu *cpu,
-                                 const uint8_t *written, unsigned entries, struct vdsokit_error *err)
+                                 const uint8_t *written, unsigned entries,
+                                 struct vdsokit_error *err)
 {
     struct alt_entry e;
 
@@ -221,11 +221,12 @@ static int check_foreign_patches(const uint8_t *src, const uint8_t *dst, size_t 
             bit_test(written, e.site))
             continue;
         if (memcmp(dst + e.site, src + e.repl, e.repl_len) == 0)
-            return vdsokit_fail(err,
-                        "alt entry %u at 0x%llx: site 0x%llx already holds the replacement for "
-                        "feature %u:%u, which this CPU lacks (image patched for another CPU)",
-                        i, (unsigned long long)e.where, (unsigned long long)e.site, e.feature / 32,
-                        e.feature % 32);
+            return vdsokit_fail(
+                err,
+                "alt entry %u at 0x%llx: site 0x%llx already holds the replacement for "
+                "feature %u:%u, which this CPU lacks (image patched for another CPU)",
+                i, (unsigned long long)e.where, (unsigned long long)e.site, e.feature / 32,
+                e.feature % 32);
     }
     return 0;
 }
@@ -238,11 +239,13 @@ int alt_apply(const uint8_t *src, uint8_t *dst, size_t size, uint64_t table, uin
     int rc;
 
     if (table > size || table_len > size - table)
-        return vdsokit_fail(err, ".altinstructions [0x%llx, +0x%llx) lies outside the 0x%zx-byte image",
-                    (unsigned long long)table, (unsigned long long)table_len, size);
+        return vdsokit_fail(err,
+                            ".altinstructions [0x%llx, +0x%llx) lies outside the 0x%zx-byte image",
+                            (unsigned long long)table, (unsigned long long)table_len, size);
     if (table_len % VDSO_ALT_ENTRY_SIZE)
         return vdsokit_fail(err, ".altinstructions at 0x%llx: size 0x%llx is not a multiple of %d",
-                    (unsigned long long)table, (unsigned long long)table_len, VDSO_ALT_ENTRY_SIZE);
+                            (unsigned long long)table, (unsigned long long)table_len,
+                            VDSO_ALT_ENTRY_SIZE);
     r.entries = (unsigned)(table_len / VDSO_ALT_ENTRY_SIZE);
     written = calloc(size / 8 + 1, 1);
     if (!written)

@@ -43,8 +43,8 @@ static const char *severity_name(enum imgcheck_severity s)
 void imgcheck_print(const struct imgcheck_report *r, FILE *f)
 {
     for (unsigned i = 0; i < r->count; i++)
-        fprintf(f, "%s %s: %s\n", severity_name(r->findings[i].severity),
-                r->findings[i].rule, r->findings[i].text);
+        fprintf(f, "%s %s: %s\n", severity_name(r->findings[i].severity), r->findings[i].rule,
+                r->findings[i].text);
     if (r->truncated)
         fprintf(f, "warning report: more than %d findings, the rest not shown\n",
                 IMGCHECK_MAX_FINDINGS);

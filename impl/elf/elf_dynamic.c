@@ -144,9 +144,9 @@ static int read_tags(struct elf_image *img, struct dyn_tags *t, uint32_t *seen,
         }
         if (*seen & s->bit)
             return vdsokit_fail(err,
-                            "dynamic entry %" PRIu64 " at offset 0x%" PRIx64
-                            ": a second %s (0x%" PRIx64 ")",
-                            i, img->dyn_offset + i * entsize, s->name, val);
+                                "dynamic entry %" PRIu64 " at offset 0x%" PRIx64
+                                ": a second %s (0x%" PRIx64 ")",
+                                i, img->dyn_offset + i * entsize, s->name, val);
         *seen |= s->bit;
         *(uint64_t *)((char *)t + s->field) = val;
     }
@@ -157,13 +157,14 @@ static int read_tags(struct elf_image *img, struct dyn_tags *t, uint32_t *seen,
 
 /* Map one table's vaddr to a file offset; `len` bytes must be in one segment. */
 static inline int map_table(const struct elf_image *img, const char *name, uint64_t vaddr,
-                            uint64_t len, uint64_t *offset, uint64_t *end, struct vdsokit_error *err)
+                            uint64_t len, uint64_t *offset, uint64_t *end,
+                            struct vdsokit_error *err)
 {
     if (!elf_map_vaddr(img, vaddr, len, offset, end))
         return vdsokit_fail(err,
-                        "%s 0x%" PRIx64 " (+0x%" PRIx64
-                        " bytes) is not inside the file bytes of any PT_LOAD",
-                        name, vaddr, len);
+                            "%s 0x%" PRIx64 " (+0x%" PRIx64
+                            " bytes) is not inside the file bytes of any PT_LOAD",
+                            name, vaddr, len);
     return 0;
 }
 
@@ -174,15 +175,15 @@ static int check_dynamic_segment(struct elf_image *img, struct vdsokit_error *er
 
     if (!elf_range_ok(&r, img->dyn_offset, img->dyn_size))
         return vdsokit_fail(err,
-                        "PT_DYNAMIC file range p_offset 0x%" PRIx64 " + p_filesz 0x%" PRIx64
-                        " exceeds the %zu-byte image",
-                        img->dyn_offset, img->dyn_size, img->size);
+                            "PT_DYNAMIC file range p_offset 0x%" PRIx64 " + p_filesz 0x%" PRIx64
+                            " exceeds the %zu-byte image",
+                            img->dyn_offset, img->dyn_size, img->size);
     /* Loaders find it by vaddr (glibc) or by offset (parse_vdso): both must agree. */
     if (!elf_map_vaddr(img, img->dyn_vaddr, img->dyn_size, &off, &end) || off != img->dyn_offset)
         return vdsokit_fail(err,
-                        "PT_DYNAMIC p_vaddr 0x%" PRIx64 " (0x%" PRIx64
-                        " bytes) does not map through a PT_LOAD to its p_offset 0x%" PRIx64,
-                        img->dyn_vaddr, img->dyn_size, img->dyn_offset);
+                            "PT_DYNAMIC p_vaddr 0x%" PRIx64 " (0x%" PRIx64
+                            " bytes) does not map through a PT_LOAD to its p_offset 0x%" PRIx64,
+                            img->dyn_vaddr, img->dyn_size, img->dyn_offset);
     return 0;
 }
 
@@ -200,9 +201,9 @@ static int map_strings(struct elf_image *img, const struct dyn_tags *t, uint32_t
     img->strsz = (seen & SEEN_STRSZ) ? t->strsz : end - off;
     if (img->strsz > end - off)
         return vdsokit_fail(err,
-                        "DT_STRSZ %" PRIu64 " runs past the end (file offset 0x%" PRIx64
-                        ") of the segment holding DT_STRTAB 0x%" PRIx64,
-                        img->strsz, end, t->strtab);
+                            "DT_STRSZ %" PRIu64 " runs past the end (file offset 0x%" PRIx64
+                            ") of the segment holding DT_STRTAB 0x%" PRIx64,
+                            img->strsz, end, t->strtab);
     lim->strtab_end = off + img->strsz;
     if (seen & ELF_DYN_SONAME) {
         struct elf_reader r = elf_image_reader(img);
@@ -211,8 +212,9 @@ static int map_strings(struct elf_image *img, const struct dyn_tags *t, uint32_t
                                ? elf_read_str(&r, img->strtab + t->soname, lim->strtab_end)
                                : NULL;
         if (!img->soname_name)
-            return vdsokit_fail(err, "DT_SONAME %" PRIu64 " is not a string inside DT_STRSZ %" PRIu64,
-                            t->soname, img->strsz);
+            return vdsokit_fail(err,
+                                "DT_SONAME %" PRIu64 " is not a string inside DT_STRSZ %" PRIu64,
+                                t->soname, img->strsz);
     }
     return 0;
 }
@@ -225,8 +227,8 @@ static int map_tables(struct elf_image *img, const struct dyn_tags *t, uint32_t 
     if (!(seen & ELF_DYN_SYMTAB))
         return vdsokit_fail(err, "no DT_SYMTAB in the %" PRIu64 " dynamic entries", img->dyn_count);
     if ((seen & SEEN_SYMENT) && t->syment != sym_size)
-        return vdsokit_fail(err, "DT_SYMENT is %" PRIu64 ", not %u for ELFCLASS%u", t->syment, sym_size,
-                        img->elf_class == ELFCLASS64 ? 64 : 32);
+        return vdsokit_fail(err, "DT_SYMENT is %" PRIu64 ", not %u for ELFCLASS%u", t->syment,
+                            sym_size, img->elf_class == ELFCLASS64 ? 64 : 32);
     img->syment = sym_size;
     if (map_table(img, "DT_SYMTAB", t->symtab, sym_size, &img->symtab, &lim->symtab_end, err))
         return -1;
@@ -248,7 +250,8 @@ static int map_tables(struct elf_image *img, const struct dyn_tags *t, uint32_t 
     return 0;
 }
 
-int elf_parse_dynamic(struct elf_image *img, struct elf_table_limits *lim, struct vdsokit_error *err)
+int elf_parse_dynamic(struct elf_image *img, struct elf_table_limits *lim,
+                      struct vdsokit_error *err)
 {
     struct dyn_tags t = {0};
     uint32_t seen = 0;

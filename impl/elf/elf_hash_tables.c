@@ -44,21 +44,21 @@ static int parse_sysv(struct elf_image *img, const struct elf_table_limits *lim,
         return vdsokit_fail(err, "DT_HASH nbucket at offset 0x%" PRIx64 " is 0", img->hash);
     if (nb > UINT32_MAX || nc > UINT32_MAX)
         return vdsokit_fail(err,
-                        "DT_HASH nbucket %" PRIu64 " or nchain %" PRIu64 " at offset 0x%" PRIx64
-                        " exceeds 32 bits",
-                        nb, nc, img->hash);
+                            "DT_HASH nbucket %" PRIu64 " or nchain %" PRIu64 " at offset 0x%" PRIx64
+                            " exceeds 32 bits",
+                            nb, nc, img->hash);
     if ((2 + nb + nc) * w > lim->hash_end - img->hash)
         return vdsokit_fail(err,
-                        "DT_HASH at offset 0x%" PRIx64 " with nbucket %" PRIu64
-                        " and nchain %" PRIu64
-                        " (%u-byte entries) runs past its segment end 0x%" PRIx64,
-                        img->hash, nb, nc, w, lim->hash_end);
+                            "DT_HASH at offset 0x%" PRIx64 " with nbucket %" PRIu64
+                            " and nchain %" PRIu64
+                            " (%u-byte entries) runs past its segment end 0x%" PRIx64,
+                            img->hash, nb, nc, w, lim->hash_end);
     if (nc > cap)
         return vdsokit_fail(err,
-                        "DT_HASH nchain %" PRIu64 " exceeds the %" PRIu64
-                        " symbols that fit between DT_SYMTAB (offset 0x%" PRIx64
-                        ") and its segment end",
-                        nc, cap, img->symtab);
+                            "DT_HASH nchain %" PRIu64 " exceeds the %" PRIu64
+                            " symbols that fit between DT_SYMTAB (offset 0x%" PRIx64
+                            ") and its segment end",
+                            nc, cap, img->symtab);
     img->hash_nbucket = nb;
     img->hash_nchain = nc;
     return 0;
@@ -78,9 +78,10 @@ static int gnu_max_bucket(const struct elf_image *img, uint64_t cap, uint32_t *m
             continue;
         if (b < img->gnu_symoffset || b >= cap)
             return vdsokit_fail(err,
-                            "DT_GNU_HASH bucket %" PRIu64 " at offset 0x%" PRIx64 " is %u, outside "
-                            "[symoffset %" PRIu64 ", %" PRIu64 " symbols)",
-                            i, img->gnu_buckets + 4 * i, b, img->gnu_symoffset, cap);
+                                "DT_GNU_HASH bucket %" PRIu64 " at offset 0x%" PRIx64
+                                " is %u, outside "
+                                "[symoffset %" PRIu64 ", %" PRIu64 " symbols)",
+                                i, img->gnu_buckets + 4 * i, b, img->gnu_symoffset, cap);
         if (b > *max)
             *max = b;
     }
@@ -105,9 +106,9 @@ static int gnu_chain_end(struct elf_image *img, const struct elf_table_limits *l
         uint64_t off = img->gnu_chains + 4 * (i - img->gnu_symoffset);
         if (i >= cap || off + 4 > lim->gnu_hash_end)
             return vdsokit_fail(err,
-                            "DT_GNU_HASH chain starting at symbol %u has no terminating odd "
-                            "word before symbol %" PRIu64 " (offset 0x%" PRIx64 ")",
-                            start, i, off);
+                                "DT_GNU_HASH chain starting at symbol %u has no terminating odd "
+                                "word before symbol %" PRIu64 " (offset 0x%" PRIx64 ")",
+                                start, i, off);
         elf_read_u32(&r, off, &word);
         if (word & 1)
             break;
@@ -132,18 +133,19 @@ static int parse_gnu(struct elf_image *img, const struct elf_table_limits *lim, 
     elf_read_u32(&r, img->gnu_hash + 8, &bloom);
     elf_read_u32(&r, img->gnu_hash + 12, &shift);
     if (nb == 0)
-        return vdsokit_fail(err, "DT_GNU_HASH nbuckets at offset 0x%" PRIx64 " is 0", img->gnu_hash);
+        return vdsokit_fail(err, "DT_GNU_HASH nbuckets at offset 0x%" PRIx64 " is 0",
+                            img->gnu_hash);
     if (symoff > cap)
         return vdsokit_fail(err,
-                        "DT_GNU_HASH symoffset %u exceeds the %" PRIu64 " symbols in DT_SYMTAB",
-                        symoff, cap);
+                            "DT_GNU_HASH symoffset %u exceeds the %" PRIu64 " symbols in DT_SYMTAB",
+                            symoff, cap);
     words = (uint64_t)bloom * (r.is64 ? 8 : 4) + 4ull * nb;
     if (words > room - 16)
         return vdsokit_fail(err,
-                        "DT_GNU_HASH at offset 0x%" PRIx64
-                        ": bloom_size %u and nbuckets %u run past "
-                        "its segment end 0x%" PRIx64,
-                        img->gnu_hash, bloom, nb, lim->gnu_hash_end);
+                            "DT_GNU_HASH at offset 0x%" PRIx64
+                            ": bloom_size %u and nbuckets %u run past "
+                            "its segment end 0x%" PRIx64,
+                            img->gnu_hash, bloom, nb, lim->gnu_hash_end);
     img->gnu_nbuckets = nb;
     img->gnu_symoffset = symoff;
     img->gnu_bloom_size = bloom;
@@ -172,9 +174,9 @@ static int check_versym_room(const struct elf_image *img, const struct elf_table
         return 0;
     if (2ull * img->nsyms > lim->versym_end - img->versym)
         return vdsokit_fail(err,
-                        "DT_VERSYM at offset 0x%" PRIx64 " holds fewer than the %u entries "
-                        "of the symbol table (segment ends at 0x%" PRIx64 ")",
-                        img->versym, img->nsyms, lim->versym_end);
+                            "DT_VERSYM at offset 0x%" PRIx64 " holds fewer than the %u entries "
+                            "of the symbol table (segment ends at 0x%" PRIx64 ")",
+                            img->versym, img->nsyms, lim->versym_end);
     return 0;
 }
 
@@ -190,8 +192,8 @@ int elf_parse_hash_tables(struct elf_image *img, const struct elf_table_limits *
     if (img->dyn_present & ELF_DYN_HASH) {
         if ((img->dyn_present & ELF_DYN_GNU_HASH) && img->gnu_end_index > img->hash_nchain)
             return vdsokit_fail(err,
-                            "DT_GNU_HASH chains reach symbol %u but DT_HASH nchain is %" PRIu64,
-                            img->gnu_end_index - 1, img->hash_nchain);
+                                "DT_GNU_HASH chains reach symbol %u but DT_HASH nchain is %" PRIu64,
+                                img->gnu_end_index - 1, img->hash_nchain);
         img->nsyms = (uint32_t)img->hash_nchain;
         img->nsyms_rule = ELF_NSYMS_SYSV_NCHAIN;
     } else if (img->dyn_present & ELF_DYN_GNU_HASH) {

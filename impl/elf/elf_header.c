@@ -25,20 +25,20 @@ static int parse_ident(struct elf_image *img, struct vdsokit_error *err)
         return vdsokit_fail(err, "image is %zu bytes, shorter than the 16-byte e_ident", img->size);
     if (memcmp(d, ELFMAG, SELFMAG) != 0)
         return vdsokit_fail(err,
-                        "e_ident magic at offset 0 is %02x %02x %02x %02x, not 7f 45 4c 46 "
-                        "(\"\\177ELF\")",
-                        d[0], d[1], d[2], d[3]);
+                            "e_ident magic at offset 0 is %02x %02x %02x %02x, not 7f 45 4c 46 "
+                            "(\"\\177ELF\")",
+                            d[0], d[1], d[2], d[3]);
     if (d[EI_CLASS] != ELFCLASS32 && d[EI_CLASS] != ELFCLASS64)
-        return vdsokit_fail(err,
-                        "e_ident[EI_CLASS] at offset 4 is %u, not ELFCLASS32 (1) or ELFCLASS64 (2)",
-                        d[EI_CLASS]);
+        return vdsokit_fail(
+            err, "e_ident[EI_CLASS] at offset 4 is %u, not ELFCLASS32 (1) or ELFCLASS64 (2)",
+            d[EI_CLASS]);
     if (d[EI_DATA] != ELFDATA2LSB && d[EI_DATA] != ELFDATA2MSB)
         return vdsokit_fail(
             err, "e_ident[EI_DATA] at offset 5 is %u, not ELFDATA2LSB (1) or ELFDATA2MSB (2)",
             d[EI_DATA]);
     if (d[EI_VERSION] != EV_CURRENT)
         return vdsokit_fail(err, "e_ident[EI_VERSION] at offset 6 is %u, not EV_CURRENT (1)",
-                        d[EI_VERSION]);
+                            d[EI_VERSION]);
     img->elf_class = d[EI_CLASS];
     img->byte_order = d[EI_DATA];
     return 0;
@@ -72,10 +72,12 @@ static int check_phdr_table(const struct elf_image *img, const struct elf_reader
     bool is64 = r->is64;
 
     if (img->phnum == 0)
-        return vdsokit_fail(err, "e_phnum at offset 0x%x is 0: no program headers, so no PT_DYNAMIC",
+        return vdsokit_fail(err,
+                            "e_phnum at offset 0x%x is 0: no program headers, so no PT_DYNAMIC",
                             EHDR_OFF(is64, e_phnum));
     if (img->phnum == PN_XNUM)
-        return vdsokit_fail(err, "e_phnum at offset 0x%x is PN_XNUM (0xffff), unsupported for a vDSO",
+        return vdsokit_fail(err,
+                            "e_phnum at offset 0x%x is PN_XNUM (0xffff), unsupported for a vDSO",
                             EHDR_OFF(is64, e_phnum));
     if (img->phentsize != ELF_PHDR_SIZE(is64))
         return vdsokit_fail(err, "e_phentsize at offset 0x%x is %u, not %u for ELFCLASS%u",
@@ -83,7 +85,8 @@ static int check_phdr_table(const struct elf_image *img, const struct elf_reader
                             (unsigned)ELF_PHDR_SIZE(is64), is64 ? 64 : 32);
     /* The gABI's "no program header table", whatever e_phnum says (libelf reads none). */
     if (img->phoff == 0)
-        return vdsokit_fail(err, "e_phoff at offset 0x%x is 0: no program header table (e_phnum %u)",
+        return vdsokit_fail(err,
+                            "e_phoff at offset 0x%x is 0: no program header table (e_phnum %u)",
                             EHDR_OFF(is64, e_phoff), img->phnum);
     if (!elf_range_ok(r, img->phoff, (uint64_t)img->phnum * img->phentsize))
         return vdsokit_fail(err,
@@ -134,28 +137,30 @@ static bool read_phdr(const struct elf_reader *r, uint64_t off, struct phdr *ph)
     return true;
 }
 
-static int add_load(struct elf_image *img, unsigned i, const struct phdr *ph, struct vdsokit_error *err)
+static int add_load(struct elf_image *img, unsigned i, const struct phdr *ph,
+                    struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     struct elf_load *l;
 
     if (img->nloads == ELF_MAX_LOADS)
-        return vdsokit_fail(err, "program header %u: more than %d PT_LOAD segments", i, ELF_MAX_LOADS);
+        return vdsokit_fail(err, "program header %u: more than %d PT_LOAD segments", i,
+                            ELF_MAX_LOADS);
     if (ph->filesz > ph->memsz)
         return vdsokit_fail(err,
-                        "program header %u (PT_LOAD): p_filesz 0x%" PRIx64
-                        " is larger than p_memsz 0x%" PRIx64,
-                        i, ph->filesz, ph->memsz);
+                            "program header %u (PT_LOAD): p_filesz 0x%" PRIx64
+                            " is larger than p_memsz 0x%" PRIx64,
+                            i, ph->filesz, ph->memsz);
     if (!elf_range_ok(&r, ph->offset, ph->filesz))
         return vdsokit_fail(err,
-                        "program header %u (PT_LOAD): file range p_offset 0x%" PRIx64
-                        " + p_filesz 0x%" PRIx64 " exceeds the %zu-byte image",
-                        i, ph->offset, ph->filesz, img->size);
+                            "program header %u (PT_LOAD): file range p_offset 0x%" PRIx64
+                            " + p_filesz 0x%" PRIx64 " exceeds the %zu-byte image",
+                            i, ph->offset, ph->filesz, img->size);
     if (ph->vaddr + ph->memsz < ph->vaddr)
         return vdsokit_fail(err,
-                        "program header %u (PT_LOAD): p_vaddr 0x%" PRIx64 " + p_memsz 0x%" PRIx64
-                        " wraps around",
-                        i, ph->vaddr, ph->memsz);
+                            "program header %u (PT_LOAD): p_vaddr 0x%" PRIx64
+                            " + p_memsz 0x%" PRIx64 " wraps around",
+                            i, ph->vaddr, ph->memsz);
     l = &img->loads[img->nloads++];
     l->offset = ph->offset;
     l->vaddr = ph->vaddr;
@@ -188,8 +193,8 @@ int elf_parse_header(struct elf_image *img, struct vdsokit_error *err)
     for (unsigned i = 0; i < img->phnum; i++) {
         uint64_t off = img->phoff + (uint64_t)i * img->phentsize;
         if (!read_phdr(&r, off, &ph))
-            return vdsokit_fail(err, "program header %u at offset 0x%" PRIx64 " is outside the image",
-                            i, off);
+            return vdsokit_fail(
+                err, "program header %u at offset 0x%" PRIx64 " is outside the image", i, off);
         if (ph.type == PT_LOAD && add_load(img, i, &ph, err))
             return -1;
         if (ph.type == PT_DYNAMIC && add_dynamic(img, i, &ph, err))

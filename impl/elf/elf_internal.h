@@ -42,7 +42,8 @@ struct elf_table_limits {
 };
 
 int elf_parse_header(struct elf_image *img, struct vdsokit_error *err);
-int elf_parse_dynamic(struct elf_image *img, struct elf_table_limits *lim, struct vdsokit_error *err);
+int elf_parse_dynamic(struct elf_image *img, struct elf_table_limits *lim,
+                      struct vdsokit_error *err);
 int elf_parse_hash_tables(struct elf_image *img, const struct elf_table_limits *lim,
                           struct vdsokit_error *err);
 int elf_parse_versions(struct elf_image *img, const struct elf_table_limits *lim,

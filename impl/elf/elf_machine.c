@@ -12,11 +12,14 @@ struct machine_name {
 };
 
 static const struct machine_name machine_names[] = {
-    {EM_386, "i386"},      {EM_MIPS, "mips"},       {EM_PARISC, "parisc"},
-    {EM_PPC, "ppc"},       {EM_PPC64, "ppc64"},     {EM_S390, "s390"},
-    {EM_ARM, "arm"},       {EM_SH, "sh"},           {EM_SPARCV9, "sparcv9"},
-    {EM_X86_64, "x86_64"}, {EM_AARCH64, "aarch64"}, {EM_RISCV, "riscv"},
-    {EM_CSKY, "csky"},     {EM_LOONGARCH, "loongarch"}, {EM_ALPHA, "alpha"},
+    {EM_386, "i386"},        {EM_MIPS, "mips"},
+    {EM_PARISC, "parisc"},   {EM_PPC, "ppc"},
+    {EM_PPC64, "ppc64"},     {EM_S390, "s390"},
+    {EM_ARM, "arm"},         {EM_SH, "sh"},
+    {EM_SPARCV9, "sparcv9"}, {EM_X86_64, "x86_64"},
+    {EM_AARCH64, "aarch64"}, {EM_RISCV, "riscv"},
+    {EM_CSKY, "csky"},       {EM_LOONGARCH, "loongarch"},
+    {EM_ALPHA, "alpha"},
 };
 
 const char *elf_machine_name(uint16_t machine)

@@ -50,7 +50,7 @@ static int read_range(const struct elf_image *img, uint64_t off, uint64_t size,
 
     if (!elf_range_ok(&r, off, size))
         return vdsokit_fail(err, "note range 0x%" PRIx64 " + 0x%" PRIx64 " exceeds the image", off,
-                        size);
+                            size);
     while (end - off >= 12) {
         elf_read_u32(&r, off, &namesz);
         elf_read_u32(&r, off + 4, &descsz);
@@ -58,9 +58,9 @@ static int read_range(const struct elf_image *img, uint64_t off, uint64_t size,
         uint64_t name_off = off + 12, desc_off = name_off + pad4(namesz);
         if (pad4(namesz) > end - name_off || pad4(descsz) > end - desc_off)
             return vdsokit_fail(err,
-                            "note at offset 0x%" PRIx64 ": namesz %u + descsz %u run past the "
-                            "note area end 0x%" PRIx64,
-                            off, namesz, descsz, end);
+                                "note at offset 0x%" PRIx64 ": namesz %u + descsz %u run past the "
+                                "note area end 0x%" PRIx64,
+                                off, namesz, descsz, end);
         if (!seen_before(out, off)) {
             if (out->count == ELF_MAX_NOTES)
                 return vdsokit_fail(err, "more than %d notes", ELF_MAX_NOTES);

@@ -35,7 +35,8 @@ static void read_shdr(const struct elf_reader *r, uint64_t off, struct elf_secti
     }
 }
 
-int elf_sections_open(struct elf_sections *s, const struct elf_image *img, struct vdsokit_error *err)
+int elf_sections_open(struct elf_sections *s, const struct elf_image *img,
+                      struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
     unsigned entsize = ELF_SHDR_SIZE(r.is64);
@@ -46,12 +47,13 @@ int elf_sections_open(struct elf_sections *s, const struct elf_image *img, struc
     if (img->shoff == 0 || img->shnum == 0)
         return 0;
     if (img->shentsize != entsize)
-        return vdsokit_fail(err, "e_shentsize is %u, not %u for this class", img->shentsize, entsize);
+        return vdsokit_fail(err, "e_shentsize is %u, not %u for this class", img->shentsize,
+                            entsize);
     if (!elf_range_ok(&r, img->shoff, (uint64_t)img->shnum * entsize))
         return vdsokit_fail(err,
-                        "section headers (e_shoff 0x%" PRIx64 ", %u x %u bytes) exceed the "
-                        "%zu-byte image",
-                        img->shoff, img->shnum, entsize, img->size);
+                            "section headers (e_shoff 0x%" PRIx64 ", %u x %u bytes) exceed the "
+                            "%zu-byte image",
+                            img->shoff, img->shnum, entsize, img->size);
     s->count = img->shnum;
     if (img->shstrndx == SHN_UNDEF)
         return 0;
@@ -60,9 +62,9 @@ int elf_sections_open(struct elf_sections *s, const struct elf_image *img, struc
     read_shdr(&r, img->shoff + (uint64_t)img->shstrndx * entsize, &names);
     if (!elf_range_ok(&r, names.offset, names.size))
         return vdsokit_fail(err,
-                        "section name table (section %u) range 0x%" PRIx64 " + 0x%" PRIx64
-                        " exceeds the image",
-                        img->shstrndx, names.offset, names.size);
+                            "section name table (section %u) range 0x%" PRIx64 " + 0x%" PRIx64
+                            " exceeds the image",
+                            img->shstrndx, names.offset, names.size);
     s->shstr_offset = names.offset;
     s->shstr_size = names.size;
     s->has_names = true;
@@ -90,9 +92,9 @@ int elf_section_get(const struct elf_sections *s, uint32_t index, struct elf_sec
                     : NULL;
     if (!out->name)
         return vdsokit_fail(err,
-                        "section %u at offset 0x%" PRIx64 ": sh_name %u is not a string in the "
-                        "%" PRIu64 "-byte name table",
-                        index, off, name, s->shstr_size);
+                            "section %u at offset 0x%" PRIx64 ": sh_name %u is not a string in the "
+                            "%" PRIu64 "-byte name table",
+                            index, off, name, s->shstr_size);
     return 0;
 }
 
@@ -128,9 +130,9 @@ int elf_symtab_open(struct elf_symtab *t, const struct elf_sections *s, struct v
     if (!section_in_file(s, &sym) || sym.link >= s->count || sym.link == 0 ||
         elf_section_get(s, sym.link, &str, err) || !section_in_file(s, &str))
         return vdsokit_fail(err,
-                        "SHT_SYMTAB section %u (offset 0x%" PRIx64 ", size 0x%" PRIx64
-                        ", sh_link %u) or its string table lies outside the image",
-                        i, sym.offset, sym.size, sym.link);
+                            "SHT_SYMTAB section %u (offset 0x%" PRIx64 ", size 0x%" PRIx64
+                            ", sh_link %u) or its string table lies outside the image",
+                            i, sym.offset, sym.size, sym.link);
     t->offset = sym.offset;
     t->count = sym.size / entsize;
     t->strtab = str.offset;

@@ -37,18 +37,19 @@ int elf_symbol(const struct elf_image *img, uint32_t index, struct elf_sym *sym,
     uint32_t name = 0;
 
     if (index >= img->nsyms)
-        return vdsokit_fail(err, "symbol index %u is not below the symbol count %u", index, img->nsyms);
+        return vdsokit_fail(err, "symbol index %u is not below the symbol count %u", index,
+                            img->nsyms);
     if (!elf_read_sym_at(&r, img->symtab + (uint64_t)index * img->syment, sym, &name))
         return vdsokit_fail(err, "symbol %u at offset 0x%" PRIx64 " is outside the image", index,
-                        img->symtab + (uint64_t)index * img->syment);
+                            img->symtab + (uint64_t)index * img->syment);
     sym->index = index;
     sym->name =
         name < img->strsz ? elf_read_str(&r, img->strtab + name, img->strtab + img->strsz) : NULL;
     if (!sym->name)
         return vdsokit_fail(err,
-                        "symbol %u at offset 0x%" PRIx64 ": st_name %u is not a string inside "
-                        "DT_STRSZ %" PRIu64,
-                        index, img->symtab + (uint64_t)index * img->syment, name, img->strsz);
+                            "symbol %u at offset 0x%" PRIx64 ": st_name %u is not a string inside "
+                            "DT_STRSZ %" PRIu64,
+                            index, img->symtab + (uint64_t)index * img->syment, name, img->strsz);
     read_version(img, index, sym);
     return 0;
 }

@@ -39,17 +39,20 @@ static int check_entry(const struct elf_image *img, unsigned k, uint64_t off,
                        const struct verdef_entry *v, struct vdsokit_error *err)
 {
     if (v->version != VER_DEF_CURRENT)
-        return vdsokit_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_version is %u, not 1",
-                        k, off, v->version);
+        return vdsokit_fail(err,
+                            "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_version is %u, not 1",
+                            k, off, v->version);
     if (v->cnt == 0)
-        return vdsokit_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_cnt is 0 (no name)", k,
-                        off);
+        return vdsokit_fail(
+            err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_cnt is 0 (no name)", k, off);
     if (v->ndx == VER_NDX_LOCAL || v->ndx > VERSYM_VERSION)
-        return vdsokit_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_ndx %u is reserved", k,
-                        off, v->ndx);
+        return vdsokit_fail(err,
+                            "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_ndx %u is reserved", k,
+                            off, v->ndx);
     if (elf_verdef_by_ndx(img, v->ndx))
-        return vdsokit_fail(err, "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_ndx %u defined twice",
-                        k, off, v->ndx);
+        return vdsokit_fail(err,
+                            "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_ndx %u defined twice",
+                            k, off, v->ndx);
     return 0;
 }
 
@@ -63,17 +66,18 @@ static int read_name(const struct elf_image *img, const struct elf_table_limits 
 
     if (v->aux < VERDEF_SIZE || aux + VERDAUX_SIZE > lim->verdef_end)
         return vdsokit_fail(err,
-                        "DT_VERDEF entry %u at offset 0x%" PRIx64 ": vd_aux %u points outside the "
-                        "table (segment ends at 0x%" PRIx64 ")",
-                        k, off, v->aux, lim->verdef_end);
+                            "DT_VERDEF entry %u at offset 0x%" PRIx64
+                            ": vd_aux %u points outside the "
+                            "table (segment ends at 0x%" PRIx64 ")",
+                            k, off, v->aux, lim->verdef_end);
     elf_read_u32(&r, aux, &vda_name);
     *name =
         vda_name < img->strsz ? elf_read_str(&r, img->strtab + vda_name, lim->strtab_end) : NULL;
     if (!*name)
         return vdsokit_fail(err,
-                        "DT_VERDEF entry %u: vda_name %u at offset 0x%" PRIx64
-                        " is not a string inside DT_STRSZ %" PRIu64,
-                        k, vda_name, aux, img->strsz);
+                            "DT_VERDEF entry %u: vda_name %u at offset 0x%" PRIx64
+                            " is not a string inside DT_STRSZ %" PRIu64,
+                            k, vda_name, aux, img->strsz);
     return 0;
 }
 
@@ -85,15 +89,15 @@ static int walk_verdefs(struct elf_image *img, const struct elf_table_limits *li
     struct verdef_entry v = {0};
 
     if (img->verdefnum > ELF_MAX_VERDEFS)
-        return vdsokit_fail(err, "DT_VERDEFNUM %" PRIu64 " exceeds the supported %d", img->verdefnum,
-                        ELF_MAX_VERDEFS);
+        return vdsokit_fail(err, "DT_VERDEFNUM %" PRIu64 " exceeds the supported %d",
+                            img->verdefnum, ELF_MAX_VERDEFS);
     for (unsigned k = 0; k < limit; k++) {
         struct elf_verdef *d = &img->verdefs[k];
         if (off + VERDEF_SIZE > lim->verdef_end || !read_verdef(&r, off, &v))
             return vdsokit_fail(err,
-                            "DT_VERDEF entry %u at offset 0x%" PRIx64
-                            " runs past its segment end 0x%" PRIx64,
-                            k, off, lim->verdef_end);
+                                "DT_VERDEF entry %u at offset 0x%" PRIx64
+                                " runs past its segment end 0x%" PRIx64,
+                                k, off, lim->verdef_end);
         if (check_entry(img, k, off, &v, err) || read_name(img, lim, k, off, &v, &d->name, err))
             return -1;
         d->ndx = v.ndx;
@@ -111,8 +115,9 @@ static int walk_verdefs(struct elf_image *img, const struct elf_table_limits *li
         off += v.next;
     }
     if (img->verdefnum && img->nverdefs != img->verdefnum)
-        return vdsokit_fail(err, "DT_VERDEF chain ends after %u entries but DT_VERDEFNUM is %" PRIu64,
-                        img->nverdefs, img->verdefnum);
+        return vdsokit_fail(err,
+                            "DT_VERDEF chain ends after %u entries but DT_VERDEFNUM is %" PRIu64,
+                            img->nverdefs, img->verdefnum);
     return 0;
 }
 
@@ -128,9 +133,9 @@ static int check_versyms(const struct elf_image *img, struct vdsokit_error *err)
         v &= VERSYM_VERSION;
         if (v < 64 ? !(known & (1ull << v)) : !elf_verdef_by_ndx(img, v))
             return vdsokit_fail(err,
-                            "DT_VERSYM entry %u at offset 0x%" PRIx64
-                            " is %u, but no DT_VERDEF entry has that index",
-                            i, (uint64_t)(img->versym + 2ull * i), v);
+                                "DT_VERSYM entry %u at offset 0x%" PRIx64
+                                " is %u, but no DT_VERDEF entry has that index",
+                                i, (uint64_t)(img->versym + 2ull * i), v);
     }
     return 0;
 }

@@ -163,7 +163,7 @@ int loader_move(struct vdso_loaded *l, struct vdsokit_error *err)
 
     if (dst == MAP_FAILED)
         return vdsokit_fail(err, "%s: reserving 0x%zx bytes to move to: %s", l->name, l->map_len,
-                           strerror(errno));
+                            strerror(errno));
     for (size_t off = 0; off < l->map_len;) {
         size_t len = off < DATA_BYTES ? VDSO_PAGE_SIZE : l->map_len - off;
         if (mremap(l->base + off, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst + off) ==
@@ -172,7 +172,7 @@ int loader_move(struct vdso_loaded *l, struct vdsokit_error *err)
             /* Drop what moved; unload then returns the rest of the old range. */
             munmap(dst, l->map_len);
             return vdsokit_fail(err, "%s: mremap of 0x%zx bytes at offset 0x%zx: %s", l->name, len,
-                               off, strerror(e));
+                                off, strerror(e));
         }
         off += len;
     }

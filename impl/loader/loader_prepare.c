@@ -55,7 +55,8 @@ static int check_header(const struct elf_image *img, struct vdsokit_error *err)
 {
     if (img->machine != EM_X86_64)
         return vdsokit_fail(err, "machine: e_machine %u (%s); need EM_X86_64 (62)", img->machine,
-                    elf_machine_name(img->machine) ? elf_machine_name(img->machine) : "unknown");
+                            elf_machine_name(img->machine) ? elf_machine_name(img->machine)
+                                                           : "unknown");
     return 0;
 }
 
@@ -93,7 +94,7 @@ static int check_text(const struct elf_image *img, struct vdsokit_error *err)
         return vdsokit_fail(err, "load-exec: PT_LOAD p_flags 0x%x lacks PF_X", l->flags);
     if (l->filesz == 0 || l->filesz > LOADER_MAX_TEXT)
         return vdsokit_fail(err, "text-size: PT_LOAD p_filesz 0x%llx outside (0, 0x%x]",
-                    (unsigned long long)l->filesz, LOADER_MAX_TEXT);
+                            (unsigned long long)l->filesz, LOADER_MAX_TEXT);
     if (!img->has_dynamic)
         return vdsokit_fail(err, "dynamic: no PT_DYNAMIC segment");
     return 0;
@@ -112,10 +113,11 @@ static int resolve_symbols(const struct elf_image *img, struct loader_prepared *
             continue;
         if (sym.type != STT_FUNC)
             return vdsokit_fail(err, "export: %s (symbol %u) has type %u, not STT_FUNC",
-                        loader_symbol_names[i], sym.index, sym.type);
+                                loader_symbol_names[i], sym.index, sym.type);
         if (!elf_symbol_offset(img, &sym, &off) || off >= p->image_size)
-            return vdsokit_fail(err, "export: %s (symbol %u): st_value 0x%llx lies outside the text",
-                        loader_symbol_names[i], sym.index, (unsigned long long)sym.value);
+            return vdsokit_fail(err,
+                                "export: %s (symbol %u): st_value 0x%llx lies outside the text",
+                                loader_symbol_names[i], sym.index, (unsigned long long)sym.value);
         p->sym[i] = off;
     }
     return 0;

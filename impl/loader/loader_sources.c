@@ -98,7 +98,7 @@ int loader_live_image(const void **bytes, size_t *size, struct vdsokit_error *er
     mapped = mapping_size(base);
     if (!mapped)
         return vdsokit_fail(err, "no [vdso] mapping at AT_SYSINFO_EHDR 0x%lx in /proc/self/maps",
-                    (unsigned long)base);
+                            (unsigned long)base);
     *bytes = (const void *)base;
     *size = image_extent((const uint8_t *)base, mapped);
     return 0;
@@ -121,7 +121,8 @@ int loader_load_blob(struct vdso_loaded **out, const struct vdso_image_blob *blo
 {
     *out = NULL;
     if (blob->file_size > blob->size)
-        return vdsokit_fail(err, "%s: embedded image: file_size 0x%zx exceeds its array of 0x%zx bytes",
-                    name, blob->file_size, blob->size);
+        return vdsokit_fail(err,
+                            "%s: embedded image: file_size 0x%zx exceeds its array of 0x%zx bytes",
+                            name, blob->file_size, blob->size);
     return loader_load(out, blob->data, blob->file_size, name, opt, err);
 }

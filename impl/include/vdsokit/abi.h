@@ -13,38 +13,39 @@
 #include <stdint.h>
 
 /* Page geometry: six data pages precede the image text (AT_SYSINFO_EHDR). */
-#define VDSO_PAGE_SIZE       4096u
-#define VDSO_DATA_PAGES      6
-#define VDSO_TIME_PAGE       0 /* vdso_time_data, or the namespace page */
-#define VDSO_TIMENS_PAGE     1 /* real time data inside a child time namespace */
-#define VDSO_RNG_PAGE        2 /* vdso_rng_data */
-#define VDSO_ARCH_PAGE       3 /* arch data; none on x86 */
-#define VDSO_PVCLOCK_PAGE    4 /* [vvar_vclock] page 0: KVM pvclock of vCPU0 */
-#define VDSO_HVCLOCK_PAGE    5 /* [vvar_vclock] page 1: Hyper-V TSC page */
-#define VDSO_GENERIC_PAGES   4 /* the [vvar] VMA */
-#define VDSO_VCLOCK_PAGES    2 /* the [vvar_vclock] VMA */
+#define VDSO_PAGE_SIZE     4096u
+#define VDSO_DATA_PAGES    6
+#define VDSO_TIME_PAGE     0 /* vdso_time_data, or the namespace page */
+#define VDSO_TIMENS_PAGE   1 /* real time data inside a child time namespace */
+#define VDSO_RNG_PAGE      2 /* vdso_rng_data */
+#define VDSO_ARCH_PAGE     3 /* arch data; none on x86 */
+#define VDSO_PVCLOCK_PAGE  4 /* [vvar_vclock] page 0: KVM pvclock of vCPU0 */
+#define VDSO_HVCLOCK_PAGE  5 /* [vvar_vclock] page 1: Hyper-V TSC page */
+#define VDSO_GENERIC_PAGES 4 /* the [vvar] VMA */
+#define VDSO_VCLOCK_PAGES  2 /* the [vvar_vclock] VMA */
 
 /* Clock ids (uapi/linux/time.h) and the aux range of 6.17+. */
-#define VDSO_CLOCK_REALTIME          0
-#define VDSO_CLOCK_MONOTONIC         1
-#define VDSO_CLOCK_PROCESS_CPUTIME   2
-#define VDSO_CLOCK_THREAD_CPUTIME    3
-#define VDSO_CLOCK_MONOTONIC_RAW     4
-#define VDSO_CLOCK_REALTIME_COARSE   5
-#define VDSO_CLOCK_MONOTONIC_COARSE  6
-#define VDSO_CLOCK_BOOTTIME          7
-#define VDSO_CLOCK_REALTIME_ALARM    8
-#define VDSO_CLOCK_BOOTTIME_ALARM    9
-#define VDSO_CLOCK_SGI_CYCLE         10
-#define VDSO_CLOCK_TAI               11
-#define VDSO_MAX_CLOCKS              16
-#define VDSO_CLOCK_AUX               16
-#define VDSO_MAX_AUX_CLOCKS          8
-#define VDSO_CLOCK_AUX_LAST          23
+#define VDSO_CLOCK_REALTIME         0
+#define VDSO_CLOCK_MONOTONIC        1
+#define VDSO_CLOCK_PROCESS_CPUTIME  2
+#define VDSO_CLOCK_THREAD_CPUTIME   3
+#define VDSO_CLOCK_MONOTONIC_RAW    4
+#define VDSO_CLOCK_REALTIME_COARSE  5
+#define VDSO_CLOCK_MONOTONIC_COARSE 6
+#define VDSO_CLOCK_BOOTTIME         7
+#define VDSO_CLOCK_REALTIME_ALARM   8
+#define VDSO_CLOCK_BOOTTIME_ALARM   9
+#define VDSO_CLOCK_SGI_CYCLE        10
+#define VDSO_CLOCK_TAI              11
+#define VDSO_MAX_CLOCKS             16
+#define VDSO_CLOCK_AUX              16
+#define VDSO_MAX_AUX_CLOCKS         8
+#define VDSO_CLOCK_AUX_LAST         23
 
 /* Which ids the vDSO serves from which data (bit n = clock id n). */
-#define VDSO_HRES   ((1u << VDSO_CLOCK_REALTIME) | (1u << VDSO_CLOCK_MONOTONIC) | \
-                     (1u << VDSO_CLOCK_BOOTTIME) | (1u << VDSO_CLOCK_TAI))
+#define VDSO_HRES                                                                               \
+    ((1u << VDSO_CLOCK_REALTIME) | (1u << VDSO_CLOCK_MONOTONIC) | (1u << VDSO_CLOCK_BOOTTIME) | \
+     (1u << VDSO_CLOCK_TAI))
 #define VDSO_COARSE ((1u << VDSO_CLOCK_REALTIME_COARSE) | (1u << VDSO_CLOCK_MONOTONIC_COARSE))
 #define VDSO_RAW    (1u << VDSO_CLOCK_MONOTONIC_RAW)
 #define VDSO_AUX    (0xffu << VDSO_CLOCK_AUX)
@@ -157,7 +158,8 @@ _Static_assert(offsetof(struct vdso_clock, shift) == 0x24, "shift");
 _Static_assert(offsetof(struct vdso_clock, basetime) == 0x28, "basetime");
 _Static_assert(offsetof(struct vdso_clock, offset) == 0x28, "offset");
 _Static_assert(sizeof(struct vdso_clock) == 0xe8, "vdso_clock size");
-_Static_assert(offsetof(struct vdso_time_data, clock_data[VDSO_CS_HRES_COARSE]) == 0x000, "clock 0");
+_Static_assert(offsetof(struct vdso_time_data, clock_data[VDSO_CS_HRES_COARSE]) == 0x000,
+               "clock 0");
 _Static_assert(offsetof(struct vdso_time_data, clock_data[VDSO_CS_RAW]) == 0x0e8, "clock 1");
 _Static_assert(offsetof(struct vdso_time_data, aux_clock_data) == 0x1d0, "aux clocks");
 _Static_assert(offsetof(struct vdso_time_data, tz_minuteswest) == 0x910, "tz_minuteswest");
@@ -168,7 +170,8 @@ _Static_assert(sizeof(struct vdso_time_data) == 2368, "vdso_time_data size (cach
 _Static_assert(offsetof(struct vdso_rng_data, generation) == 0, "rng generation");
 _Static_assert(offsetof(struct vdso_rng_data, is_ready) == 8, "rng is_ready");
 _Static_assert(offsetof(struct pvclock_vcpu_time_info, version) == 0x00, "pvclock version");
-_Static_assert(offsetof(struct pvclock_vcpu_time_info, tsc_timestamp) == 0x08, "pvclock tsc_timestamp");
+_Static_assert(offsetof(struct pvclock_vcpu_time_info, tsc_timestamp) == 0x08,
+               "pvclock tsc_timestamp");
 _Static_assert(offsetof(struct pvclock_vcpu_time_info, system_time) == 0x10, "pvclock system_time");
 _Static_assert(offsetof(struct pvclock_vcpu_time_info, tsc_to_system_mul) == 0x18, "pvclock mul");
 _Static_assert(offsetof(struct pvclock_vcpu_time_info, tsc_shift) == 0x1c, "pvclock tsc_shift");

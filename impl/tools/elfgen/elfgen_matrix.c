@@ -136,14 +136,16 @@ struct arch_variant {
     uint64_t base;
 };
 
-#define ARCH(name, cls, order, machine, hash, syms, base) \
-    {name, cls, order, machine, hash, syms, COUNT(syms), base}
+#define ARCH(name, cls, order, machine, hash, syms, base)        \
+    {                                                            \
+        name, cls, order, machine, hash, syms, COUNT(syms), base \
+    }
 
 /* The x86-64 variants come first (x86_variant() tells them apart), then these. */
 static const char *const x86_names[] = {
-    "x86_64-both",      "x86_64-gnu",     "x86_64-sysv",  "x86_64-unversioned",
-    "x86_64-dupver",    "x86_64-twoload", "x86_64-prelinked", "x86_64-nosections",
-    "x86_64-filters",   "x86_64-empty",   "x86_64-nohash", "x86_64-relocs",
+    "x86_64-both",    "x86_64-gnu",     "x86_64-sysv",      "x86_64-unversioned",
+    "x86_64-dupver",  "x86_64-twoload", "x86_64-prelinked", "x86_64-nosections",
+    "x86_64-filters", "x86_64-empty",   "x86_64-nohash",    "x86_64-relocs",
 };
 
 static const struct arch_variant arch_variants[] = {

@@ -106,8 +106,7 @@ static void print_info(const struct elf_image *img, size_t size)
 
     printf("size:           %zu bytes\n", size);
     printf("class:          ELF%u\n", img->elf_class == ELFCLASS64 ? 64 : 32);
-    printf("byte order:     %s\n",
-           img->byte_order == ELFDATA2MSB ? "big endian" : "little endian");
+    printf("byte order:     %s\n", img->byte_order == ELFDATA2MSB ? "big endian" : "little endian");
     printf("machine:        %s (%u)\n", m ? m : "unknown", img->machine);
     printf("soname:         %s\n", img->soname_name ? img->soname_name : "(none)");
     printf("loads:          %u\n", img->nloads);
@@ -116,7 +115,8 @@ static void print_info(const struct elf_image *img, size_t size)
     printf("symbols:        %u (from %s)\n", img->nsyms, rules[img->nsyms_rule]);
     printf("versions:      ");
     for (unsigned i = 0; i < img->nverdefs; i++)
-        printf(" %s%s", img->verdefs[i].name, (img->verdefs[i].flags & VER_FLG_BASE) ? "(BASE)" : "");
+        printf(" %s%s", img->verdefs[i].name,
+               (img->verdefs[i].flags & VER_FLG_BASE) ? "(BASE)" : "");
     printf("%s\n", img->nverdefs ? "" : " (none)");
 }
 
@@ -139,7 +139,8 @@ int vdsoimg_info(const char *path)
     }
     print_notes(&img, secs.count ? &secs : NULL);
     if (secs.count && elf_section_by_name(&secs, ".altinstructions", &alt))
-        printf("alternatives:   %" PRIu64 " entries at 0x%" PRIx64 "\n", alt.size / VDSO_ALT_ENTRY_SIZE, alt.offset);
+        printf("alternatives:   %" PRIu64 " entries at 0x%" PRIx64 "\n",
+               alt.size / VDSO_ALT_ENTRY_SIZE, alt.offset);
     else
         printf("alternatives:   (no .altinstructions)\n");
     free(data);

@@ -16,7 +16,6 @@
 
 #include <vdsokit/error.h>
 
-
 /*
  * The CPU features the vDSO's alternatives name. LFENCE_RDTSC is a kernel
  * synthetic feature (set where LFENCE orders RDTSC); alt_cpu_detect() treats

@@ -17,10 +17,9 @@
 
 #include <vdsokit/error.h>
 
-#define ELF_MAX_LOADS   16
-#define ELF_MAX_VERDEFS 64
+#define ELF_MAX_LOADS         16
+#define ELF_MAX_VERDEFS       64
 #define ELF_MAX_NOTE_SEGMENTS 4 /* PT_NOTE ranges kept; later ones are ignored */
-
 
 struct elf_load {
     uint64_t offset; /* p_offset */
@@ -73,7 +72,7 @@ struct elf_image {
     uint64_t phoff, shoff;
     uint16_t phnum, phentsize, shnum, shentsize, shstrndx;
 
-    unsigned nloads;         /* entries of loads[] (at the end) in use */
+    unsigned nloads; /* entries of loads[] (at the end) in use */
     unsigned nnotes; /* PT_NOTE segments kept, at most ELF_MAX_NOTE_SEGMENTS */
     uint64_t note_offset[ELF_MAX_NOTE_SEGMENTS]; /* their file ranges, in header order */
     uint64_t note_size[ELF_MAX_NOTE_SEGMENTS];

@@ -33,7 +33,8 @@ struct elf_sections {
  * An image without section headers opens with count 0. Returns 0, or -1
  * with err filled when the table or its name section lies outside the image.
  */
-int elf_sections_open(struct elf_sections *s, const struct elf_image *img, struct vdsokit_error *err);
+int elf_sections_open(struct elf_sections *s, const struct elf_image *img,
+                      struct vdsokit_error *err);
 
 /* Read section `index` (0 .. count-1). Returns 0 or -1 with err filled. */
 int elf_section_get(const struct elf_sections *s, uint32_t index, struct elf_section *out,
