@@ -22,9 +22,11 @@
  */
 #include "fuzz_common.h"
 
+#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <vdsokit/abi.h>
 #include <vdsokit/altpatch.h>
 #include <vdsokit/elf.h>
 #include <vdsokit/imgcheck.h>
@@ -69,11 +71,12 @@ static void check_gate(const uint8_t *bytes, size_t size)
     struct vdsokit_error err;
 
     FUZZ_ASSERT(elf_open(&img, bytes, size, &err) == 0, "accepted, resolver refuses: %s", err.msg);
-    FUZZ_ASSERT(img.elf_class == 2 && img.byte_order == 1 && img.machine == 62 && img.type == 3,
+    FUZZ_ASSERT(img.elf_class == ELFCLASS64 && img.byte_order == ELFDATA2LSB &&
+                    img.machine == EM_X86_64 && img.type == ET_DYN,
                 "accepted class %u order %u machine %u type %u", img.elf_class, img.byte_order,
                 img.machine, img.type);
     FUZZ_ASSERT(img.nloads == 1 && img.loads[0].offset == 0 && img.loads[0].vaddr == 0 &&
-                    img.loads[0].memsz == img.loads[0].filesz && (img.loads[0].flags & 1),
+                    img.loads[0].memsz == img.loads[0].filesz && (img.loads[0].flags & PF_X),
                 "accepted PT_LOAD layout: %u loads, first off 0x%llx vaddr 0x%llx flags 0x%x",
                 img.nloads, (unsigned long long)img.loads[0].offset,
                 (unsigned long long)img.loads[0].vaddr, img.loads[0].flags);
@@ -128,8 +131,9 @@ static void check_prepared(const uint8_t *bytes, size_t size, const struct loade
 
     FUZZ_ASSERT(p->image_size > 0 && p->image_size <= size && p->image_size <= LOADER_MAX_TEXT,
                 "image size 0x%zx of a %zu-byte input", p->image_size, size);
-    FUZZ_ASSERT(p->text_len == ((p->image_size + 4095) & ~(size_t)4095) &&
-                    p->map_len == 6 * 4096 + p->text_len,
+    FUZZ_ASSERT(p->text_len ==
+                        ((p->image_size + VDSO_PAGE_SIZE - 1) & ~(size_t)(VDSO_PAGE_SIZE - 1)) &&
+                    p->map_len == VDSO_DATA_PAGES * VDSO_PAGE_SIZE + p->text_len,
                 "plan: image 0x%zx text 0x%zx map 0x%zx", p->image_size, p->text_len, p->map_len);
     FUZZ_ASSERT(p->alt.applied + p->alt.skipped_absent + p->alt.skipped_unknown <= p->alt.entries,
                 "alternatives report %u applied, %u absent, %u unknown of %u", p->alt.applied,

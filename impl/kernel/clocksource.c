@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <vdsokit/counter.h>
+#include <vdsokit/timespec.h>
 
 #define CALIB_MAX_SECONDS 600.0 /* conversion range the kernel asks for */
 #define SAMPLE_TRIES      16
@@ -55,7 +56,7 @@ int host_sample(clockid_t clk, uint64_t *tsc, int64_t *ns)
         if (after - before < best_width) {
             best_width = after - before;
             *tsc = before + (after - before) / 2;
-            *ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+            *ns = ts_ns(&ts);
         }
     }
     return 0;
@@ -69,7 +70,7 @@ int64_t host_value_at(int64_t ns, uint64_t tsc_sample, uint64_t tsc_at, double n
 
 static void nap_ms(unsigned ms)
 {
-    struct timespec nap = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+    struct timespec nap = ts_from_ns((int64_t)ms * NSEC_PER_MSEC);
     while (nanosleep(&nap, &nap) != 0 && errno == EINTR)
         ;
 }

@@ -14,6 +14,7 @@
 
 #define NSEC_PER_SEC  1000000000LL
 #define NSEC_PER_USEC 1000LL
+#define NSEC_PER_MSEC 1000000LL
 #define USEC_PER_SEC  1000000LL
 
 /* Nanoseconds of a normalised timespec whose value fits in 63 bits. */

@@ -192,7 +192,7 @@ int main(void)
     for (int i = 0; i < READERS; i++)
         pthread_create(&readers[i], NULL, reader_main, &sh);
     CHECK(tk_writer_start_cb(sh.tk, 0, writer_tick, NULL) == 0, "storm writer");
-    struct timespec nap = {RUN_NS / 1000000000, RUN_NS % 1000000000};
+    struct timespec nap = ts_from_ns(RUN_NS);
     nanosleep(&nap, NULL);
     __atomic_store_n(&sh.stop, 1, __ATOMIC_RELEASE);
     struct reader_stats total = {0};
