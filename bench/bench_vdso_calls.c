@@ -73,6 +73,7 @@ static volatile int64_t sink;
 static int64_t now_ns(void)
 {
     struct timespec ts;
+
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts_ns(&ts);
 }

@@ -18,6 +18,7 @@
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
     return (x > y) - (x < y);
 }
 
@@ -25,6 +26,7 @@ static void measure_latency(struct conf_calib *cal)
 {
     static int64_t d[LAT_SAMPLES];
     struct timespec a, b;
+
     for (int i = 0; i < LAT_SAMPLES; i++) {
         sys_clock_gettime(CLOCK_MONOTONIC, &a);
         sys_clock_gettime(CLOCK_MONOTONIC, &b);
@@ -39,6 +41,7 @@ static void measure_latency(struct conf_calib *cal)
 static bool cpuinfo_has_hypervisor(void)
 {
     FILE *f = fopen("/proc/cpuinfo", "r");
+
     if (!f)
         return false;
     char line[4096];

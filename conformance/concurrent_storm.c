@@ -81,6 +81,7 @@ static int64_t syscall_value(enum conc_op op, clockid_t clk)
 {
     struct timespec ts;
     struct timeval tv;
+
     if (op == CONC_CLOCK)
         return sys_clock_gettime(clk, &ts) ? INT64_MIN : ts_ns(&ts);
     if (op == CONC_GETTIMEOFDAY)
@@ -102,6 +103,7 @@ static void take(struct reader *rd, unsigned op, struct conc_reading *r, bool *r
 {
     struct storm *s = rd->s;
     struct timekeeper *tk = s->l->tk;
+
     r->op = op < NREADER_CLOCKS ? CONC_CLOCK : op == NREADER_CLOCKS ? CONC_GETTIMEOFDAY : CONC_TIME;
     r->clk = op < NREADER_CLOCKS ? reader_clocks[op] : CLOCK_REALTIME;
     r->bracketed = s->sc->bracket;
@@ -155,6 +157,7 @@ static void check_monotonic(struct reader *rd, const struct conc_reading *r,
 {
     struct storm *s = rd->s;
     clockid_t clk = r->clk;
+
     if (r->op != CONC_CLOCK || !(s->sc->mono_mask & (1u << clk)) || v == CONC_FALLBACK ||
         v == CONC_WRONG || r->ret)
         return;
@@ -190,6 +193,7 @@ static void check_monotonic(struct reader *rd, const struct conc_reading *r,
 static void check_getcpu(struct reader *rd)
 {
     unsigned cpu = ~0u, node = ~0u;
+
     atomic_store_explicit(&rd->in_call, (int)NOPS, memory_order_relaxed);
     long ret = rd->s->fn->getcpu(&cpu, &node, NULL);
     atomic_store_explicit(&rd->in_call, 0, memory_order_relaxed);
@@ -206,6 +210,7 @@ static void check_getcpu(struct reader *rd)
 static void one_reading(struct reader *rd, unsigned op)
 {
     struct storm *s = rd->s;
+
     if (op == NOPS - 1) {
         if (s->fn->getcpu)
             check_getcpu(rd);
@@ -256,6 +261,7 @@ static void one_reading(struct reader *rd, unsigned op)
 static bool done_reading(struct storm *s)
 {
     int64_t now = mono_now_ns();
+
     return now > s->hard_end_ns ||
            (now > s->end_ns &&
             atomic_load_explicit(&s->verified, memory_order_relaxed) >= MIN_VERIFIED);
@@ -265,6 +271,7 @@ static void *reader_main(void *arg)
 {
     struct reader *rd = arg;
     struct storm *s = rd->s;
+
     pin_to_cpu(rd->cpu);
     for (uint64_t i = 0; !atomic_load_explicit(&s->stop, memory_order_relaxed); i++) {
         one_reading(rd, (unsigned)(conf_rand(&rd->seed) % NOPS));
@@ -280,6 +287,7 @@ static void *reader_main(void *arg)
 static int start_readers(struct conf_ctx *ctx, struct storm *s, struct reader *rd)
 {
     int n = 0;
+
     for (int c = 0; c < CPU_SETSIZE && n < MAX_READERS; c++) {
         if (!CPU_ISSET(c, &ctx->calib->allowed))
             continue;
@@ -317,6 +325,7 @@ static void join_readers(struct conf_ctx *ctx, struct storm *s, struct reader *r
      * so a slow end is no livelock; seconds without return are.
      */
     int64_t give_up = s->hard_end_ns + 10 * NSEC_PER_SEC;
+
     for (int i = 0; i < n; i++) {
         while (!atomic_load(&rd[i].done) && mono_now_ns() < give_up)
             usleep(1000);
@@ -341,6 +350,7 @@ static void report(struct conf_ctx *ctx, const struct conc_scenario *sc, struct 
 {
     uint64_t served = 0, fallback = 0, unver = 0, explained = 0, getcpu = 0, wrong = 0;
     int64_t worst = 0;
+
     for (int i = 0; i < n; i++) {
         served += rd[i].served;
         fallback += rd[i].fallback;
@@ -394,6 +404,7 @@ static void restore(struct vdso_loaded *l, const struct conf_target *t)
 void conc_storm_run(struct conf_ctx *ctx, struct vdso_loaded *l, const struct conc_scenario *sc)
 {
     static struct storm s;
+
     memset(&s, 0, sizeof(s));
     s.l = l;
     s.fn = &ctx->target->fn;

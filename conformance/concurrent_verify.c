@@ -47,6 +47,7 @@ static void widen(struct counter_range *cr, uint64_t a, uint64_t b)
 static struct counter_range range_for(const struct conc_reading *r, int32_t mode)
 {
     struct counter_range cr = {0};
+
     if (mode == VDSO_CLOCKMODE_TSC) {
         widen(&cr, r->tsc0, r->tsc1);
     } else if (mode == VDSO_CLOCKMODE_PVCLOCK) {
@@ -79,6 +80,7 @@ static enum tk_model_outcome model_value(struct vdso_loaded *l, const struct tk_
 {
     struct tk_model_view v = conf_inproc_view(l, e, c);
     enum tk_model_outcome o;
+
     if (r->op == CONC_CLOCK) {
         struct timespec ts;
         o = tk_model_clock_gettime(&v, r->clk, &ts);
@@ -100,6 +102,7 @@ static bool match_in_range(struct vdso_loaded *l, const struct tk_log_entry *e,
                            const struct conc_reading *r, uint64_t lo, uint64_t hi)
 {
     int64_t v;
+
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
         if (model_value(l, e, r, mid, &v) != TK_MODEL_OK)
@@ -124,6 +127,7 @@ static struct judged judge_state(struct vdso_loaded *l, const struct tk_log_entr
 {
     struct judged j = {0};
     int32_t mode = e->data.clock_data[0].clock_mode;
+
     j.cr = range_for(r, mode);
     /*
      * A correct vDSO reads the counter after it saw the state, unless the
@@ -151,6 +155,7 @@ static void describe_reading(const struct conc_reading *r, char *why, size_t len
 {
     static const char *const ops[] = {"clock_gettime", "gettimeofday (us)", "time (s)"};
     char buf[32];
+
     snprintf(why, len,
              "%s(%s) returned %d, value %" PRId64 "; generation [%" PRIu64 ", %" PRIu64
              "]; TSC [%" PRIu64 ", %" PRIu64 "]",
@@ -167,6 +172,7 @@ static void describe_candidate(const struct tk_log_entry *e, const struct judged
                                size_t len)
 {
     size_t n = strlen(why);
+
     snprintf(why + n, len - n,
              "\n  state %" PRIu64 " (mode %d, cycle_last %" PRIu64 ", mult %u, shift %u): %s, "
              "counter [%" PRIu64 ", %" PRIu64 "]%s, model %" PRId64 " .. %" PRId64,
@@ -182,6 +188,7 @@ static size_t candidates(struct vdso_loaded *l, const struct conc_reading *r,
                          struct tk_log_entry *buf, bool *complete)
 {
     uint64_t hi = r->gen1;
+
     if (r->op == CONC_TIME && r->in_flight) {
         /* time() may see the seconds of the update in flight: wait for its commit. */
         for (int i = 0; i < 20000 && tk_generation(l->tk) <= r->gen1; i++)
@@ -203,6 +210,7 @@ static size_t candidates(struct vdso_loaded *l, const struct conc_reading *r,
 static bool pages_reprogrammed_twice(const struct tk_log_entry *buf, size_t n)
 {
     unsigned entries = 0;
+
     for (size_t i = 1; i < n; i++) {
         int32_t a = buf[i - 1].data.clock_data[0].clock_mode;
         int32_t b = buf[i].data.clock_data[0].clock_mode;
@@ -217,6 +225,7 @@ enum conc_verdict conc_verify(struct vdso_loaded *l, const struct conc_reading *
     bool complete;
     size_t n = candidates(l, r, buf, &complete);
     bool fallback_possible = false;
+
     for (size_t i = n; i-- > 0;) {
         struct judged j = judge_state(l, &buf[i], r);
         if (r->ret == 0 && j.matched) {
@@ -253,6 +262,7 @@ static bool model_at(struct vdso_loaded *l, uint64_t generation, clockid_t clk, 
                      int64_t *ns)
 {
     struct tk_log_entry e;
+
     if (tk_log_copy(l->tk, generation, generation, &e, 1) != 1)
         return false;
     struct conc_reading r = {.op = CONC_CLOCK, .clk = clk};
@@ -264,6 +274,7 @@ static int64_t explained_regression(struct vdso_loaded *l, clockid_t clk, const 
                                     uint64_t gb)
 {
     int64_t va, vb;
+
     if (!a->verified || gb == a->generation ||
         !model_at(l, a->generation, clk, a->counter_hi, &va) ||
         !model_at(l, gb, clk, a->counter_hi, &vb))

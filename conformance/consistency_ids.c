@@ -24,6 +24,7 @@ static clockid_t process_cpu_clock(pid_t pid)
 static int clock_ids(clockid_t *ids)
 {
     int n = 0;
+
     for (int id = 0; id <= 23; id++)
         ids[n++] = id;
     static const clockid_t invalid[] = {-1, INT_MIN, INT_MAX, 24, 64};
@@ -42,6 +43,7 @@ static void gettime_sandwich(struct conf_ctx *ctx, clockid_t clk)
 {
     conf_clock_gettime_fn fn = ctx->target->fn.clock_gettime;
     unsigned iters = conf_budget_iters(ctx, 40);
+
     for (unsigned i = 0; i < iters; i++) {
         struct timespec s1 = {0}, v = {0}, s2 = {0};
         int r1 = ctx->target->oracle.clock_gettime(clk, &s1);
@@ -78,6 +80,7 @@ static void getres_equal(struct conf_ctx *ctx, clockid_t clk)
     struct timespec a = {-7, -7}, b = {-7, -7};
     int rs = ctx->target->oracle.clock_getres(clk, &a);
     int rt = fn(clk, &b);
+
     if (rs != rt)
         conf_fail(ctx, "clock_getres returned %d (res {%lld, %ld}), the syscall %d", rt,
                   (long long)b.tv_sec, b.tv_nsec, rs);
@@ -122,6 +125,7 @@ void consistency_ids(struct conf_ctx *ctx)
     clockid_t ids[64];
     int n = clock_ids(ids);
     char buf[32];
+
     for (int i = 0; i < n; i++) {
         if (conf_test_begin(ctx, "consistency.gettime.%s", clock_name(ids[i], buf, sizeof(buf)))) {
             if (conf_require(ctx, ctx->target->fn.clock_gettime, "clock_gettime"))

@@ -24,6 +24,7 @@ static int64_t floor_div(int64_t a, int64_t b)
 static void gettimeofday_sandwich(struct conf_ctx *ctx)
 {
     unsigned iters = conf_budget_iters(ctx, 200);
+
     for (unsigned i = 0; i < iters; i++) {
         struct timespec s1, s2;
         struct timeval tv = {0};
@@ -56,6 +57,7 @@ static void gettimeofday_tz_and_nulls(struct conf_ctx *ctx)
     struct timeval tv;
     int rs = sys_gettimeofday(NULL, &want);
     int rt = fn(&tv, &got);
+
     if (rt != rs || rt != 0)
         conf_fail(ctx, "gettimeofday(&tv, &tz) returned %d, the syscall (NULL, &tz) %d", rt, rs);
     else if (got.tz_minuteswest != want.tz_minuteswest || got.tz_dsttime != want.tz_dsttime)
@@ -86,6 +88,7 @@ static void time_sandwich(struct conf_ctx *ctx)
 {
     conf_time_fn fn = ctx->target->fn.time;
     unsigned iters = conf_budget_iters(ctx, 200);
+
     for (unsigned i = 0; i < iters; i++) {
         struct timespec c1, c2;
         ctx->target->oracle.clock_gettime(CLOCK_REALTIME_COARSE, &c1);
@@ -123,6 +126,7 @@ static void coarse_vs_fine(struct conf_ctx *ctx, clockid_t coarse, clockid_t fin
     const int64_t slack = tick + 4 * ctx->calib->sys_lat_p99_ns;
     unsigned iters = conf_budget_iters(ctx, 2000);
     int64_t worst_lag = 0;
+
     for (int round = 0; round < 3; round++) {
         bool late = false;
         worst_lag = 0;
@@ -169,6 +173,7 @@ struct interval {
 static int offset_between(conf_clock_gettime_fn fn, clockid_t a, clockid_t b, struct interval *iv)
 {
     struct timespec a1, bb, a2;
+
     if (fn(a, &a1) || fn(b, &bb) || fn(a, &a2))
         return -1;
     if (!ts_valid(&a1) || !ts_valid(&bb) || !ts_valid(&a2))
@@ -182,6 +187,7 @@ static int offset_between(conf_clock_gettime_fn fn, clockid_t a, clockid_t b, st
 static int best_offset(conf_clock_gettime_fn fn, clockid_t a, clockid_t b, struct interval *iv)
 {
     struct interval best = {0, INT64_MAX};
+
     for (int i = 0; i < 16; i++) {
         struct interval cur;
         if (offset_between(fn, a, b, &cur))
@@ -202,6 +208,7 @@ static bool overlap(struct interval x, struct interval y)
 static void offset_vs_syscall(struct conf_ctx *ctx, clockid_t a, clockid_t b, const char *what)
 {
     struct interval t, s;
+
     if (best_offset(ctx->target->fn.clock_gettime, a, b, &t) ||
         best_offset(ctx->target->oracle.clock_gettime, a, b, &s)) {
         conf_fail(ctx, "%s: a reading failed or was out of range", what);
@@ -215,6 +222,7 @@ static void offset_vs_syscall(struct conf_ctx *ctx, clockid_t a, clockid_t b, co
 static void tai_offset(struct conf_ctx *ctx)
 {
     struct timex tx = {0};
+
     if (adjtimex(&tx) < 0) {
         conf_skip(ctx, "adjtimex failed: no TAI offset to compare with");
         return;
@@ -244,6 +252,7 @@ static void boottime_vs_monotonic(struct conf_ctx *ctx)
     conf_clock_gettime_fn fn = ctx->target->fn.clock_gettime;
     unsigned iters = conf_budget_iters(ctx, 200);
     int64_t res = ctx->calib->res_ns[CLOCK_MONOTONIC] > 0 ? ctx->calib->res_ns[CLOCK_MONOTONIC] : 1;
+
     for (unsigned i = 0; i < iters; i++) {
         struct timespec m, b;
         if (fn(CLOCK_MONOTONIC, &m) || fn(CLOCK_BOOTTIME, &b)) {
@@ -277,6 +286,7 @@ static int rate_sample(conf_clock_gettime_fn fn, conf_clock_gettime_fn oracle, c
                        struct rate_sample *out)
 {
     struct rate_sample best = {0, 0, INT64_MAX};
+
     for (int i = 0; i < 32; i++) {
         struct timespec a, v, b;
         if (oracle(clk, &a) || fn(clk, &v) || oracle(clk, &b) || !ts_valid(&v))
@@ -298,6 +308,7 @@ static void rates(struct conf_ctx *ctx)
     conf_clock_gettime_fn fn = ctx->target->fn.clock_gettime;
     struct rate_sample start[NRATE], end[NRATE];
     bool ok[NRATE], any = false;
+
     for (unsigned i = 0; i < NRATE; i++) {
         ok[i] = conf_test_selected(ctx, "consistency.rate.%s", clock_name(rate_clocks[i], buf, 32));
         any |= ok[i];
@@ -350,6 +361,7 @@ static bool wall_start_ok;
 static void wall_offset_start(struct conf_ctx *ctx)
 {
     conf_clock_gettime_fn fn = ctx->target->fn.clock_gettime;
+
     wall_start_ok = fn &&
                     best_offset(fn, CLOCK_REALTIME, CLOCK_MONOTONIC, &wall_start_target) == 0 &&
                     best_offset(ctx->target->oracle.clock_gettime, CLOCK_REALTIME, CLOCK_MONOTONIC,
@@ -386,6 +398,7 @@ static void wall_offset_stable(struct conf_ctx *ctx)
 void consistency_relations(struct conf_ctx *ctx)
 {
     const struct conf_vdso_fns *f = &ctx->target->fn;
+
     wall_offset_start(ctx);
     if (conf_test_begin(ctx, "consistency.gettimeofday.sandwich")) {
         if (conf_require(ctx, f->gettimeofday, "gettimeofday"))

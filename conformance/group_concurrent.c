@@ -46,12 +46,14 @@ static void tick_slew(struct timekeeper *tk, uint64_t tick, void *arg)
 static void tick_steps(struct timekeeper *tk, uint64_t tick, void *arg)
 {
     int64_t ns = random_step_ns(arg);
+
     tk_step_realtime(tk, (tick & 1) ? -ns : ns);
 }
 
 static void tick_boot(struct timekeeper *tk, uint64_t tick, void *arg)
 {
     int64_t ns = random_step_ns(arg);
+
     if (tick & 1)
         tk_add_boot_offset(tk, ns);
     else
@@ -92,6 +94,7 @@ static void tick_pvclock_version(struct timekeeper *tk, uint64_t tick, void *arg
     struct conc_writer *w = arg;
     struct pvclock_vcpu_time_info *pv = datapages_pvclock(&w->l->dp);
     uint32_t v = __atomic_load_n(&pv->version, __ATOMIC_RELAXED) | 1;
+
     tk_pvclock_set_version(tk, v);
     int64_t until = mono_now_ns() + 5000;
     while (mono_now_ns() < until) {
@@ -103,6 +106,7 @@ static void tick_pvclock_version(struct timekeeper *tk, uint64_t tick, void *arg
 static bool newest_state(struct timekeeper *tk, struct tk_log_entry *e)
 {
     uint64_t g = tk_generation(tk);
+
     return tk_log_copy(tk, g, g, e, 1) == 1;
 }
 
@@ -123,6 +127,7 @@ static void tick_counter_behind(struct timekeeper *tk, uint64_t tick, void *arg)
 {
     struct conc_writer *w = arg;
     struct tk_log_entry e;
+
     if (!newest_state(tk, &e))
         return;
     struct vdso_clock cd[VDSO_CS_BASES];
@@ -172,6 +177,7 @@ static void stall_clock(struct vdso_clock *vc, int clock_data)
 static void tick_long_stall(struct timekeeper *tk, uint64_t tick, void *arg)
 {
     struct tk_log_entry e;
+
     if (!newest_state(tk, &e))
         return;
     struct vdso_clock cd[VDSO_CS_BASES];
@@ -190,6 +196,7 @@ static void tick_long_stall(struct timekeeper *tk, uint64_t tick, void *arg)
 static void tick_second_boundary(struct timekeeper *tk, uint64_t tick, void *arg)
 {
     struct tk_log_entry e;
+
     if (!newest_state(tk, &e))
         return;
     const struct vdso_clock *vc = &e.data.clock_data[0];
@@ -301,6 +308,7 @@ static const struct conc_scenario scenarios[] = {
 void group_concurrent(struct conf_ctx *ctx)
 {
     struct vdso_loaded *l = conf_inproc(ctx->target);
+
     if (l && l->tk && !ctx->listing)
         tk_writer_stop(l->tk); /* the group's own writers replace the steady tick */
     for (unsigned i = 0; i < NSCENARIOS; i++) {

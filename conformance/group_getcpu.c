@@ -22,6 +22,7 @@
 static void pinned(struct conf_ctx *ctx, int cpu)
 {
     int r = pin_to_cpu(cpu);
+
     if (r) {
         conf_skip(ctx, "cannot pin to cpu %d: error %d", cpu, -r);
         return;
@@ -54,6 +55,7 @@ static void null_args(struct conf_ctx *ctx)
     long r1 = fn(NULL, NULL, NULL);
     long r2 = fn(&c, NULL, NULL);
     long r3 = fn(NULL, &n, NULL);
+
     if (r1 || r2 || r3)
         conf_fail(ctx, "getcpu(NULL,NULL)=%ld, (&cpu,NULL)=%ld, (NULL,&node)=%ld; want 0", r1, r2,
                   r3);
@@ -81,6 +83,7 @@ static void *churn_thread(void *p)
 {
     struct churn *ch = p;
     uint64_t seed = ch->seed;
+
     while (!atomic_load(&ch->stop)) {
         uint64_t bits = 0;
         cpu_set_t set;
@@ -107,6 +110,7 @@ static void *churn_thread(void *p)
 static void churn(struct conf_ctx *ctx)
 {
     static struct churn ch;
+
     memset(&ch, 0, sizeof(ch));
     for (int c = 0; c < CPU_SETSIZE && c < 64; c++)
         if (CPU_ISSET(c, &ctx->calib->allowed))
@@ -160,6 +164,7 @@ static void churn(struct conf_ctx *ctx)
 void group_getcpu(struct conf_ctx *ctx)
 {
     conf_getcpu_fn fn = ctx->target->fn.getcpu;
+
     for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
         if (!CPU_ISSET(cpu, &ctx->calib->allowed))
             continue;

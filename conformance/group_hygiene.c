@@ -64,6 +64,7 @@ static void vvar_readonly(struct conf_ctx *ctx, const struct special_maps *m)
 {
     const struct mapping *list[] = {&m->vvar, &m->vclock};
     const char *names[] = {"[vvar]", "[vvar_vclock]"};
+
     for (int i = 0; i < 2; i++) {
         if (!list[i]->found) {
             conf_note(ctx, "%s is not mapped", names[i]);
@@ -96,6 +97,7 @@ static int move_all(const struct special_maps *m, intptr_t *delta)
     uintptr_t lo = m->vvar.found ? m->vvar.lo : m->vdso.lo;
     uintptr_t hi = m->vdso.hi;
     void *dst = mmap(NULL, hi - lo, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
     if (dst == MAP_FAILED)
         return -errno;
     *delta = (intptr_t)((uintptr_t)dst - lo);
@@ -116,6 +118,7 @@ static void moved_child(const struct conf_target *t, const struct special_maps *
                         struct moved_view *v)
 {
     intptr_t delta = 0;
+
     v->move_err = move_all(m, &delta);
     v->stage = 1;
     if (v->move_err)
@@ -254,6 +257,7 @@ static void inproc_mremap_together(struct conf_ctx *ctx, struct vdso_loaded *l)
 {
     struct vdsokit_error err;
     uint8_t *old = l->base;
+
     if (loader_move(l, &err) != 0) {
         conf_fail(ctx, "loader_move: %s", err.msg);
         return;
@@ -305,6 +309,7 @@ void group_hygiene(struct conf_ctx *ctx)
     static const char *const ids[] = {"hygiene.vvar_readonly", "hygiene.mremap_together",
                                       "hygiene.image_check", "hygiene.resolver_vs_dlvsym"};
     struct vdso_loaded *l = conf_inproc(ctx->target);
+
     if (l && !ctx->listing) {
         group_hygiene_inproc(ctx, l, ids);
         return;

@@ -72,6 +72,7 @@ static bool take(conf_clock_gettime_fn fn, clockid_t clk, struct timespec *ts, s
                  uint64_t it)
 {
     int r = fn(clk, ts);
+
     if (r != 0 || !ts_valid(ts)) {
         v->seen = true;
         v->kind = r ? ERROR_RETURN : OUT_OF_RANGE;
@@ -87,6 +88,7 @@ static bool take(conf_clock_gettime_fn fn, clockid_t clk, struct timespec *ts, s
 static int64_t wall_offset_ns(void)
 {
     struct timespec r, m;
+
     sys_clock_gettime(CLOCK_REALTIME, &r);
     sys_clock_gettime(CLOCK_MONOTONIC, &m);
     return ts_ns(&r) - ts_ns(&m);
@@ -100,12 +102,14 @@ static int64_t detect_step(struct conf_ctx *ctx, int64_t off0, int64_t t0)
 {
     int64_t d = wall_offset_ns() - off0;
     int64_t bound = (mono_now_ns() - t0) / 2000 + 4 * ctx->calib->sys_lat_p99_ns;
+
     return d > bound || d < -bound ? d : 0;
 }
 
 static int allowed_cpus(const struct conf_ctx *ctx, int *cpus, int max)
 {
     int n = 0;
+
     for (int c = 0; c < CPU_SETSIZE && n < max; c++)
         if (CPU_ISSET(c, &ctx->calib->allowed))
             cpus[n++] = c;
@@ -131,6 +135,7 @@ struct loop_arg {
 static void *loop_thread(void *p)
 {
     struct loop_arg *a = p;
+
     if (a->cpu >= 0)
         pin_to_cpu(a->cpu);
     struct timespec prev, cur;
@@ -165,6 +170,7 @@ static void test_loop(struct conf_ctx *ctx, clockid_t clk, const char *name)
     struct loop_arg args[MAX_THREADS];
     pthread_t th[MAX_THREADS];
     int64_t end = mono_now_ns() + conf_budget_ns(ctx, 120000000);
+
     for (int i = 0; i < n; i++) {
         args[i] = (struct loop_arg){
             .fn = ctx->target->fn.clock_gettime, .clk = clk, .cpu = cpus[i], .end_ns = end};
@@ -207,6 +213,7 @@ static void *baton_thread(void *p)
 {
     struct baton_arg *a = p;
     struct baton *b = a->b;
+
     if (a->cpu >= 0)
         pin_to_cpu(a->cpu);
     for (;;) {
@@ -250,6 +257,7 @@ static void test_ticket(struct conf_ctx *ctx, clockid_t clk, const char *name)
     int cpus[MAX_THREADS];
     int n = allowed_cpus(ctx, cpus, MAX_THREADS);
     bool pinned = n >= 2;
+
     if (!pinned) {
         n = 2; /* one CPU: still two threads, ordered by the ticket */
         cpus[0] = cpus[1] = -1;
@@ -283,6 +291,7 @@ static void test_migrate(struct conf_ctx *ctx, clockid_t clk, const char *name)
 {
     int cpus[MAX_THREADS];
     int n = allowed_cpus(ctx, cpus, MAX_THREADS);
+
     if (n < 2) {
         conf_skip(ctx, "only one CPU allowed: nothing to migrate between");
         return;
@@ -330,6 +339,7 @@ static void run_one(struct conf_ctx *ctx, const char *kind, mono_test_fn test, c
 {
     char buf[32];
     const char *name = clock_name(clk, buf, sizeof(buf));
+
     if (!conf_test_begin(ctx, "monotonic.%s.%s", kind, name))
         return;
     if (conf_require(ctx, ctx->target->fn.clock_gettime, "clock_gettime")) {

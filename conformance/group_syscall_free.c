@@ -93,6 +93,7 @@ static int install_filter(void)
 static bool from_sanitizer(void *addr)
 {
     Dl_info info;
+
     if (!dladdr(addr, &info) || !info.dli_fname)
         return false;
     return strstr(info.dli_fname, "libasan") || strstr(info.dli_fname, "libtsan") ||
@@ -103,6 +104,7 @@ static bool from_sanitizer(void *addr)
 static unsigned target_traps(struct conf_ctx *ctx, unsigned first, bool report)
 {
     unsigned end = atomic_load(&trap_count), counted = 0;
+
     for (unsigned k = first; k < end; k++) {
         void *addr = k < MAX_TRAPS ? atomic_load(&trap_addr[k]) : NULL;
         int nr = k < MAX_TRAPS ? atomic_load(&trap_nr[k]) : -1;
@@ -144,6 +146,7 @@ static void clock_test(struct conf_ctx *ctx, clockid_t clk, int mode, bool getre
 {
     const struct conf_vdso_fns *f = &ctx->target->fn;
     bool coarse = clk == CLOCK_REALTIME_COARSE || clk == CLOCK_MONOTONIC_COARSE;
+
     if (!coarse && !getres && !mode_serves_hres(mode)) {
         conf_skip(ctx, "clock mode %d is not vDSO-capable: the syscall is the right answer", mode);
         return;
@@ -166,6 +169,7 @@ static bool control(struct conf_ctx *ctx)
     unsigned first = atomic_load(&trap_count);
     int r = ctx->target->fn.clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &v);
     unsigned got = atomic_load(&trap_count) - first;
+
     sys_clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &s);
     if (got == 0) {
         conf_fail(ctx, "clock_gettime(PROCESS_CPUTIME) made no trapped syscall: the seccomp "
@@ -190,6 +194,7 @@ void group_syscall_free(struct conf_ctx *ctx)
     int mode = ctx->target->clock_mode ? ctx->target->clock_mode(ctx->target) : -1;
     bool ready = false;
     char why[320] = "";
+
     if (!ctx->listing) {
         if (!f->clock_gettime)
             snprintf(why, sizeof(why), "target lacks clock_gettime: %s", ctx->target->missing);

@@ -105,6 +105,7 @@ static void child_read(const struct conf_target *t, struct ns_view *view)
 static int write_offsets(const struct ns_offsets *o, char *why, size_t len)
 {
     int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+
     if (fd < 0) {
         snprintf(why, len, "open /proc/self/timens_offsets: %s", strerror(errno));
         return -errno;
@@ -162,6 +163,7 @@ static void check_wall(struct conf_ctx *ctx, const struct ns_view *v, const stru
                        const struct timespec *after)
 {
     const struct conf_vdso_fns *f = &ctx->target->fn;
+
     if (f->gettimeofday) {
         int64_t us = tv_us(&v->tv);
         if (v->tv_r != 0 || !tv_valid(&v->tv) || us < ts_ns(&before[0]) / NSEC_PER_USEC ||
@@ -203,6 +205,7 @@ static void check_layout(struct conf_ctx *ctx, const struct ns_view *v)
 static void skip_variant(struct conf_ctx *ctx, const char *variant, const char *why)
 {
     char buf[32], id[96];
+
     for (unsigned i = 0; i < NCLK; i++) {
         snprintf(id, sizeof(id), "timens.%s.%s", variant, clock_name(ns_clocks[i], buf, 32));
         conf_test_skip(ctx, id, "%s", why);
@@ -218,6 +221,7 @@ static void skip_variant(struct conf_ctx *ctx, const char *variant, const char *
 static bool variant_selected(struct conf_ctx *ctx, const char *variant)
 {
     char buf[32];
+
     for (unsigned i = 0; i < NCLK; i++)
         if (conf_test_selected(ctx, "timens.%s.%s", variant, clock_name(ns_clocks[i], buf, 32)))
             return true;
@@ -231,6 +235,7 @@ static void record_variant(struct conf_ctx *ctx, const char *variant, const stru
                            const struct timespec *after, const struct ns_offsets *o, int frozen_err)
 {
     char buf[32];
+
     for (unsigned i = 0; i < NCLK; i++) {
         if (!conf_test_begin(ctx, "timens.%s.%s", variant, clock_name(ns_clocks[i], buf, 32)))
             continue;
@@ -398,6 +403,7 @@ void group_timens(struct conf_ctx *ctx)
     /* Positive, with nanosecond parts that force a carry. */
     struct ns_offsets pos = {1000, 999999999, 2000, 500};
     bool inproc = conf_inproc(ctx->target) != NULL;
+
     (inproc ? run_inproc_variant : run_variant)(ctx, "positive", &pos);
     /* Negative: half the current uptime back, so the clocks stay >= 0. */
     struct timespec m;

@@ -69,6 +69,7 @@ static int usage_error(const char *msg, const char *arg)
 static int parse_number(const char *s, double *out)
 {
     char *end;
+
     errno = 0;
     double v = strtod(s, &end);
     if (errno || end == s || *end || v <= 0)
@@ -201,6 +202,7 @@ static void progress_cell(FILE *out, const struct conf_run *run, unsigned t, uns
 {
     const struct conf_results *rs = run->results;
     unsigned cnt[4] = {0};
+
     for (size_t i = first_item; i < rs->n; i++) {
         const struct conf_result *r = &rs->items[i];
         if (r->target != t || r->group != g)
@@ -232,6 +234,7 @@ static void run_round(const struct options *o, struct conf_run *run, struct conf
 static unsigned count_failures(const struct conf_results *rs)
 {
     unsigned n = 0;
+
     for (size_t i = 0; i < rs->n; i++)
         n += rs->items[i].status == CONF_FAIL;
     return n;
@@ -241,6 +244,7 @@ static void run_all(const struct options *o, struct conf_run *run, struct conf_c
                     FILE *human)
 {
     int64_t t0 = mono_now_ns();
+
     if (o->tier != CONF_TIER_SOAK) {
         run_round(o, run, proto, human);
     } else {
@@ -282,6 +286,7 @@ int main(int argc, char **argv)
 {
     struct options o = {0};
     int rc = parse_options(argc, argv, &o);
+
     if (rc)
         return rc;
     FILE *human = o.tap ? stderr : stdout;

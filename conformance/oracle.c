@@ -31,6 +31,7 @@ int sys_gettimeofday(struct timeval *tv, struct timezone *tz)
 long sys_time(long *t)
 {
     long r = syscall(SYS_time, t);
+
     return r < 0 ? -errno : r;
 }
 
@@ -47,6 +48,7 @@ int sys_getcpu(unsigned *cpu, unsigned *node)
 int64_t mono_now_ns(void)
 {
     struct timespec ts;
+
     sys_clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts_ns(&ts);
 }
@@ -86,6 +88,7 @@ const char *clock_name(clockid_t clk, char *buf, unsigned len)
 int pin_to_cpu(int cpu)
 {
     cpu_set_t set;
+
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;

@@ -21,6 +21,7 @@
 static void emit(const struct conf_ctx *ctx, char kind, const char *text)
 {
     char line[RECORD_LINE_MAX];
+
     /* One record per text line; the runner joins them again. */
     do {
         const char *nl = strchr(text, '\n');
@@ -60,6 +61,7 @@ bool conf_test_selected(const struct conf_ctx *ctx, const char *fmt, ...)
 {
     char id[128];
     va_list ap;
+
     va_start(ap, fmt);
     vsnprintf(id, sizeof(id), fmt, ap);
     va_end(ap);
@@ -69,6 +71,7 @@ bool conf_test_selected(const struct conf_ctx *ctx, const char *fmt, ...)
 bool conf_test_begin(struct conf_ctx *ctx, const char *fmt, ...)
 {
     va_list ap;
+
     va_start(ap, fmt);
     vsnprintf(ctx->test_id, sizeof(ctx->test_id), fmt, ap);
     va_end(ap);
@@ -98,6 +101,7 @@ static void vrecord(struct conf_ctx *ctx, char kind, const char *fmt, va_list ap
 static void describe_target_state(struct conf_ctx *ctx)
 {
     const struct conf_target *t = ctx->target;
+
     if (!t || !t->describe_state)
         return;
     char *buf = NULL;
@@ -115,6 +119,7 @@ static void describe_target_state(struct conf_ctx *ctx)
 void conf_fail(struct conf_ctx *ctx, const char *fmt, ...)
 {
     va_list ap;
+
     va_start(ap, fmt);
     vrecord(ctx, 'F', fmt, ap);
     va_end(ap);
@@ -127,6 +132,7 @@ void conf_fail(struct conf_ctx *ctx, const char *fmt, ...)
 void conf_note(struct conf_ctx *ctx, const char *fmt, ...)
 {
     va_list ap;
+
     va_start(ap, fmt);
     vrecord(ctx, 'N', fmt, ap);
     va_end(ap);
@@ -180,6 +186,7 @@ unsigned conf_budget_iters(const struct conf_ctx *ctx, unsigned quick_iters)
 uint64_t conf_rand(uint64_t *state)
 {
     uint64_t x = *state ? *state : 0x9e3779b97f4a7c15ull;
+
     x ^= x >> 12;
     x ^= x << 25;
     x ^= x >> 27;

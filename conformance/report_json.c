@@ -38,6 +38,7 @@ static void calibration(FILE *out, const struct conf_calib *c)
 static void results(FILE *out, const struct conf_run *run)
 {
     const struct conf_results *rs = run->results;
+
     fprintf(out, "  \"results\": [\n");
     for (size_t i = 0; i < rs->n; i++) {
         const struct conf_result *r = &rs->items[i];
@@ -61,6 +62,7 @@ static void cells(FILE *out, const struct conf_run *run)
 {
     const struct conf_results *rs = run->results;
     bool first = true;
+
     fprintf(out, "  \"table\": [\n");
     for (unsigned t = 0; t < run->ntargets; t++) {
         for (unsigned g = 0; g < conf_ngroups; g++) {
@@ -83,6 +85,7 @@ static void cells(FILE *out, const struct conf_run *run)
 static void stale(FILE *out, const struct conf_run *run)
 {
     bool first = true;
+
     fprintf(out, "  \"stale_waivers\": [");
     for (size_t k = 0; k < run->waivers->n; k++) {
         const struct conf_waiver *w = &run->waivers->items[k];
@@ -103,6 +106,7 @@ static void stale(FILE *out, const struct conf_run *run)
 int report_json(const char *path, const struct conf_run *run)
 {
     FILE *out = report_open("--json", path);
+
     if (!out)
         return -1;
     fprintf(out, "{\n  \"tool\": \"vdsoconf\",\n  \"tier\": \"%s\",\n  \"seed\": %llu,\n",

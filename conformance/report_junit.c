@@ -37,6 +37,7 @@ static void xml_escaped(FILE *out, const char *s)
 static void first_line(FILE *out, const char *text)
 {
     char buf[300];
+
     report_first_line(text, buf, sizeof(buf));
     xml_escaped(out, buf);
 }
@@ -77,6 +78,7 @@ static void testcase(FILE *out, const struct conf_run *run, const struct conf_re
 int report_junit(const char *path, const struct conf_run *run)
 {
     FILE *out = report_open("--junit", path);
+
     if (!out)
         return -1;
     const struct conf_results *rs = run->results;

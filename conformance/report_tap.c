@@ -17,6 +17,7 @@ static void yaml_block(FILE *out, const char *text)
 void report_tap(FILE *out, const struct conf_run *run)
 {
     const struct conf_results *rs = run->results;
+
     fprintf(out, "TAP version 13\n1..%zu\n", rs->n);
     for (size_t i = 0; i < rs->n; i++) {
         const struct conf_result *r = &rs->items[i];

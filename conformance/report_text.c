@@ -8,6 +8,7 @@
 void report_failures(FILE *out, const struct conf_run *run)
 {
     const struct conf_results *rs = run->results;
+
     for (size_t i = 0; i < rs->n; i++) {
         const struct conf_result *r = &rs->items[i];
         if (r->status != CONF_FAIL && r->status != CONF_WAIVED)
@@ -38,6 +39,7 @@ void report_table(FILE *out, const struct conf_run *run)
 {
     const struct conf_results *rs = run->results;
     unsigned tot[4] = {0};
+
     fprintf(out, "\n%-24s %-14s %5s %5s %5s %6s %8s\n", "target", "group", "pass", "fail", "skip",
             "waived", "time");
     for (unsigned t = 0; t < run->ntargets; t++) {

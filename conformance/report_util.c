@@ -9,6 +9,7 @@
 void report_indented(FILE *out, const char *text)
 {
     const char *s = text;
+
     while (s && *s) {
         const char *nl = strchr(s, '\n');
         int n = nl ? (int)(nl - s) : (int)strlen(s);
@@ -26,6 +27,7 @@ void report_first_line(const char *text, char *buf, size_t len)
 FILE *report_open(const char *option, const char *path)
 {
     FILE *out = fopen(path, "w");
+
     if (!out)
         fprintf(stderr, "vdsoconf: %s %s: %s\n", option, path, strerror(errno));
     return out;

@@ -37,6 +37,7 @@ void results_add(struct conf_results *rs, unsigned target, unsigned group, const
                  enum conf_status status, const char *text)
 {
     struct conf_result *r = find(rs, target, id);
+
     if (!r) {
         r = append(rs);
         r->target = target;

@@ -35,6 +35,7 @@ static void text_append(struct collector *c, const char *prefix, const char *s)
 {
     size_t add = strlen(prefix) + strlen(s) + 1;
     char *p = realloc(c->text, c->text_len + add + 1);
+
     if (!p)
         return;
     c->text = p;
@@ -45,6 +46,7 @@ static void text_prepend(struct collector *c, const char *s)
 {
     size_t add = strlen(s) + 1;
     char *p = malloc(c->text_len + add + 1);
+
     if (!p)
         return;
     sprintf(p, "%s\n%s", s, c->text ? c->text : "");
@@ -68,6 +70,7 @@ static void on_line(struct collector *c, const char *line)
 {
     char kind = line[0];
     const char *arg = line[1] == ' ' ? line + 2 : line + 1;
+
     switch (kind) {
     case 'L':
         printf("%s\n", arg);
@@ -135,6 +138,7 @@ static void run_child(const struct conf_ctx *proto, unsigned group, int wfd)
 static void describe_end(struct collector *c, int wstatus, bool timed_out, int64_t deadline_ns)
 {
     char why[256];
+
     if (timed_out)
         snprintf(why, sizeof(why),
                  "deadline of %.1f s exceeded (hang or livelock); process group killed",
@@ -157,6 +161,7 @@ void conf_run_group(struct conf_results *rs, unsigned target, unsigned group,
 {
     struct collector c = {.rs = rs, .target = target, .group = group, .listing = ctx->listing};
     int fds[2];
+
     if (pipe2(fds, O_CLOEXEC) != 0) {
         perror("vdsoconf: pipe");
         exit(2);

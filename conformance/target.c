@@ -14,6 +14,7 @@
 static void default_oracle(struct conf_target *t)
 {
     struct conf_vdso_fns *o = &t->oracle;
+
     if (!o->clock_gettime)
         o->clock_gettime = sys_clock_gettime;
     if (!o->gettimeofday)

@@ -51,6 +51,7 @@ static int parse_counter(const char *spec_tail, enum tk_counter_kind *kind)
 enum tk_counter_kind conf_inproc_counter(const struct conf_target *t)
 {
     enum tk_counter_kind kind;
+
     return parse_counter(t->name, &kind) == 0 ? kind : TK_COUNTER_TSC;
 }
 
@@ -65,6 +66,7 @@ static const char *counter_name(enum tk_counter_kind kind)
 static int inproc_clock_mode(const struct conf_target *t)
 {
     struct vdso_loaded *l = conf_inproc(t);
+
     if (!l)
         return -1;
     const struct vdso_time_data *d = datapages_time(&l->dp);
@@ -79,6 +81,7 @@ static int inproc_clock_mode(const struct conf_target *t)
 void conf_inproc_print_state(FILE *out, const struct tk_log_entry *e)
 {
     const struct vdso_clock *c = &e->data.clock_data[0], *r = &e->data.clock_data[1];
+
     fprintf(out,
             "generation %" PRIu64 " seq=%u mode=%d cycle_last=%" PRIu64 " mult=%u raw_mult=%u "
             "shift=%u max_cycles=%#" PRIx64 " realtime=%" PRIu64 "s+%#" PRIx64 " monotonic=%" PRIu64
@@ -96,6 +99,7 @@ void conf_inproc_print_state(FILE *out, const struct tk_log_entry *e)
 static void inproc_describe(const struct conf_target *t, FILE *out)
 {
     struct vdso_loaded *l = conf_inproc(t);
+
     if (!l || !l->tk)
         return;
     struct tk_log_entry e;
@@ -140,6 +144,7 @@ static int load(struct conf_target *t, unsigned tick_hz, char *err, size_t errle
     enum tk_counter_kind kind;
     const char *path = t->kind == CONF_TARGET_IMAGE ? t->name + 6 : NULL;
     char file[sizeof(t->name)];
+
     if (parse_counter(t->name, &kind) != 0) {
         snprintf(err, errlen, "--target %s: unknown counter (tsc, pvclock, hvclock)", t->name);
         return 2;
@@ -234,6 +239,7 @@ int64_t conf_inproc_state_age_ns(const struct conf_target *t, clockid_t clk)
 {
     struct vdso_loaded *l = conf_inproc(t);
     struct conf_inproc_now now;
+
     if (!l || !l->tk || !conf_inproc_snapshot(l, &now))
         return 0;
     struct timespec then, cur;
@@ -249,6 +255,7 @@ int64_t conf_inproc_state_age_ns(const struct conf_target *t, clockid_t clk)
 int conf_inproc_oracle_gettime(clockid_t clk, struct timespec *ts)
 {
     struct conf_inproc_now now;
+
     if (oracle_loaded && conf_inproc_snapshot(oracle_loaded, &now)) {
         struct tk_model_view v = conf_inproc_view(oracle_loaded, &now.state, now.counter);
         if (tk_model_clock_gettime(&v, clk, ts) == TK_MODEL_OK)
@@ -260,6 +267,7 @@ int conf_inproc_oracle_gettime(clockid_t clk, struct timespec *ts)
 int conf_inproc_oracle_gettimeofday(struct timeval *tv, struct timezone *tz)
 {
     struct conf_inproc_now now;
+
     if (oracle_loaded && conf_inproc_snapshot(oracle_loaded, &now)) {
         struct tk_model_view v = conf_inproc_view(oracle_loaded, &now.state, now.counter);
         if (tk_model_gettimeofday(&v, tv, tz) == TK_MODEL_OK)
@@ -272,6 +280,7 @@ long conf_inproc_oracle_time(long *t)
 {
     struct conf_inproc_now now;
     int64_t v;
+
     if (oracle_loaded && conf_inproc_snapshot(oracle_loaded, &now)) {
         struct tk_model_view mv = conf_inproc_view(oracle_loaded, &now.state, now.counter);
         if (tk_model_time(&mv, &v) == TK_MODEL_OK) {

@@ -21,6 +21,7 @@
 static size_t vdso_mapping_size(uintptr_t base)
 {
     FILE *maps = fopen("/proc/self/maps", "r");
+
     if (!maps)
         return 0;
     char line[512];
@@ -42,6 +43,7 @@ static void *resolve(const struct elf_image *img, const uint8_t *base, const cha
 {
     struct elf_sym sym;
     uint64_t off;
+
     if (elf_lookup(img, name, "LINUX_2.6", ELF_LOOKUP_AUTO, &sym) != ELF_FOUND ||
         !elf_symbol_offset(img, &sym, &off) || off >= img->size) {
         size_t n = strlen(t->missing);
@@ -101,6 +103,7 @@ int conf_target_open_live(struct conf_target *t, char *err, size_t errlen)
 static const volatile struct vdso_time_data *live_time_page(const struct conf_target *t)
 {
     uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+
     (void)t;
     if (!base)
         return NULL;
@@ -110,6 +113,7 @@ static const volatile struct vdso_time_data *live_time_page(const struct conf_ta
 int conf_live_clock_mode(const struct conf_target *t)
 {
     const volatile struct vdso_time_data *d = live_time_page(t);
+
     if (!d)
         return -1;
     int mode = d->clock_data[0].clock_mode;
@@ -127,6 +131,7 @@ int conf_live_clock_mode(const struct conf_target *t)
 void conf_live_describe_state(const struct conf_target *t, FILE *out)
 {
     const volatile struct vdso_time_data *d = live_time_page(t);
+
     if (!d)
         return;
     const volatile struct vdso_clock *c = &d->clock_data[0];

@@ -23,6 +23,7 @@ static _Atomic unsigned calls;
 static int unnormalised(clockid_t clk, struct timespec *ts)
 {
     int r = live.clock_gettime(clk, ts);
+
     if (r == 0 && ts->tv_sec > 0 && atomic_fetch_add(&calls, 1) % 64 == 63) {
         ts->tv_sec -= 1;
         ts->tv_nsec += NSEC_PER_SEC;
@@ -34,6 +35,7 @@ static int unnormalised(clockid_t clk, struct timespec *ts)
 static int backwards(clockid_t clk, struct timespec *ts)
 {
     int r = live.clock_gettime(clk, ts);
+
     if (r == 0 && clk == CLOCK_MONOTONIC && atomic_fetch_add(&calls, 1) % 4096 == 4095)
         ts->tv_nsec = ts->tv_nsec >= 2000 ? ts->tv_nsec - 2000 : ts->tv_nsec;
     return r;
@@ -43,6 +45,7 @@ static int backwards(clockid_t clk, struct timespec *ts)
 static int enosys(clockid_t clk, struct timespec *ts)
 {
     int r = live.clock_gettime(clk, ts);
+
     return r == -EINVAL ? -ENOSYS : r;
 }
 
@@ -51,6 +54,7 @@ static int round_usec(struct timeval *tv, struct timezone *tz)
 {
     struct timespec ts;
     int r = live.clock_gettime(CLOCK_REALTIME, &ts);
+
     if (r == 0 && tv) {
         tv->tv_sec = ts.tv_sec;
         tv->tv_usec = (ts.tv_nsec + NSEC_PER_USEC - 1) / NSEC_PER_USEC;
@@ -67,6 +71,7 @@ static long swapped(unsigned *cpu, unsigned *node, void *unused)
 {
     unsigned c = 0, n = 0;
     long r = live.getcpu(&c, &n, unused);
+
     if (cpu)
         *cpu = n;
     if (node)
@@ -84,6 +89,7 @@ static int always_syscall(clockid_t clk, struct timespec *ts)
 static int getres_1ns(clockid_t clk, struct timespec *res)
 {
     int r = live.clock_getres(clk, res);
+
     if (r == 0 && res)
         *res = (struct timespec){0, 1};
     return r;
@@ -135,6 +141,7 @@ static const struct live_mutant *find_mutant(const char *name)
 static void unknown_mutant(const char *name, char *err, size_t errlen)
 {
     size_t n = (size_t)snprintf(err, errlen, "mutant:%s: unknown (", name);
+
     for (size_t i = 0; i < NMUTANTS && n < errlen; i++)
         n += (size_t)snprintf(err + n, errlen - n, "%s%s", i ? ", " : "", mutants[i].name);
     if (n < errlen)
@@ -156,6 +163,7 @@ static void install(struct conf_vdso_fns *fn, const struct conf_vdso_fns *defect
 int conf_target_open_mutant(struct conf_target *t, const char *name, char *err, size_t errlen)
 {
     int r = conf_target_open_live(t, err, errlen);
+
     if (r)
         return r;
     live = t->fn;

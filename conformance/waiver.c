@@ -15,6 +15,7 @@ static int parse_line(struct conf_waiver *wv, char *line)
 {
     char *s = line;
     char *fields[2];
+
     for (int i = 0; i < 2; i++) {
         while (isspace((unsigned char)*s))
             s++;
@@ -41,6 +42,7 @@ static int parse_line(struct conf_waiver *wv, char *line)
 int waivers_load(struct conf_waivers *w, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
+
     if (!f) {
         snprintf(err, errlen, "--waivers %s: %s", path, strerror(errno));
         return 2;

@@ -320,6 +320,7 @@ static bool pair_in_range(const struct vdso_time_data *state, const struct count
     const struct vdso_clock *vc =
         &state->clock_data[clk == VDSO_CLOCK_MONOTONIC_RAW ? VDSO_CS_RAW : VDSO_CS_HRES_COARSE];
     uint64_t delta = (counter_for(vc->clock_mode, cn) - vc->cycle_last) & INT64_MAX;
+
     unsigned __int128 sum = (unsigned __int128)delta * vc->mult + vc->basetime[clk].nsec;
 
     if (delta <= vc->max_cycles && sum >> 64)
@@ -343,6 +344,7 @@ static bool in_monotonic_range(const struct call *c, size_t n, int32_t clk)
 static void check_gettime(struct call *c, uint64_t g0, int32_t clk, struct mono_track *mono)
 {
     struct vdso_timespec ts = {-1, -1};
+
     unsigned long before = vdso_hosted_fallback_count();
     int rc = vdso_hosted_clock_gettime(clk, &ts);
     bool fell_back = vdso_hosted_fallback_count() != before;
@@ -383,6 +385,7 @@ static void check_gettimeofday(struct call *c, uint64_t g0)
     struct vdso_timeval tv = {-1, -1};
     struct vdso_timezone tz = {-1, -1};
     const struct vdso_time_data *page = datapages_time(&dp);
+
     unsigned long before = vdso_hosted_fallback_count();
     int rc = vdso_hosted_gettimeofday(&tv, &tz);
     bool fell_back = vdso_hosted_fallback_count() != before;
@@ -407,6 +410,7 @@ static void check_unlooped(struct call *c, enum entry e, int32_t clk, uint64_t g
 {
     struct vdso_time_data now;
     struct tk_model_view v;
+
     unsigned long before = vdso_hosted_fallback_count();
 
     datapages_load_time_data(&now, datapages_time(&dp));
@@ -476,6 +480,7 @@ static void check_page(const struct vvar_writer *w)
 static void run_stream(const uint8_t *data, size_t size, struct vvar_writer *w)
 {
     struct mono_track mono[4] = {{0}};
+
     unsigned long epoch = 0;
     struct vvar_op_rec r;
     bool layout = w->timens;

@@ -40,6 +40,7 @@ static void on_alarm(int sig)
 static unsigned timeout_seconds(void)
 {
     const char *env = getenv("FUZZ_TIMEOUT_SECS");
+
     unsigned long v = env ? strtoul(env, NULL, 10) : 0;
 
     return v ? (unsigned)v : 25;

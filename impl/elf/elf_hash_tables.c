@@ -23,6 +23,7 @@ static unsigned sysv_entsize(const struct elf_image *img)
 static uint64_t symbol_capacity(const struct elf_image *img, const struct elf_table_limits *lim)
 {
     uint64_t n = (lim->symtab_end - img->symtab) / img->syment;
+
     return n > UINT32_MAX ? UINT32_MAX : n;
 }
 

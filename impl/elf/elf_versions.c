@@ -124,6 +124,7 @@ static int walk_verdefs(struct elf_image *img, const struct elf_table_limits *li
 static int check_versyms(const struct elf_image *img, struct vdsokit_error *err)
 {
     struct elf_reader r = elf_image_reader(img);
+
     /* VER_NDX_LOCAL and VER_NDX_GLOBAL need no verdef. */
     uint64_t known = img->verdef_ndx_mask | 1u << VER_NDX_LOCAL | 1u << VER_NDX_GLOBAL;
     uint16_t v = 0;

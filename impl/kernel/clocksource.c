@@ -18,6 +18,7 @@ uint64_t clocksource_max_cycles(uint32_t raw_mult, uint64_t mask)
 {
     uint64_t adj = (uint64_t)raw_mult * 11 / 100;
     uint64_t max = UINT64_MAX / ((uint64_t)raw_mult + adj + (raw_mult == 0));
+
     return max < mask ? max : mask;
 }
 
@@ -47,6 +48,7 @@ int clocksource_from_rates(struct tk_clocksource *cs, enum tk_counter_kind kind,
 int host_sample(clockid_t clk, uint64_t *tsc, int64_t *ns)
 {
     uint64_t best_width = UINT64_MAX;
+
     for (int i = 0; i < SAMPLE_TRIES; i++) {
         struct timespec ts;
         uint64_t before = counter_rdtsc();
@@ -65,12 +67,14 @@ int host_sample(clockid_t clk, uint64_t *tsc, int64_t *ns)
 int64_t host_value_at(int64_t ns, uint64_t tsc_sample, uint64_t tsc_at, double ns_per_cycle)
 {
     double cycles = (double)(int64_t)(tsc_at - tsc_sample);
+
     return ns + (int64_t)llround(cycles * ns_per_cycle);
 }
 
 static void nap_ms(unsigned ms)
 {
     struct timespec nap = ts_from_ns((int64_t)ms * NSEC_PER_MSEC);
+
     while (nanosleep(&nap, &nap) != 0 && errno == EINTR)
         ;
 }
@@ -80,6 +84,7 @@ int tsc_calibrate(struct tsc_rate *rate, unsigned ms)
 {
     uint64_t raw_t[2], mono_t[2];
     int64_t raw_v[2], mono_v[2];
+
     for (int end = 0; end < 2; end++) {
         if (end)
             nap_ms(ms);

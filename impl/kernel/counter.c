@@ -11,6 +11,7 @@
 uint64_t counter_rdtsc(void)
 {
     uint32_t lo, hi;
+
     __asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi)::"memory");
     return ((uint64_t)hi << 32) | lo;
 }
@@ -19,6 +20,7 @@ uint64_t counter_pvclock_scale(const struct pvclock_vcpu_time_info *snap, uint64
 {
     uint64_t delta = tsc - snap->tsc_timestamp;
     int shift = snap->tsc_shift;
+
     /* A TSC behind the stamp means no time elapsed (the kernel clamps). */
     if ((int64_t)delta < 0)
         delta = 0;
@@ -56,6 +58,7 @@ void counter_pvclock_snapshot(const struct pvclock_vcpu_time_info *page,
                               struct pvclock_vcpu_time_info *snap)
 {
     uint32_t version;
+
     do {
         version = RELAXED_LOAD(&page->version) & ~1u;
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -70,6 +73,7 @@ uint64_t counter_read_pvclock(const struct pvclock_vcpu_time_info *page)
     struct pvclock_vcpu_time_info snap;
     uint64_t value;
     uint32_t version;
+
     /* The vDSO takes the TSC inside the version window, so do we. */
     do {
         version = RELAXED_LOAD(&page->version) & ~1u;
@@ -87,6 +91,7 @@ void counter_hvclock_snapshot(const struct ms_hyperv_tsc_page *page,
                               struct ms_hyperv_tsc_page *snap)
 {
     uint32_t sequence;
+
     do {
         sequence = RELAXED_LOAD(&page->tsc_sequence);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -102,6 +107,7 @@ uint64_t counter_read_hvclock(const struct ms_hyperv_tsc_page *page)
     struct ms_hyperv_tsc_page snap;
     uint64_t value;
     uint32_t sequence;
+
     do {
         sequence = RELAXED_LOAD(&page->tsc_sequence);
         if (sequence == 0)
@@ -134,6 +140,7 @@ void counter_pvclock_write(struct pvclock_vcpu_time_info *page,
                            const struct pvclock_vcpu_time_info *val)
 {
     uint32_t version = (RELAXED_LOAD(&page->version) | 1u) + 1u; /* next even */
+
     RELAXED_STORE(&page->version, version - 1u);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     RELAXED_STORE(&page->tsc_timestamp, val->tsc_timestamp);
@@ -148,6 +155,7 @@ void counter_pvclock_write(struct pvclock_vcpu_time_info *page,
 void counter_hvclock_write(struct ms_hyperv_tsc_page *page, uint64_t scale, int64_t offset)
 {
     uint32_t sequence = RELAXED_LOAD(&page->tsc_sequence) + 1u;
+
     if (sequence == 0)
         sequence = 1;
     RELAXED_STORE(&page->tsc_sequence, 0u);

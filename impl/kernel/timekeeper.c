@@ -12,6 +12,7 @@
 static int init_sync(struct timekeeper *tk)
 {
     int err = pthread_mutex_init(&tk->lock, NULL);
+
     if (err)
         return -err;
     err = pthread_cond_init(&tk->hand_done, NULL);
@@ -31,6 +32,7 @@ static void fini_sync(struct timekeeper *tk)
 int tk_alloc(struct timekeeper **tkp, struct vdso_datapages *dp, unsigned log_entries)
 {
     struct timekeeper *tk = calloc(1, sizeof(*tk));
+
     if (!tk)
         return -ENOMEM;
     int err = init_sync(tk);
@@ -92,6 +94,7 @@ static int script_domain(struct timekeeper *tk, const struct tk_script *s)
 {
     struct tk_state *st = &tk->st;
     int err = 0;
+
     script_clocksource(&st->manual_cs, s);
     /* Host-scaled pages need a rate to be programmed; the script's
      * mult/shift still define the conversion. */
@@ -126,6 +129,7 @@ static void script_settings(struct tk_state *st, const struct tk_script *s)
 static int scripted_start_locked(struct timekeeper *tk, const struct tk_script *s)
 {
     int err = script_domain(tk, s);
+
     if (err)
         return err;
     script_settings(&tk->st, s);
@@ -137,6 +141,7 @@ static int scripted_start_locked(struct timekeeper *tk, const struct tk_script *
 int tk_init_scripted(struct timekeeper **tkp, struct vdso_datapages *dp, const struct tk_script *s)
 {
     int err = check_script(s);
+
     if (err)
         return err;
     struct timekeeper *tk;
@@ -170,6 +175,7 @@ static int reset_locked(struct timekeeper *tk, const struct tk_script *s)
 int tk_reset_scripted(struct timekeeper *tk, const struct tk_script *s)
 {
     int err = check_script(s);
+
     if (err)
         return err;
     tk_lock(tk);

@@ -77,6 +77,7 @@ static int program_pvclock_host(struct timekeeper *tk, uint64_t tsc)
     struct pvclock_vcpu_time_info *pv = &tk->st.pv;
     int exp;
     double frac = frexp(tk->rate.raw_ns_per_cycle, &exp);
+
     if (exp < -31 || exp > 31)
         return -ERANGE;
     pv->tsc_timestamp = tsc;
@@ -92,6 +93,7 @@ static int program_hvclock_host(struct timekeeper *tk, uint64_t tsc)
 {
     struct ms_hyperv_tsc_page *hv = &tk->st.hv;
     double units_per_cycle = tk->rate.raw_ns_per_cycle / HV_NS_PER_UNIT;
+
     if (!(units_per_cycle < 1.0))
         return -ERANGE;
     hv->tsc_scale = (uint64_t)ldexp(units_per_cycle, 64);
@@ -127,6 +129,7 @@ static int program_record(struct timekeeper *tk, enum tk_counter_kind kind, uint
 static void write_record(struct timekeeper *tk, enum tk_counter_kind kind)
 {
     struct vdso_datapages *dp = tk->dp;
+
     if (kind_is_pvclock(kind))
         counter_pvclock_write(datapages_pvclock(dp), &tk->st.pv);
     if (kind_is_hvclock(kind))

@@ -20,6 +20,7 @@ static int sample_at(clockid_t clk, uint64_t tsc_at, double ns_per_cycle, struct
     uint64_t tsc;
     int64_t ns;
     int err = host_sample(clk, &tsc, &ns);
+
     if (!err)
         *ts = ts_from_ns(host_value_at(ns, tsc, tsc_at, ns_per_cycle));
     return err;
@@ -28,6 +29,7 @@ static int sample_at(clockid_t clk, uint64_t tsc_at, double ns_per_cycle, struct
 static int host_bases_at(const struct tsc_rate *rate, uint64_t tsc_at, struct host_bases *b)
 {
     int err = sample_at(CLOCK_REALTIME, tsc_at, rate->mono_ns_per_cycle, &b->realtime);
+
     if (!err)
         err = sample_at(CLOCK_MONOTONIC, tsc_at, rate->mono_ns_per_cycle, &b->monotonic);
     if (!err)
@@ -40,6 +42,7 @@ static int host_bases_at(const struct tsc_rate *rate, uint64_t tsc_at, struct ho
 static void host_settings(struct timekeeper *tk)
 {
     struct timespec res;
+
     if (clock_getres(CLOCK_MONOTONIC, &res) == 0)
         tk->st.hrtimer_res = (uint32_t)res.tv_nsec;
     if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0)
@@ -59,6 +62,7 @@ static void host_settings(struct timekeeper *tk)
 static int host_manual_clocksource(struct timekeeper *tk)
 {
     double mono_per_raw = tk->rate.mono_ns_per_cycle / tk->rate.raw_ns_per_cycle;
+
     return clocksource_from_rates(&tk->st.manual_cs, TK_COUNTER_PVCLOCK_MANUAL, 1.0, mono_per_raw);
 }
 
@@ -67,6 +71,7 @@ static int host_manual_clocksource(struct timekeeper *tk)
 static int host_rates(struct timekeeper *tk, unsigned calib_ms)
 {
     int err = tk_ensure_rate(tk, calib_ms);
+
     if (!err)
         err = host_manual_clocksource(tk);
     if (!err)
@@ -80,6 +85,7 @@ static int host_domain(struct timekeeper *tk, enum tk_counter_kind kind, uint64_
 {
     uint32_t provisional_shift = tk->st.cs.shift;
     int err = tk_program_domain(tk, kind, tsc, 0);
+
     if (err)
         return err;
     tk_change_shift(tk, provisional_shift);
@@ -93,6 +99,7 @@ static int host_start_locked(struct timekeeper *tk, enum tk_counter_kind kind, u
     int err = host_rates(tk, calib_ms);
     uint64_t tsc = counter_rdtsc();
     struct host_bases b;
+
     if (!err)
         err = host_bases_at(&tk->rate, tsc, &b);
     if (!err) {

@@ -28,6 +28,7 @@ int tk_log_reset(struct tk_log *log, unsigned entries)
 {
     uint64_t size = entries ? entries : TK_LOG_ENTRIES;
     int err = 0;
+
     pthread_mutex_lock(&log->lock);
     if (size != log->size) {
         struct tk_log_entry *ring = calloc(size, sizeof(*ring));
@@ -73,6 +74,7 @@ size_t tk_log_copy(struct timekeeper *tk, uint64_t lo, uint64_t hi, struct tk_lo
 {
     struct tk_log *log = &tk->log;
     size_t n = 0;
+
     pthread_mutex_lock(&log->lock);
     uint64_t oldest = log->newest >= log->size ? log->newest - log->size + 1 : 1;
     if (lo < oldest)

@@ -24,6 +24,7 @@ static uint64_t shr128(u128 v, uint32_t shift)
 uint64_t tk_model_calc_ns(const struct vdso_clock *vc, uint64_t cycles, uint64_t base_nsec)
 {
     uint64_t delta = cycles - vc->cycle_last;
+
     if (delta > vc->max_cycles) {
         /* Both values are < 2^63, so a counter behind cycle_last wraps
          * to a delta with bit 62 set: clamp to the base. */
@@ -37,6 +38,7 @@ uint64_t tk_model_calc_ns(const struct vdso_clock *vc, uint64_t cycles, uint64_t
 void tk_model_normalise(uint64_t sec, uint64_t ns, struct timespec *ts)
 {
     uint32_t quotient = (uint32_t)(ns / VDSO_NSEC_PER_SEC);
+
     ts->tv_sec = (time_t)(sec + quotient);
     ts->tv_nsec = (long)(ns % VDSO_NSEC_PER_SEC);
 }
@@ -75,6 +77,7 @@ static enum tk_model_outcome do_hres_timens(const struct tk_model_view *v, int i
 {
     const struct vdso_clock *vr;
     enum tk_model_outcome o = real_clock(v, idx, &vr);
+
     if (o != TK_MODEL_OK)
         return o;
     uint64_t sec, ns;
@@ -90,6 +93,7 @@ static enum tk_model_outcome do_hres(const struct tk_model_view *v, int idx, int
                                      struct timespec *ts)
 {
     const struct vdso_clock *vc = &v->page0->clock_data[idx];
+
     if (vc->seq & 1)
         return vc->clock_mode == VDSO_CLOCKMODE_TIMENS ? do_hres_timens(v, idx, clk, ts)
                                                        : TK_MODEL_SPIN;
@@ -104,6 +108,7 @@ static enum tk_model_outcome do_coarse(const struct tk_model_view *v, int32_t cl
                                        struct timespec *ts)
 {
     const struct vdso_clock *vc = &v->page0->clock_data[VDSO_CS_HRES_COARSE];
+
     if (!(vc->seq & 1)) {
         ts->tv_sec = (time_t)vc->basetime[clk].sec;
         ts->tv_nsec = (long)vc->basetime[clk].nsec;
@@ -126,6 +131,7 @@ static enum tk_model_outcome do_aux(const struct tk_model_view *v, int32_t clk, 
 {
     int idx = clk - VDSO_CLOCK_AUX;
     const struct vdso_clock *vc = &v->page0->aux_clock_data[idx];
+
     if (vc->seq & 1) {
         if (vc->clock_mode != VDSO_CLOCKMODE_TIMENS)
             return TK_MODEL_SPIN;
@@ -146,6 +152,7 @@ enum tk_model_outcome tk_model_clock_gettime(const struct tk_model_view *v, int3
                                              struct timespec *ts)
 {
     uint32_t bit = vdso_clock_bit(clk);
+
     if (bit & VDSO_HRES)
         return do_hres(v, VDSO_CS_HRES_COARSE, clk, ts);
     if (bit & VDSO_COARSE)
@@ -170,6 +177,7 @@ enum tk_model_outcome tk_model_gettimeofday(const struct tk_model_view *v, struc
                                             struct timezone *tz)
 {
     struct timespec ts;
+
     if (tv) {
         enum tk_model_outcome o = do_hres(v, VDSO_CS_HRES_COARSE, VDSO_CLOCK_REALTIME, &ts);
         if (o != TK_MODEL_OK)
@@ -194,6 +202,7 @@ enum tk_model_outcome tk_model_clock_getres(const struct tk_model_view *v, int32
 {
     uint32_t bit = vdso_clock_bit(clk);
     long ns;
+
     /* Only hrtimer_res lives on a page: the other classes touch no data. */
     if (bit & (VDSO_HRES | VDSO_RAW)) {
         const struct vdso_time_data *vd = page_data(v);
@@ -216,6 +225,7 @@ enum tk_model_outcome tk_model_clock_getres(const struct tk_model_view *v, int32
 enum tk_model_outcome tk_model_time(const struct tk_model_view *v, int64_t *t)
 {
     const struct vdso_time_data *vd = page_data(v);
+
     if (!vd)
         return TK_MODEL_FAULT;
     *t = (int64_t)vd->clock_data[VDSO_CS_HRES_COARSE].basetime[VDSO_CLOCK_REALTIME].sec;

@@ -30,6 +30,7 @@ uint64_t tk_counter_now(struct timekeeper *tk)
 static void xtime_add(struct tk_state *st, struct timespec d)
 {
     uint64_t unit = (uint64_t)NSEC_PER_SEC << st->cs.shift;
+
     st->xtime_sec += (uint64_t)d.tv_sec;
     st->xtime_nsec += (uint64_t)d.tv_nsec << st->cs.shift;
     if (st->xtime_nsec >= unit) {
@@ -42,6 +43,7 @@ static void xtime_add(struct tk_state *st, struct timespec d)
 int tk_step_realtime(struct timekeeper *tk, int64_t ns)
 {
     struct timespec d = ts_from_ns(ns);
+
     tk_lock(tk);
     tk_forward_now(tk);
     xtime_add(&tk->st, d);
@@ -111,6 +113,7 @@ int tk_set_hrtimer_res(struct timekeeper *tk, uint32_t res)
 int tk_set_tz(struct timekeeper *tk, int32_t minuteswest, int32_t dsttime)
 {
     struct vdso_time_data *page = datapages_time(tk->dp);
+
     tk_lock(tk);
     tk->st.shadow.tz_minuteswest = minuteswest;
     tk->st.shadow.tz_dsttime = dsttime;
@@ -135,6 +138,7 @@ int tk_set_clock_mode(struct timekeeper *tk, int32_t mode)
 static void adopt_clocksource(struct timekeeper *tk, const struct tk_clocksource *old, uint64_t tsc)
 {
     struct tk_state *st = &tk->st;
+
     tk_change_shift(tk, old->shift);
     for (unsigned i = 0; i < VDSO_MAX_AUX_CLOCKS; i++)
         st->aux[i].mult = st->cs.raw_mult;
@@ -146,6 +150,7 @@ static void adopt_clocksource(struct timekeeper *tk, const struct tk_clocksource
 static int switch_counter_locked(struct timekeeper *tk, enum tk_counter_kind kind)
 {
     int err = tk_kind_is_manual(kind) ? 0 : tk_ensure_rate(tk, 0);
+
     if (err)
         return err;
     uint64_t tsc = counter_rdtsc();
@@ -175,6 +180,7 @@ int tk_switch_counter(struct timekeeper *tk, enum tk_counter_kind kind)
 static int set_counter_locked(struct timekeeper *tk, uint64_t value)
 {
     struct tk_state *st = &tk->st;
+
     if (st->cs.kind == TK_COUNTER_PVCLOCK_MANUAL) {
         st->pv.system_time = value;
         counter_pvclock_write(datapages_pvclock(tk->dp), &st->pv);
@@ -222,6 +228,7 @@ static void store_timens_clock(struct vdso_clock *page, struct timens_offset mon
                                struct timens_offset boot)
 {
     struct vdso_clock c;
+
     fill_timens_clock(&c, mono, boot);
     datapages_store_clock(page, &c);
     __atomic_store_n(&page->seq, c.seq, __ATOMIC_RELEASE);
@@ -231,6 +238,7 @@ int tk_timens_set(struct timekeeper *tk, struct timens_offset monotonic,
                   struct timens_offset boottime)
 {
     struct vdso_time_data *ns = datapages_timens(tk->dp);
+
     tk_lock(tk);
     for (int i = 0; i < VDSO_CS_BASES; i++)
         store_timens_clock(&ns->clock_data[i], monotonic, boottime);
@@ -243,6 +251,7 @@ int tk_timens_set(struct timekeeper *tk, struct timens_offset monotonic,
 int tk_rng_bump(struct timekeeper *tk)
 {
     struct vdso_rng_data *rng = datapages_rng(tk->dp);
+
     tk_lock(tk);
     uint64_t generation = __atomic_load_n(&rng->generation, __ATOMIC_RELAXED) + 1;
     __atomic_store_n(&rng->generation, generation, __ATOMIC_RELEASE);

@@ -18,6 +18,7 @@ static void set_ts(struct vdso_timestamp *t, uint64_t sec, uint64_t nsec)
 static void add_offset(struct vdso_timestamp *t, struct timespec off, uint32_t shift)
 {
     uint64_t unit = (uint64_t)NSEC_PER_SEC << shift;
+
     t->sec += (uint64_t)off.tv_sec;
     t->nsec += (uint64_t)off.tv_nsec << shift;
     while (t->nsec >= unit) {
@@ -30,6 +31,7 @@ static void fill_coarse(struct timekeeper *tk, struct vdso_clock *c0)
 {
     struct vdso_timestamp *rt = &c0->basetime[VDSO_CLOCK_REALTIME_COARSE];
     struct vdso_timestamp *mono = &c0->basetime[VDSO_CLOCK_MONOTONIC_COARSE];
+
     set_ts(rt, tk->st.xtime_sec, tk->st.coarse_nsec);
     *mono = *rt;
     add_offset(mono, tk->st.wall_to_monotonic, 0);
@@ -38,6 +40,7 @@ static void fill_coarse(struct timekeeper *tk, struct vdso_clock *c0)
 static void fill_counter_based(struct timekeeper *tk, struct vdso_clock *c0, struct vdso_clock *c1)
 {
     uint32_t shift = tk->st.cs.shift;
+
     for (int i = 0; i < VDSO_CS_BASES; i++) {
         struct vdso_clock *c = i ? c1 : c0;
         c->cycle_last = tk->st.cycle_last;
@@ -63,6 +66,7 @@ static void fill_shadow(struct timekeeper *tk)
 {
     struct vdso_clock *c0 = &tk->st.shadow.clock_data[VDSO_CS_HRES_COARSE];
     struct vdso_clock *c1 = &tk->st.shadow.clock_data[VDSO_CS_RAW];
+
     c0->clock_mode = tk->st.clock_mode;
     c1->clock_mode = tk->st.clock_mode;
     set_ts(&c0->basetime[VDSO_CLOCK_REALTIME], tk->st.xtime_sec, tk->st.xtime_nsec);
@@ -81,6 +85,7 @@ static void store_seq(struct vdso_clock *page_clock, uint32_t seq)
 void tk_write_begin(struct timekeeper *tk)
 {
     struct vdso_time_data *page = datapages_time(tk->dp);
+
     for (int i = 0; i < VDSO_CS_BASES; i++)
         store_seq(&page->clock_data[i], ++tk->st.shadow.clock_data[i].seq);
     __atomic_thread_fence(__ATOMIC_RELEASE);
@@ -90,6 +95,7 @@ void tk_write_begin(struct timekeeper *tk)
 static void log_commit(struct timekeeper *tk, uint32_t seq, const struct vdso_time_data *data)
 {
     uint64_t generation = tk->generation + 1;
+
     tk_log_append(&tk->log, generation, seq, data);
     __atomic_store_n(&tk->generation, generation, __ATOMIC_RELEASE);
 }
@@ -97,6 +103,7 @@ static void log_commit(struct timekeeper *tk, uint32_t seq, const struct vdso_ti
 void tk_write_end(struct timekeeper *tk)
 {
     struct vdso_time_data *page = datapages_time(tk->dp);
+
     for (int i = 0; i < VDSO_CS_BASES; i++)
         tk->st.shadow.clock_data[i].seq++;
     log_commit(tk, tk->st.shadow.clock_data[0].seq, &tk->st.shadow);
@@ -108,6 +115,7 @@ void tk_write_end(struct timekeeper *tk)
 static void store_shadow(struct timekeeper *tk)
 {
     struct vdso_time_data *page = datapages_time(tk->dp);
+
     for (int i = 0; i < VDSO_CS_BASES; i++)
         datapages_store_clock(&page->clock_data[i], &tk->st.shadow.clock_data[i]);
     __atomic_store_n(&page->hrtimer_res, tk->st.shadow.hrtimer_res, __ATOMIC_RELAXED);
@@ -205,6 +213,7 @@ void tk_publish_start(struct timekeeper *tk)
 {
     struct vdso_datapages *dp = tk->dp;
     struct vdso_time_data *page = datapages_time(dp);
+
     for (int i = 0; i < VDSO_CS_BASES; i++)
         store_seq(&page->clock_data[i], tk->st.shadow.clock_data[i].seq);
     __atomic_store_n(&page->tz_minuteswest, tk->st.shadow.tz_minuteswest, __ATOMIC_RELAXED);

@@ -12,6 +12,7 @@
 int tk_set_seq(struct timekeeper *tk, uint32_t seq)
 {
     struct vdso_time_data *page = datapages_time(tk->dp);
+
     tk_lock(tk);
     for (int i = 0; i < VDSO_CS_BASES; i++) {
         tk->st.shadow.clock_data[i].seq = seq;
@@ -24,6 +25,7 @@ int tk_set_seq(struct timekeeper *tk, uint32_t seq)
 int tk_update_begin(struct timekeeper *tk)
 {
     int err = 0;
+
     tk_lock(tk);
     if (tk->hand_open) {
         err = -EBUSY; /* this thread's own update is open */
@@ -39,6 +41,7 @@ int tk_update_begin(struct timekeeper *tk)
 int tk_update_end(struct timekeeper *tk)
 {
     int err = 0;
+
     tk_lock(tk);
     if (!tk->hand_open) {
         err = -EINVAL;
@@ -76,6 +79,7 @@ int tk_pvclock_set_version(struct timekeeper *tk, uint32_t version)
 int tk_pvclock_set_stable(struct timekeeper *tk, bool stable)
 {
     struct pvclock_vcpu_time_info *pv = &tk->st.pv;
+
     tk_lock(tk);
     if (stable)
         pv->flags |= PVCLOCK_TSC_STABLE_BIT;

@@ -14,6 +14,7 @@ static void add_cycles(uint64_t *sec, uint64_t *nsec, uint64_t delta, uint32_t m
 {
     u128 unit = (u128)NSEC_PER_SEC << shift;
     u128 total = (u128)*nsec + (u128)delta * mult;
+
     *sec += (uint64_t)(total / unit);
     *nsec = (uint64_t)(total % unit);
 }
@@ -21,6 +22,7 @@ static void add_cycles(uint64_t *sec, uint64_t *nsec, uint64_t delta, uint32_t m
 void tk_accumulate_to(struct timekeeper *tk, uint64_t now)
 {
     struct tk_state *st = &tk->st;
+
     tk_assert_held(tk);
     uint64_t delta = (now - st->cycle_last) & st->cs.mask;
     /* A counter behind cycle_last is no motion, as the kernel's
@@ -54,6 +56,7 @@ void tk_change_shift(struct timekeeper *tk, uint32_t old_shift)
 {
     struct tk_state *st = &tk->st;
     uint32_t shift = st->cs.shift;
+
     st->xtime_nsec = rescale(st->xtime_nsec, old_shift, shift);
     st->raw_nsec = rescale(st->raw_nsec, old_shift, shift);
     for (unsigned i = 0; i < VDSO_MAX_AUX_CLOCKS; i++)
@@ -66,6 +69,7 @@ void tk_set_bases(struct timekeeper *tk, struct timespec realtime, struct timesp
 {
     struct tk_state *st = &tk->st;
     uint32_t shift = st->cs.shift;
+
     realtime = ts_normalise(realtime.tv_sec, realtime.tv_nsec);
     raw = ts_normalise(raw.tv_sec, raw.tv_nsec);
     st->xtime_sec = (uint64_t)realtime.tv_sec;
@@ -80,10 +84,12 @@ void tk_set_bases(struct timekeeper *tk, struct timespec realtime, struct timesp
 void tk_apply_slew(struct timekeeper *tk)
 {
     struct tk_state *st = &tk->st;
+
     /* Rounded to the nearest mult unit: one unit is the slew's resolution. */
     int64_t scaled = (int64_t)st->cs.mult * st->ppm;
     int64_t half = PPM_PER_UNIT / 2;
     int64_t adj = (scaled + (scaled < 0 ? -half : half)) / PPM_PER_UNIT;
     int64_t mult = (int64_t)st->cs.mult + adj;
+
     st->mult = mult < 0 ? 0 : mult > UINT32_MAX ? UINT32_MAX : (uint32_t)mult;
 }

@@ -25,6 +25,7 @@ static void *writer_main(void *arg)
     struct timekeeper *tk = arg;
     struct tk_writer *w = &tk->writer;
     struct timespec deadline;
+
     clock_gettime(CLOCK_MONOTONIC, &deadline);
     uint64_t ticks = 0;
     while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
@@ -42,6 +43,7 @@ static void *writer_main(void *arg)
 int tk_writer_start_cb(struct timekeeper *tk, unsigned hz, tk_tick_fn fn, void *arg)
 {
     struct tk_writer *w = &tk->writer;
+
     if (w->running)
         return -EBUSY;
     w->hz = hz;
@@ -64,6 +66,7 @@ int tk_writer_start(struct timekeeper *tk, unsigned hz)
 int64_t tk_writer_stop(struct timekeeper *tk)
 {
     struct tk_writer *w = &tk->writer;
+
     if (!w->running)
         return -EINVAL;
     __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);

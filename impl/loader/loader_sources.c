@@ -61,6 +61,7 @@ static size_t mapping_size(uintptr_t base)
 {
     FILE *f = fopen("/proc/self/maps", "r");
     char line[512];
+
     unsigned long lo, hi;
     size_t size = 0;
 

@@ -125,6 +125,7 @@ int oracle_readelf(const char *label, const char *path, const struct elf_image *
 {
     char cmd[4200], line[1024], name[512], ours[600];
     unsigned num, seen = 0;
+
     unsigned long long value, size;
     int bad = 0;
     FILE *p;

@@ -162,6 +162,7 @@ static bool ts_le(const struct vdso_timespec *a, const struct vdso_timespec *b)
 static long sys_gettime(int32_t clk, struct vdso_timespec *ts)
 {
     long r = syscall(SYS_clock_gettime, clk, ts);
+
     return r < 0 ? -errno : r;
 }
 
@@ -375,6 +376,7 @@ void diff_time(const struct diff_pair *p, const struct tk_model_view *v)
 {
     int64_t m = 0, ta, tb, ra, rb, rna = 0, rnb = 0;
     enum tk_model_outcome o = tk_model_time(v, &m);
+
     count(o);
     diff_stats.time++;
     if (o == TK_MODEL_FAULT) {
@@ -403,6 +405,7 @@ static void getres_one(const struct diff_pair *p, const struct tk_model_view *v,
     enum tk_model_outcome o = tk_model_clock_getres(v, clk, want_res ? &m : NULL);
     long rs;
     int ra, rb;
+
     count(o);
     diff_stats.getres++;
     memset(&a, SENTINEL, sizeof a);

@@ -232,6 +232,7 @@ static void v_mult0(struct diff_state *s, long long a)
 static void v_tz(struct diff_state *s, long long which)
 {
     static const int32_t tz[][2] = {{-60, 1}, {INT32_MIN, INT32_MAX}, {720, -1}};
+
     s->time.tz_minuteswest = tz[which][0];
     s->time.tz_dsttime = tz[which][1];
 }

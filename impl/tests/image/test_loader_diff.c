@@ -202,6 +202,7 @@ static int op_aux(struct vdso_loaded *l)
 static int op_behind(struct vdso_loaded *l)
 {
     uint64_t now = tk_counter_now(l->tk);
+
     return tk_set_counter(l->tk, now - 5000);
 }
 static int op_unstable(struct vdso_loaded *l)
@@ -227,6 +228,7 @@ static int op_timens_neg(struct vdso_loaded *l)
 static int op_root(struct vdso_loaded *l)
 {
     struct vdsokit_error err;
+
     return loader_set_layout(l, LOADER_LAYOUT_ROOT, &err);
 }
 

@@ -41,6 +41,7 @@ static int64_t ns_of(const struct vdso_timespec *t)
 static int64_t sys_ns(int32_t clk)
 {
     struct vdso_timespec t;
+
     syscall(SYS_clock_gettime, clk, &t);
     return ns_of(&t);
 }
@@ -48,6 +49,7 @@ static int64_t sys_ns(int32_t clk)
 static int cmp64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
     return (x > y) - (x < y);
 }
 

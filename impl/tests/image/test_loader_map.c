@@ -24,6 +24,7 @@
 static void perms_at(const void *addr, char out[8])
 {
     FILE *f = fopen("/proc/self/maps", "r");
+
     unsigned long lo, hi, a = (unsigned long)addr;
     char line[512], p[8];
 

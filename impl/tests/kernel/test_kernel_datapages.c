@@ -23,6 +23,7 @@ static int probe_pipe[2] = {-1, -1}, devzero = -1;
 static int readable(const void *p)
 {
     char sink;
+
     if (write(probe_pipe[1], p, 1) != 1)
         return 0;
     return read(probe_pipe[0], &sink, 1) == 1;
@@ -36,6 +37,7 @@ static int writable(void *p)
 static uint64_t marker(const uint8_t *page)
 {
     uint64_t v;
+
     memcpy(&v, page + 64, sizeof(v));
     return v;
 }

@@ -40,6 +40,7 @@ static void raw_gettime(int32_t clk, struct timespec *ts)
 static int64_t outside(struct timespec a, struct timespec m, struct timespec b)
 {
     int64_t below = ts_diff_ns(&a, &m), above = ts_diff_ns(&m, &b);
+
     return below > 0 ? below : above > 0 ? above : 0;
 }
 
@@ -54,6 +55,7 @@ static int32_t fine_of(int32_t coarse)
 static void sample_coarse(struct timekeeper *tk, struct run *r, size_t i)
 {
     struct timespec a, m, b;
+
     raw_gettime(clocks[i], &a);
     enum tk_model_outcome o = model_now(tk, clocks[i], &m);
     raw_gettime(fine_of(clocks[i]), &b);
@@ -100,6 +102,7 @@ static void follow(struct vdso_datapages *dp, enum tk_counter_kind kind, const c
     struct run r = {.name = name};
     struct timekeeper *tk;
     int err = tk_init_host(&tk, dp, kind, 30);
+
     CHECK(err == 0, "%s: tk_init_host %d", name, err);
     if (err)
         return;
@@ -136,6 +139,7 @@ static void follow(struct vdso_datapages *dp, enum tk_counter_kind kind, const c
 int main(void)
 {
     struct vdso_datapages dp;
+
     if (datapages_create(&dp) != 0)
         SKIP("memfd_create failed");
     follow(&dp, TK_COUNTER_TSC, "tsc", 0);

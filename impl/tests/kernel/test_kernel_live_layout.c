@@ -28,6 +28,7 @@ static void require_kernel_6_15(void)
 {
     struct utsname u;
     unsigned major = 0, minor = 0;
+
     if (uname(&u) != 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
         SKIP("cannot parse the kernel release");
     if (major < 6 || (major == 6 && minor < 15))
@@ -38,6 +39,7 @@ static void require_kernel_6_15(void)
 static void find_mappings(struct live *l)
 {
     FILE *f = fopen("/proc/self/maps", "r");
+
     if (!f)
         SKIP("no /proc/self/maps");
     char line[512];
@@ -63,6 +65,7 @@ static int page_readable(uintptr_t addr)
 {
     int p[2];
     char c;
+
     if (pipe2(p, O_CLOEXEC) != 0)
         return 0;
     int ok = write(p[1], (const void *)addr, 1) == 1 && read(p[0], &c, 1) == 1;
@@ -91,18 +94,21 @@ static uint64_t live_counter(void *ctx)
 {
     const struct live *l = ctx;
     int32_t mode = __atomic_load_n(&l->td->clock_data[0].clock_mode, __ATOMIC_RELAXED);
+
     return counter_read_for_mode(mode, l->pv, l->hv);
 }
 
 static const char *mode_name(int32_t mode)
 {
     static const char *names[] = {"NONE", "TSC", "PVCLOCK", "HVCLOCK"};
+
     return mode >= 0 && mode < VDSO_CLOCKMODE_MAX ? names[mode] : "unknown";
 }
 
 static void check_fields(const struct vdso_time_data *snap)
 {
     const struct vdso_clock *c0 = &snap->clock_data[0], *c1 = &snap->clock_data[1];
+
     CHECK(c0->clock_mode >= VDSO_CLOCKMODE_NONE && c0->clock_mode < VDSO_CLOCKMODE_MAX, "mode %d",
           c0->clock_mode);
     CHECK(c0->seq == c1->seq && c0->clock_mode == c1->clock_mode, "clock 1 seq %u mode %d", c1->seq,
@@ -133,6 +139,7 @@ static int64_t sandwich(struct live *l, int32_t clk, int64_t *width)
     struct timespec a, m, b;
     struct vdso_time_data snap;
     uint64_t counter = 0;
+
     raw_gettime(clk, &a);
     snapshot_page(l->td, &snap, live_counter, l, &counter);
     struct tk_model_view v = {.page0 = &snap, .counter = counter};
@@ -154,6 +161,7 @@ static int64_t sandwich(struct live *l, int32_t clk, int64_t *width)
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
     return (x > y) - (x < y);
 }
 

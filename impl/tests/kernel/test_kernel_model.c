@@ -170,6 +170,7 @@ static void expect_ns_ts(const struct tk_model_view *v, int32_t clk, int64_t sec
 {
     struct timespec ts = {-1, -1};
     enum tk_model_outcome o = tk_model_clock_gettime(v, clk, &ts);
+
     CHECK(o == TK_MODEL_OK && ts.tv_sec == sec && ts.tv_nsec == nsec,
           "timens clk %d: %s {%lld, %ld}, expected {%lld, %ld}", clk, tk_model_outcome_name(o),
           (long long)ts.tv_sec, ts.tv_nsec, (long long)sec, nsec);

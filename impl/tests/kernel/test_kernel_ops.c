@@ -17,6 +17,7 @@ static struct timespec now(struct timekeeper *tk, int32_t clk)
 {
     struct timespec ts = {-1, -1};
     enum tk_model_outcome o = model_now(tk, clk, &ts);
+
     CHECK(o == TK_MODEL_OK, "clock %d: %s", clk, tk_model_outcome_name(o));
     return ts;
 }
@@ -24,6 +25,7 @@ static struct timespec now(struct timekeeper *tk, int32_t clk)
 static int64_t now_ns(struct timekeeper *tk, int32_t clk)
 {
     struct timespec ts = now(tk, clk);
+
     return ts_ns(&ts);
 }
 
@@ -56,6 +58,7 @@ static void test_bases_and_tick(struct timekeeper *tk)
 static void test_steps_and_offsets(struct timekeeper *tk)
 {
     struct timespec mono = now(tk, VDSO_CLOCK_MONOTONIC), rt = now(tk, VDSO_CLOCK_REALTIME);
+
     tk_step_realtime(tk, -2500000000ll);
     CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_REALTIME) - ts_ns(&rt), -2500000000ll);
     CHECK_EQ_I64(now_ns(tk, VDSO_CLOCK_MONOTONIC) - ts_ns(&mono), 0);
@@ -82,6 +85,7 @@ static void test_tz_res(struct timekeeper *tk)
 {
     struct vdso_time_data *page = datapages_time(tk_datapages(tk));
     uint32_t seq = page->clock_data[0].seq;
+
     tk_set_tz(tk, -120, 1);
     CHECK(page->tz_minuteswest == -120 && page->tz_dsttime == 1, "tz %d/%d", page->tz_minuteswest,
           page->tz_dsttime);
@@ -97,6 +101,7 @@ static void test_modes(struct timekeeper *tk)
     struct timespec ts;
     const struct vdso_clock *c0 = &datapages_time(tk_datapages(tk))->clock_data[0];
     struct timespec mono = now(tk, VDSO_CLOCK_MONOTONIC);
+
     tk_set_clock_mode(tk, VDSO_CLOCKMODE_NONE);
     CHECK(model_now(tk, VDSO_CLOCK_MONOTONIC, &ts) == TK_MODEL_FALLBACK, "NONE falls back");
     CHECK_EQ_U64(tk_read_counter(tk), COUNTER_INVALID);
@@ -118,6 +123,7 @@ static void test_counter_switch(struct timekeeper *tk)
 {
     struct timespec mono = now(tk, VDSO_CLOCK_MONOTONIC);
     uint64_t counter = tk_read_counter(tk);
+
     CHECK(tk_switch_counter(tk, TK_COUNTER_HVCLOCK_MANUAL) == 0, "to HVCLOCK manual");
     CHECK_EQ_U64(datapages_time(tk_datapages(tk))->clock_data[0].clock_mode,
                  VDSO_CLOCKMODE_HVCLOCK);
@@ -149,6 +155,7 @@ static void test_pvclock_levers(struct timekeeper *tk)
 {
     const struct pvclock_vcpu_time_info *pv = datapages_pvclock(tk_datapages(tk));
     uint32_t version = pv->version;
+
     CHECK(version % 2 == 0, "pvclock version %u even", version);
     tk_pvclock_set_version(tk, version + 1);
     CHECK_EQ_U64(pv->version, version + 1);
@@ -165,6 +172,7 @@ static void test_pvclock_levers(struct timekeeper *tk)
 static void test_timens(struct timekeeper *tk)
 {
     struct vdso_datapages *dp = tk_datapages(tk);
+
     tk_timens_set(tk, (struct timens_offset){1000, 0}, (struct timens_offset){-2000, 500});
     const struct vdso_time_data *ns = datapages_timens(dp);
     CHECK(ns->clock_data[0].seq == 1 && ns->clock_data[1].clock_mode == VDSO_CLOCKMODE_TIMENS &&
@@ -204,6 +212,7 @@ static void test_timens(struct timekeeper *tk)
 static void test_rng_aux(struct timekeeper *tk)
 {
     const struct vdso_rng_data *rng = datapages_rng(tk_datapages(tk));
+
     CHECK(rng->generation == 1 && rng->is_ready == 1, "rng starts at 1, ready");
     tk_rng_bump(tk);
     tk_rng_set_ready(tk, false);
@@ -260,6 +269,7 @@ static void test_rng_aux(struct timekeeper *tk)
 static void test_raw_publish(struct timekeeper *tk)
 {
     struct vdso_clock cd[2] = {0};
+
     cd[0].clock_mode = cd[1].clock_mode = VDSO_CLOCKMODE_PVCLOCK;
     cd[0].cycle_last = tk_read_counter(tk) + 10; /* counter behind: clamp */
     cd[0].max_cycles = 100;
@@ -277,6 +287,7 @@ static void test_raw_publish(struct timekeeper *tk)
 int main(void)
 {
     struct vdso_datapages dp;
+
     if (datapages_create(&dp) != 0)
         SKIP("memfd_create failed");
     struct tk_script s = test_script();

@@ -16,6 +16,7 @@ static struct timespec model_at(const struct vdso_time_data *d, uint64_t counter
     struct tk_model_view v = {.page0 = d, .counter = counter};
     struct timespec ts = {0, 0};
     enum tk_model_outcome o = tk_model_clock_gettime(&v, clk, &ts);
+
     CHECK(o == TK_MODEL_OK, "clock %d: %s", clk, tk_model_outcome_name(o));
     return ts;
 }
@@ -23,6 +24,7 @@ static struct timespec model_at(const struct vdso_time_data *d, uint64_t counter
 static int64_t model_ns(const struct vdso_time_data *d, uint64_t counter, int32_t clk)
 {
     struct timespec ts = model_at(d, counter, clk);
+
     return ts_ns(&ts);
 }
 
@@ -30,6 +32,7 @@ static void newest_state(struct timekeeper *tk, struct vdso_time_data *out)
 {
     static struct tk_log_entry e;
     uint64_t g = tk_generation(tk);
+
     CHECK(tk_log_copy(tk, g, g, &e, 1) == 1, "log has generation %llu", (unsigned long long)g);
     *out = e.data;
 }
@@ -37,6 +40,7 @@ static void newest_state(struct timekeeper *tk, struct vdso_time_data *out)
 static void slew_manual(struct timekeeper *tk, int32_t ppm)
 {
     static struct vdso_time_data before, after;
+
     tk_advance_counter(tk, 123456789);
     uint64_t c = tk_read_counter(tk);
     newest_state(tk, &before);
@@ -81,6 +85,7 @@ static void slew_manual(struct timekeeper *tk, int32_t ppm)
 static void slew_tsc(struct timekeeper *tk, int32_t ppm)
 {
     static struct vdso_time_data before, after;
+
     newest_state(tk, &before);
     tk_slew_ppm(tk, ppm);
     newest_state(tk, &after);
@@ -105,6 +110,7 @@ static void slew_tsc(struct timekeeper *tk, int32_t ppm)
 int main(void)
 {
     struct vdso_datapages dp;
+
     if (datapages_create(&dp) != 0)
         SKIP("memfd_create failed");
     struct tk_script s = test_script();

@@ -40,6 +40,7 @@ static uint64_t reader_counter(void *ctx)
 {
     const struct shared *sh = ctx;
     int32_t mode = __atomic_load_n(&reader_page(sh, 0)->clock_data[0].clock_mode, __ATOMIC_RELAXED);
+
     return counter_read_for_mode(mode, (const void *)reader_page(sh, VDSO_PVCLOCK_PAGE),
                                  (const void *)reader_page(sh, VDSO_HVCLOCK_PAGE));
 }
@@ -131,6 +132,7 @@ static void *reader_main(void *arg)
     struct tk_log_entry *buf = malloc(LOG_WINDOW * sizeof(*buf));
     struct vdso_time_data *snap = malloc(sizeof(*snap));
     struct timespec last = {0, 0};
+
     while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE)) {
         uint64_t counter = 0;
         uint64_t lo = tk_generation(sh->tk);
@@ -173,6 +175,7 @@ static void *reader_main(void *arg)
 int main(void)
 {
     struct vdso_datapages dp;
+
     if (datapages_create(&dp) != 0)
         SKIP("memfd_create failed");
     struct shared sh = {0};

@@ -28,6 +28,7 @@ struct waiter {
 static void *wait_reader(void *arg)
 {
     struct waiter *w = arg;
+
     w->retries = snapshot_page(datapages_time(tk_datapages(w->tk)), &w->snap, NULL, NULL, NULL);
     __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
     return NULL;
@@ -36,6 +37,7 @@ static void *wait_reader(void *arg)
 static void test_even_odd(struct timekeeper *tk)
 {
     uint32_t s = page_seq(tk, 0);
+
     CHECK(s % 2 == 0 && s == page_seq(tk, 1), "between updates: seq %u/%u", s, page_seq(tk, 1));
     uint64_t gen = tk_generation(tk);
     CHECK(tk_update_begin(tk) == 0, "begin");
@@ -92,6 +94,7 @@ static int same_clocks(const struct vdso_time_data *a, const struct vdso_time_da
 static void test_log(struct timekeeper *tk)
 {
     uint64_t g0 = tk_generation(tk);
+
     for (int i = 0; i < 5; i++) {
         tk_advance_counter(tk, 7);
         tk_accumulate(tk);
@@ -153,6 +156,7 @@ static void test_thread_seq(struct timekeeper *tk)
 int main(void)
 {
     struct vdso_datapages dp;
+
     if (datapages_create(&dp) != 0)
         SKIP("memfd_create failed");
     struct tk_script s = test_script();

@@ -60,6 +60,7 @@ static inline uint64_t tk_counter_fn(void *ctx)
 static inline struct tk_script test_script(void)
 {
     struct tk_script s;
+
     memset(&s, 0, sizeof(s));
     s.counter = TK_COUNTER_PVCLOCK_MANUAL;
     s.counter_start = 1000000;
@@ -80,6 +81,7 @@ static inline enum tk_model_outcome model_now(struct timekeeper *tk, int32_t clk
 {
     struct vdso_time_data snap;
     uint64_t counter = 0;
+
     snapshot_page(datapages_time(tk_datapages(tk)), &snap, tk_counter_fn, tk, &counter);
     struct tk_model_view v = {
         .page0 = &snap, .counter = counter, .low_res_nsec = tk_low_res_nsec(tk)};

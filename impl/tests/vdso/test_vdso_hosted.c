@@ -129,6 +129,7 @@ static bool served_by_data(int32_t clk)
 static void check_routing_one(int32_t clk)
 {
     struct vdso_timespec ts;
+
     unsigned long before = vdso_hosted_fallback_count();
     int rc = gettime(clk, &ts);
     bool fell = vdso_hosted_fallback_count() != before;

@@ -207,6 +207,7 @@ static uint64_t hook_tsc(void *ctx)
 static long hook_syscall(void *ctx, long nr, long arg0, long arg1)
 {
     long rc = syscall(nr, arg0, arg1);
+
     return rc == -1 ? -errno : rc;
 }
 
@@ -219,6 +220,7 @@ static bool ts_valid(const struct vdso_timespec *ts)
 static void compare_one(struct mapped *m, int32_t clk, unsigned long *exact)
 {
     struct vdso_timespec a = {-1, -1}, b = {-1, -1};
+
     unsigned long before = vdso_hosted_fallback_count();
     int rb = vdso_hosted_clock_gettime(clk, &b);
     int ra = m->clock_gettime(clk, &a);
@@ -246,6 +248,7 @@ static void compare_page_level(struct mapped *m)
 {
     struct vdso_timeval ta = {-1, -1}, tb = {-1, -1};
     struct vdso_timezone za = {-1, -1}, zb = {-1, -1};
+
     unsigned long before = vdso_hosted_fallback_count();
     int rb = vdso_hosted_gettimeofday(&tb, &zb);
     int ra = m->gettimeofday(&ta, &za);
@@ -273,6 +276,7 @@ static void differential(const struct image *img, unsigned nstates)
     struct mapped m;
     struct test_pages pg;
     struct vdso_hosted_hooks hooks = {.read_tsc = hook_tsc, .fallback = hook_syscall};
+
     unsigned long exact = 0;
 
     if (map_image(img, &m, 0) != 0) {
@@ -308,6 +312,7 @@ static void differential(const struct image *img, unsigned nstates)
 static inline uint64_t test_rdtsc(void)
 {
     uint32_t lo, hi;
+
     __asm__ volatile("lfence\n rdtsc" : "=a"(lo), "=d"(hi)::"memory");
     return (uint64_t)hi << 32 | lo;
 }

@@ -35,6 +35,7 @@ static void compare_gettime(const struct tk_model_view *v, int32_t clk, uint64_t
     struct timespec want = {0, 0};
     struct vdso_timespec got = {-1, -1};
     enum tk_model_outcome o = tk_model_clock_gettime(v, clk, &want);
+
     unsigned long before = vdso_hosted_fallback_count();
     int rc = vdso_hosted_clock_gettime(clk, &got);
 
@@ -55,6 +56,7 @@ static void compare_getres(const struct tk_model_view *v, int32_t clk, bool with
     struct timespec want = {0, 0};
     struct vdso_timespec got = {-1, -1};
     enum tk_model_outcome o = tk_model_clock_getres(v, clk, with_res ? &want : NULL);
+
     unsigned long before = vdso_hosted_fallback_count();
     int rc = vdso_hosted_clock_getres(clk, with_res ? &got : NULL);
 

@@ -25,6 +25,7 @@ static uint64_t rnd(struct state_gen *g)
 {
     /* splitmix64 */
     uint64_t z = (g->rng += 0x9e3779b97f4a7c15ull);
+
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
