@@ -144,21 +144,55 @@ static void tick_counter_behind(struct timekeeper *tk, uint64_t tick, void *arg)
 }
 
 /*
+ * The same rate with mult and shift scaled up by one power of two, 2^k:
+ * every reading stays the same to the bit (the shifted bases scale too,
+ * and the extra shift drops exactly the bits the product gained), but the
+ * stall that overflows 64 bits shrinks from 2^64 / mult to about 2^32
+ * counter units, which even a machine booted seconds ago has counted. The
+ * shift stays at most 32 so that a second in shifted ns leaves room in 64
+ * bits, and max_cycles keeps the 64-bit product of any delta below it from
+ * overflowing, as the kernel's does.
+ */
+#define WIDE_SHIFT_MAX 32
+
+static void widen_mult(struct vdso_clock *vc, int clock_data)
+{
+    unsigned k = 0;
+
+    while (((uint64_t)vc->mult << (k + 1)) <= UINT32_MAX && vc->shift + k + 1 <= WIDE_SHIFT_MAX)
+        k++;
+    vc->mult <<= k;
+    vc->shift += k;
+    for (int i = 0; i < VDSO_BASES; i++)
+        if (counter_slot(clock_data, i))
+            vc->basetime[i].nsec <<= k;
+    uint64_t no_overflow = (UINT64_MAX - ((uint64_t)NSEC_PER_SEC << vc->shift)) / vc->mult;
+    if (vc->max_cycles > no_overflow)
+        vc->max_cycles = no_overflow;
+}
+
+/*
  * C9 (no 128-bit path): after each tick, republish the state as if the
  * last update were a long stall ago: cycle_last moved back by D counter
  * units with D * mult >= 2^64 (beyond max_cycles), the bases moved back
  * along the same line (whole seconds into sec, the rest into nsec), so
  * that every reading is the same time as before, computable only in 128
- * bits. time() reads the moved base seconds, as the kernel's would.
+ * bits. time() reads the moved base seconds, as the kernel's would. mult
+ * is widened first so that D stays below the counter of a freshly booted
+ * machine; a counter still below D leaves the state as it is.
  */
 static void stall_clock(struct vdso_clock *vc, int clock_data)
 {
     if (vc->mult == 0)
         return;
+    widen_mult(vc, clock_data);
     uint64_t d = (uint64_t)(((unsigned __int128)1 << 64) / vc->mult) * 17 / 16 + 1;
+    if (vc->cycle_last < d)
+        return;
     unsigned __int128 e = (unsigned __int128)d * vc->mult;
     unsigned __int128 unit = (unsigned __int128)NSEC_PER_SEC << (vc->shift & 63);
     uint64_t q = (uint64_t)(e / unit), r = (uint64_t)(e % unit);
+
     vc->cycle_last -= d;
     for (int i = 0; i < VDSO_BASES; i++) {
         if (!counter_slot(clock_data, i))
