@@ -33,6 +33,7 @@ struct conc_scenario {
     double min_fraction; /* of readings verified */
     void (*setup)(struct timekeeper *tk);
     bool lead_ok; /* the writer publishes cycle_last ahead of the counter */
+    bool churn;   /* a reader moves to the next allowed CPU before each getcpu */
 };
 
 /* Run scenario sc as the current test on l, the target's loaded image. */

@@ -42,9 +42,10 @@ struct conf_ctx {
     const struct conf_calib *calib;
     enum conf_tier tier;
     uint64_t seed;
-    const char *only; /* test id pattern, or NULL */
-    bool listing;     /* --list: name the tests, run nothing */
-    int out_fd;       /* record pipe to the runner */
+    const char *only;        /* test id pattern, or NULL */
+    bool listing;            /* --list: name the tests, run nothing */
+    bool allow_inconclusive; /* a starved storm is a SKIP, not a FAIL */
+    int out_fd;              /* record pipe to the runner */
     /* State of the test in progress (one at a time per process). */
     char test_id[128];
     bool in_test, failed, skipped;
