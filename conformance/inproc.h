@@ -65,5 +65,8 @@ void conf_inproc_print_state(FILE *out, const struct tk_log_entry *e);
 int conf_inproc_oracle_gettime(clockid_t clk, struct timespec *ts);
 int conf_inproc_oracle_gettimeofday(struct timeval *tv, struct timezone *tz);
 long conf_inproc_oracle_time(long *t);
+/* HRES, RAW and COARSE clocks from the emulated kernel (hrtimer_res, its
+ * tick); other ids as the host kernel answers them. */
+int conf_inproc_oracle_getres(clockid_t clk, struct timespec *res);
 
 #endif /* VDSOCONF_INPROC_H */

@@ -3,7 +3,10 @@
  * `image:PATH` (any x86-64 Linux-ABI vDSO image file), each run by the
  * loader on six emulated data pages written by a timekeeper that follows
  * the host. The spec may end in ",counter=tsc|pvclock|hvclock" to choose
- * the counter the timekeeper publishes (default tsc). The parent process
+ * the counter the timekeeper publishes (default tsc) and ",hz=N" for the
+ * emulated kernel's tick (its writer rate and TICK_NSEC, the coarse
+ * clocks' resolution; default: the tick ref was built for, the host's for
+ * an image file, with the writer at TICK_HZ). The parent process
  * loads the image once, without a writer thread, to validate it and name
  * it in the report; every group child then loads its own instance with a
  * writer ticking at TICK_HZ (conf_target_enter_child), because threads,
@@ -12,6 +15,7 @@
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "inproc.h"
@@ -20,6 +24,8 @@
 
 #define TICK_HZ  250 /* the emulated kernel's HZ: coarse clocks advance per tick */
 #define CALIB_MS 20  /* TSC calibration per load (the timekeeper's rate source) */
+#define MIN_HZ   24  /* the HZ choices Linux offers are 100, 250, 300 and 1000 */
+#define MAX_HZ   10000
 
 static const struct {
     const char *name;
@@ -33,26 +39,56 @@ static const struct {
 /* The instance the oracle answers for: one per process (a group child). */
 static struct vdso_loaded *oracle_loaded;
 
-/* Split "PATH,counter=X" (or "ref,counter=X"); returns -1 on an unknown X. */
-static int parse_counter(const char *spec_tail, enum tk_counter_kind *kind)
+/* A target spec: "ref" or "image:PATH", then ",counter=X" and ",hz=N". */
+struct inproc_spec {
+    char file[sizeof(((struct conf_target *)0)->name)]; /* image:PATH's PATH; "" for ref */
+    enum tk_counter_kind counter;
+    unsigned hz; /* 0: the image's own tick (ref) or the host's */
+};
+
+static int parse_option(const char *opt, struct inproc_spec *s)
 {
-    *kind = TK_COUNTER_TSC;
-    const char *opt = strstr(spec_tail, ",counter=");
-    if (!opt)
+    if (strncmp(opt, "counter=", 8) == 0) {
+        for (unsigned i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+            if (strcmp(opt + 8, counters[i].name) == 0) {
+                s->counter = counters[i].kind;
+                return 0;
+            }
+        return -1;
+    }
+    if (strncmp(opt, "hz=", 3) == 0) {
+        char *end;
+        unsigned long hz = strtoul(opt + 3, &end, 10);
+        if (end == opt + 3 || *end || hz < MIN_HZ || hz > MAX_HZ)
+            return -1;
+        s->hz = (unsigned)hz;
         return 0;
-    for (unsigned i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-        if (strcmp(opt + 9, counters[i].name) == 0) {
-            *kind = counters[i].kind;
-            return 0;
-        }
+    }
     return -1;
+}
+
+/* Split the spec at its commas (a PATH cannot contain one); -1 names no option. */
+static int parse_spec(const struct conf_target *t, struct inproc_spec *s)
+{
+    char buf[sizeof(t->name)];
+
+    *s = (struct inproc_spec){.counter = TK_COUNTER_TSC};
+    snprintf(buf, sizeof(buf), "%s", t->kind == CONF_TARGET_IMAGE ? t->name + 6 : t->name);
+    char *save = NULL;
+    char *part = strtok_r(buf, ",", &save);
+    if (t->kind == CONF_TARGET_IMAGE)
+        snprintf(s->file, sizeof(s->file), "%s", part ? part : "");
+    while ((part = strtok_r(NULL, ",", &save)))
+        if (parse_option(part, s) != 0)
+            return -1;
+    return 0;
 }
 
 enum tk_counter_kind conf_inproc_counter(const struct conf_target *t)
 {
-    enum tk_counter_kind kind;
+    struct inproc_spec s;
 
-    return parse_counter(t->name, &kind) == 0 ? kind : TK_COUNTER_TSC;
+    return parse_spec(t, &s) == 0 ? s.counter : TK_COUNTER_TSC;
 }
 
 static const char *counter_name(enum tk_counter_kind kind)
@@ -139,27 +175,32 @@ static void bind(struct conf_target *t, struct vdso_loaded *l)
     }
 }
 
-static int load(struct conf_target *t, unsigned tick_hz, char *err, size_t errlen)
+/* The kernel's TICK_NSEC for a HZ: the tick rounded to the nearest ns. */
+static uint32_t tick_nsec(unsigned hz)
 {
-    enum tk_counter_kind kind;
-    const char *path = t->kind == CONF_TARGET_IMAGE ? t->name + 6 : NULL;
-    char file[sizeof(t->name)];
+    return (uint32_t)((NSEC_PER_SEC + hz / 2) / hz);
+}
 
-    if (parse_counter(t->name, &kind) != 0) {
-        snprintf(err, errlen, "--target %s: unknown counter (tsc, pvclock, hvclock)", t->name);
+/* with_writer: the group children's instance, whose writer thread ticks. */
+static int load(struct conf_target *t, bool with_writer, char *err, size_t errlen)
+{
+    struct inproc_spec s;
+
+    if (parse_spec(t, &s) != 0) {
+        snprintf(err, errlen,
+                 "--target %s: options are ,counter=tsc|pvclock|hvclock and ,hz=N (%d-%d)", t->name,
+                 MIN_HZ, MAX_HZ);
         return 2;
     }
-    if (path) {
-        snprintf(file, sizeof(file), "%s", path);
-        char *opt = strstr(file, ",counter=");
-        if (opt)
-            *opt = 0;
-    }
-    struct loader_options opt = {
-        .clock = LOADER_CLOCK_HOST, .counter = kind, .calib_ms = CALIB_MS, .tick_hz = tick_hz};
+    struct loader_options opt = {.clock = LOADER_CLOCK_HOST,
+                                 .counter = s.counter,
+                                 .calib_ms = CALIB_MS,
+                                 .tick_hz = with_writer ? (s.hz ? s.hz : TICK_HZ) : 0,
+                                 .tick_nsec = s.hz ? tick_nsec(s.hz) : 0};
     struct vdsokit_error lerr;
     struct vdso_loaded *l;
-    int rc = path ? loader_load_file(&l, file, &opt, &lerr) : loader_load_ref(&l, &opt, &lerr);
+    int rc = t->kind == CONF_TARGET_IMAGE ? loader_load_file(&l, s.file, &opt, &lerr)
+                                          : loader_load_ref(&l, &opt, &lerr);
     if (rc) {
         snprintf(err, errlen, "--target %s: %s", t->name, lerr.msg);
         return 2;
@@ -177,15 +218,19 @@ int conf_target_open_image(struct conf_target *t, const char *path, char *err, s
     t->oracle.clock_gettime = conf_inproc_oracle_gettime;
     t->oracle.gettimeofday = conf_inproc_oracle_gettimeofday;
     t->oracle.time = conf_inproc_oracle_time;
-    int rc = load(t, 0, err, errlen);
+    t->oracle.clock_getres = conf_inproc_oracle_getres;
+    int rc = load(t, false, err, errlen);
     if (rc)
         return rc;
     struct vdso_loaded *l = t->inproc;
+    struct inproc_spec s;
+    parse_spec(t, &s);
     snprintf(t->detail, sizeof(t->detail),
-             "%s, %zu bytes on emulated data pages (counter %s, clock mode %d, writer at %d Hz "
-             "in each group), %u alternatives applied",
+             "%s, %zu bytes on emulated data pages (counter %s, clock mode %d, writer at %u Hz "
+             "in each group, tick %u ns), %u alternatives applied",
              path ? "vDSO image file" : "embedded reference image", l->image_size,
-             counter_name(conf_inproc_counter(t)), inproc_clock_mode(t), TICK_HZ, l->alt.applied);
+             counter_name(s.counter), inproc_clock_mode(t), s.hz ? s.hz : TICK_HZ,
+             tk_low_res_nsec(l->tk), l->alt.applied);
     return 0;
 }
 
@@ -196,7 +241,7 @@ int conf_target_enter_child(struct conf_target *t, char *err, size_t errlen)
     /* The parent's instance has no thread; drop this copy of its mappings. */
     loader_unload(t->inproc);
     t->inproc = NULL;
-    int rc = load(t, TICK_HZ, err, errlen);
+    int rc = load(t, true, err, errlen);
     if (rc == 0)
         oracle_loaded = t->inproc;
     return rc;
@@ -274,6 +319,19 @@ int conf_inproc_oracle_gettimeofday(struct timeval *tv, struct timezone *tz)
             return 0;
     }
     return sys_gettimeofday(tv, tz);
+}
+
+int conf_inproc_oracle_getres(clockid_t clk, struct timespec *res)
+{
+    struct conf_inproc_now now;
+
+    if (oracle_loaded && (vdso_clock_bit(clk) & (VDSO_HRES | VDSO_RAW | VDSO_COARSE)) &&
+        conf_inproc_snapshot(oracle_loaded, &now)) {
+        struct tk_model_view v = conf_inproc_view(oracle_loaded, &now.state, now.counter);
+        if (tk_model_clock_getres(&v, clk, res) == TK_MODEL_OK)
+            return 0;
+    }
+    return sys_clock_getres(clk, res);
 }
 
 long conf_inproc_oracle_time(long *t)

@@ -110,6 +110,16 @@ int tk_set_hrtimer_res(struct timekeeper *tk, uint32_t res)
     return 0;
 }
 
+int tk_set_low_res_nsec(struct timekeeper *tk, uint32_t ns)
+{
+    if (ns == 0 || ns >= NSEC_PER_SEC)
+        return -EINVAL;
+    tk_lock(tk);
+    tk->st.low_res_nsec = ns;
+    tk_unlock(tk);
+    return 0;
+}
+
 int tk_set_tz(struct timekeeper *tk, int32_t minuteswest, int32_t dsttime)
 {
     struct vdso_time_data *page = datapages_time(tk->dp);

@@ -25,6 +25,8 @@ int loader_attach_timekeeper(struct vdso_loaded *l, const struct loader_options 
         rc = tk_init_host(&l->tk, &l->dp, opt->counter, opt->calib_ms);
         break;
     }
+    if (!rc && opt->tick_nsec)
+        rc = tk_set_low_res_nsec(l->tk, opt->tick_nsec);
     if (rc)
         return vdsokit_fail(err, "%s: timekeeper: %s", l->name, strerror(-rc));
     if (opt->tick_hz && (rc = tk_writer_start(l->tk, opt->tick_hz)))

@@ -92,6 +92,10 @@ int tk_set_tai_offset(struct timekeeper *tk, int32_t tai);   /* TAI - REALTIME, 
 int tk_add_boot_offset(struct timekeeper *tk, int64_t ns);   /* BOOTTIME only */
 int tk_inject_sleep(struct timekeeper *tk, int64_t ns);      /* suspend: REALTIME+BOOTTIME jump */
 int tk_set_hrtimer_res(struct timekeeper *tk, uint32_t res); /* published at once */
+/* The kernel's TICK_NSEC, the coarse clocks' resolution: a build constant of
+ * the image (the pages do not carry it), so it is set, never published.
+ * -EINVAL for 0 or a tick of a second or more. */
+int tk_set_low_res_nsec(struct timekeeper *tk, uint32_t ns);
 int tk_set_tz(struct timekeeper *tk, int32_t minuteswest, int32_t dsttime); /* no seq */
 /* Write an arbitrary clock_mode value (NONE, TSC, ..., 7, -1); the counter
  * domain does not change. With NONE, like the kernel, only REALTIME, the

@@ -66,6 +66,7 @@ struct loader_options {
     unsigned calib_ms;              /* HOST: TSC calibration time, 0 = the timekeeper's default */
     const struct tk_script *script; /* SCRIPTED */
     unsigned tick_hz;               /* a writer thread ticks (accumulates) this often; 0: none */
+    uint32_t tick_nsec; /* the image's TICK_NSEC (its coarse getres); 0: the host's or script's */
 };
 
 /* A loaded image. The function pointers are NULL for absent exports. */
@@ -111,7 +112,11 @@ int loader_load_blob(struct vdso_loaded **out, const struct vdso_image_blob *blo
 static inline int loader_load_ref(struct vdso_loaded **out, const struct loader_options *opt,
                                   struct vdsokit_error *err)
 {
-    return loader_load_blob(out, &vdso_ref_image, "ref", opt, err);
+    struct loader_options ref = *opt;
+
+    if (!ref.tick_nsec)
+        ref.tick_nsec = vdso_ref_tick_nsec;
+    return loader_load_blob(out, &vdso_ref_image, "ref", &ref, err);
 }
 /* Load this process's own vDSO (AT_SYSINFO_EHDR) as a private copy. */
 int loader_load_live(struct vdso_loaded **out, const struct loader_options *opt,
