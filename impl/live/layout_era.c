@@ -60,12 +60,13 @@ void layout_version_format(uint32_t version, char *buf, size_t len)
 
 static void shape_format(unsigned vvar, unsigned vclock, char *buf, size_t len)
 {
-    if (!vvar && !vclock)
-        snprintf(buf, len, "no [vvar] and no [vvar_vclock]");
-    else if (!vclock)
-        snprintf(buf, len, "[vvar] %u pages, no [vvar_vclock]", vvar);
-    else
-        snprintf(buf, len, "[vvar] %u pages + [vvar_vclock] %u pages", vvar, vclock);
+    char a[32] = "no [vvar]", b[40] = "no [vvar_vclock]";
+
+    if (vvar)
+        snprintf(a, sizeof(a), "[vvar] %u pages", vvar);
+    if (vclock)
+        snprintf(b, sizeof(b), "[vvar_vclock] %u pages", vclock);
+    snprintf(buf, len, "%s %s %s", a, vclock ? "+" : "and", b);
 }
 
 void layout_era_format(const struct layout_era *era, char *buf, size_t len)
