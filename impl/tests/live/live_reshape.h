@@ -2,11 +2,11 @@
  * Reshaping this process's vDSO data mappings into the shape of another
  * kernel era, for throwaway children only: [vvar_vclock] unmapped and
  * [vvar] moved to sit directly below [vdso] (the 6.1-6.12 shape), or
- * [vvar] unmapped. After either, the data pages are no longer where a
- * fixed offset from AT_SYSINFO_EHDR would look (the vDSO itself cannot be
- * called any more either), so a reader that guesses faults and one that
- * asks the probe does not. The tests of the probe and of the live target
- * share it. Needs _GNU_SOURCE (mremap, pipe2) before the first include.
+ * [vvar] unmapped, or only [vvar_vclock] unmapped. After the first two, the data pages are no
+ * longer where a fixed offset from AT_SYSINFO_EHDR would look (the vDSO itself cannot be called any
+ * more either), so a reader that guesses faults and one that asks the probe does not. The tests of
+ * the probe and of the live target share it. Needs _GNU_SOURCE (mremap, pipe2) before the first
+ * include.
  */
 #ifndef VDSOKIT_TEST_LIVE_RESHAPE_H
 #define VDSOKIT_TEST_LIVE_RESHAPE_H
@@ -25,6 +25,7 @@
 enum live_reshape {
     RESHAPE_PRE_6_13, /* [vvar] directly below [vdso], no [vvar_vclock] */
     RESHAPE_NO_VVAR,  /* [vvar] gone, [vvar_vclock] and [vdso] kept */
+    RESHAPE_NO_VCLOCK /* [vvar_vclock] gone: a TSC-mode vDSO still answers */
 };
 
 /* Readable without risking SIGSEGV or SIGBUS: a pipe write reports EFAULT instead. */
@@ -63,6 +64,8 @@ static inline int live_reshape(const struct live_maps *m, enum live_reshape how)
         return munmap((void *)m->vvar.lo, m->vvar.hi - m->vvar.lo) ? -errno : 0;
     if (munmap((void *)m->vclock.lo, m->vclock.hi - m->vclock.lo))
         return -errno;
+    if (how == RESHAPE_NO_VCLOCK)
+        return 0;
     size_t len = m->vvar.hi - m->vvar.lo;
     return reshape_move(m->vvar.lo, len, m->vdso.lo - len);
 }
