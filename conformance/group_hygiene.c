@@ -38,8 +38,8 @@ static void vvar_readonly(struct conf_ctx *ctx, const struct live_maps *m)
 
     for (int i = 0; i < 2; i++) {
         if (!list[i]->count) {
-            conf_note(ctx, "%s is not mapped (kernels before 6.13 have no [vvar_vclock])",
-                      names[i]);
+            conf_note(ctx, "%s is not mapped%s", names[i],
+                      i ? " (kernels before 6.13 have no [vvar_vclock])" : "");
             continue;
         }
         int r = mprotect((void *)list[i]->lo, list[i]->hi - list[i]->lo, PROT_READ | PROT_WRITE);

@@ -246,9 +246,7 @@ void group_syscall_free(struct conf_ctx *ctx)
         struct timezone tz;
         if (!ready)
             conf_skip(ctx, "%s", why[0] ? why : "the positive control failed");
-        else if (skip_for_mode(ctx, mode))
-            ;
-        else if (conf_require(ctx, f->gettimeofday, "gettimeofday"))
+        else if (!skip_for_mode(ctx, mode) && conf_require(ctx, f->gettimeofday, "gettimeofday"))
             STEADY(ctx, "gettimeofday", f->gettimeofday(&tv, &tz));
         conf_test_end(ctx);
     }
