@@ -39,6 +39,7 @@ static bool pick_version(struct live_layout *l, bool *has, uint32_t *version)
     return false;
 }
 
+/* The report header's summary and the sentence every skip for want of the layout shows. */
 static void explain(struct live_layout *l, const char *version)
 {
     const struct layout_era *era = l->decision.era;
