@@ -24,50 +24,22 @@
 #include "conf.h"
 #include "inproc.h"
 #include "oracle.h"
+#include <vdsokit/live_layout.h>
 
 #if __has_include("vdsokit/imgcheck.h")
 #include <vdsokit/imgcheck.h>
 #define HAVE_IMGCHECK 1
 #endif
 
-struct mapping {
-    uintptr_t lo, hi;
-    bool found;
-};
-
-struct special_maps {
-    struct mapping vvar, vclock, vdso;
-};
-
-static void find_maps(struct special_maps *m)
+static void vvar_readonly(struct conf_ctx *ctx, const struct live_maps *m)
 {
-    memset(m, 0, sizeof(*m));
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof(line), f)) {
-        uintptr_t lo, hi;
-        if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) != 2)
-            continue;
-        struct mapping *dst = strstr(line, "[vvar_vclock]") ? &m->vclock
-                              : strstr(line, "[vvar]")      ? &m->vvar
-                              : strstr(line, "[vdso]")      ? &m->vdso
-                                                            : NULL;
-        if (dst)
-            *dst = (struct mapping){lo, hi, true};
-    }
-    fclose(f);
-}
-
-static void vvar_readonly(struct conf_ctx *ctx, const struct special_maps *m)
-{
-    const struct mapping *list[] = {&m->vvar, &m->vclock};
+    const struct live_range *list[] = {&m->vvar, &m->vclock};
     const char *names[] = {"[vvar]", "[vvar_vclock]"};
 
     for (int i = 0; i < 2; i++) {
-        if (!list[i]->found) {
-            conf_note(ctx, "%s is not mapped", names[i]);
+        if (!list[i]->count) {
+            conf_note(ctx, "%s is not mapped%s", names[i],
+                      i ? " (kernels before 6.13 have no [vvar_vclock])" : "");
             continue;
         }
         int r = mprotect((void *)list[i]->lo, list[i]->hi - list[i]->lo, PROT_READ | PROT_WRITE);
@@ -92,18 +64,18 @@ struct moved_view {
     unsigned cpu, sys_cpu;
 };
 
-static int move_all(const struct special_maps *m, intptr_t *delta)
+static int move_all(const struct live_maps *m, intptr_t *delta)
 {
-    uintptr_t lo = m->vvar.found ? m->vvar.lo : m->vdso.lo;
+    uintptr_t lo = m->vvar.count ? m->vvar.lo : m->vdso.lo;
     uintptr_t hi = m->vdso.hi;
     void *dst = mmap(NULL, hi - lo, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
     if (dst == MAP_FAILED)
         return -errno;
     *delta = (intptr_t)((uintptr_t)dst - lo);
-    const struct mapping *list[] = {&m->vvar, &m->vclock, &m->vdso};
+    const struct live_range *list[] = {&m->vvar, &m->vclock, &m->vdso};
     for (int i = 0; i < 3; i++) {
-        if (!list[i]->found)
+        if (!list[i]->count)
             continue;
         size_t len = list[i]->hi - list[i]->lo;
         void *r = mremap((void *)list[i]->lo, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
@@ -114,7 +86,7 @@ static int move_all(const struct special_maps *m, intptr_t *delta)
     return 0;
 }
 
-static void moved_child(const struct conf_target *t, const struct special_maps *m,
+static void moved_child(const struct conf_target *t, const struct live_maps *m,
                         struct moved_view *v)
 {
     intptr_t delta = 0;
@@ -135,9 +107,9 @@ static void moved_child(const struct conf_target *t, const struct special_maps *
     v->stage = 2;
 }
 
-static void mremap_together(struct conf_ctx *ctx, const struct special_maps *m)
+static void mremap_together(struct conf_ctx *ctx, const struct live_maps *m)
 {
-    if (!m->vdso.found || !ctx->target->fn.clock_gettime) {
+    if (!m->vdso.count || !ctx->target->fn.clock_gettime) {
         conf_skip(ctx, "no [vdso] mapping or no clock_gettime to call after the move");
         return;
     }
@@ -314,21 +286,21 @@ void group_hygiene(struct conf_ctx *ctx)
         group_hygiene_inproc(ctx, l, ids);
         return;
     }
-    if (!(ctx->target->flags & CONF_TARGET_MAPPED) || !ctx->target->text) {
+    if (!(ctx->target->flags & CONF_TARGET_MAPPED) || !ctx->target->text || !ctx->target->live) {
         for (unsigned i = 0; i < 4; i++)
             conf_test_skip(ctx, ids[i], "target %s is not the kernel's own vDSO mapping%s%s",
                            ctx->target->name, ctx->target->missing[0] ? ": " : "",
                            ctx->target->missing);
         return;
     }
-    struct special_maps m;
-    find_maps(&m);
+    /* The mappings as the probe found them when the target opened (fork keeps them). */
+    const struct live_maps *m = &ctx->target->live->maps;
     if (conf_test_begin(ctx, "%s", ids[0])) {
-        vvar_readonly(ctx, &m);
+        vvar_readonly(ctx, m);
         conf_test_end(ctx);
     }
     if (conf_test_begin(ctx, "%s", ids[1])) {
-        mremap_together(ctx, &m);
+        mremap_together(ctx, m);
         conf_test_end(ctx);
     }
     if (conf_test_begin(ctx, "%s", ids[2])) {

@@ -21,7 +21,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +29,7 @@
 #include "inproc.h"
 #include "oracle.h"
 #include <vdsokit/abi.h>
+#include <vdsokit/live_layout.h>
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -87,12 +87,17 @@ static void child_read(const struct conf_target *t, struct ns_view *view)
     view->tz_r = t->fn.gettimeofday ? t->fn.gettimeofday(&view->tv, &view->tz_t) : -ENOSYS;
     view->tv_r = view->tz_r;
     view->time_t_val = t->fn.time ? t->fn.time(NULL) : -1;
-    uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
-    if ((t->flags & CONF_TARGET_MAPPED) && base) {
-        /* In a child namespace page 0 is the namespace page, page 1 the real data. */
-        const volatile struct vdso_time_data *p0 =
-            (const void *)(base - VDSO_DATA_PAGES * VDSO_PAGE_SIZE);
-        const volatile struct vdso_time_data *p1 = (const void *)((uintptr_t)p0 + VDSO_PAGE_SIZE);
+    /*
+     * In a child namespace the time page holds the namespace page and the
+     * real data moves to the era's namespace slot; the probe gives both, or
+     * neither when the layout is not described.
+     */
+    const volatile struct vdso_time_data *p0 = NULL, *p1 = NULL;
+    if ((t->flags & CONF_TARGET_MAPPED) && t->live) {
+        p0 = live_layout_page(t->live, LIVE_PAGE_TIME);
+        p1 = live_layout_page(t->live, LIVE_PAGE_NS_REAL);
+    }
+    if (p0 && p1) {
         view->page0_seq = p0->clock_data[0].seq;
         view->page0_mode = p0->clock_data[0].clock_mode;
         view->page1_seq = p1->clock_data[0].seq;
@@ -188,6 +193,11 @@ static void check_wall(struct conf_ctx *ctx, const struct ns_view *v, const stru
 
 static void check_layout(struct conf_ctx *ctx, const struct ns_view *v)
 {
+    if (!v->layout_checked && (ctx->target->flags & CONF_TARGET_MAPPED) && ctx->target->live) {
+        conf_skip(ctx, "the kernel's data pages are not read: %s",
+                  conf_live_layout_why(ctx->target));
+        return;
+    }
     if (!v->layout_checked) {
         conf_skip(ctx, "the target has no kernel [vvar] mapping to inspect");
         return;

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <sys/time.h>
 
+struct live_layout;
+
 typedef int (*conf_clock_gettime_fn)(clockid_t clk, struct timespec *ts);
 typedef int (*conf_gettimeofday_fn)(struct timeval *tv, struct timezone *tz);
 typedef long (*conf_time_fn)(long *t);
@@ -56,7 +58,7 @@ struct conf_target {
      */
     struct conf_vdso_fns oracle;
     char missing[160]; /* why entry points are NULL (no vDSO, symbol absent) */
-    char detail[256];  /* one line for the report header */
+    char detail[640];  /* one line for the report header */
 
     /* The image text as mapped (live: AT_SYSINFO_EHDR and the [vdso] size). */
     const void *text;
@@ -75,6 +77,12 @@ struct conf_target {
      * live and libc. Owned by the loader, opaque here.
      */
     void *inproc;
+    /*
+     * live and libc: how the running kernel laid out this process's vDSO
+     * and data pages (vdsokit/live_layout.h); NULL for the other targets.
+     * Whoever reads the kernel's data pages takes the pointers from here.
+     */
+    const struct live_layout *live;
 };
 
 /*
@@ -97,8 +105,15 @@ int conf_target_open_image(struct conf_target *t, const char *path, char *err, s
 /* The suite's self-test: live with one deliberate defect (target_mutant.c). */
 int conf_target_open_mutant(struct conf_target *t, const char *name, char *err, size_t errlen);
 
-/* The kernel's own clock mode and data page, read from this process's [vvar]. */
+/*
+ * The kernel's own clock mode (-1 when the layout is not described, or no
+ * vDSO) and data page, read from this process's [vvar] through t->live.
+ */
 int conf_live_clock_mode(const struct conf_target *t);
 void conf_live_describe_state(const struct conf_target *t, FILE *out);
+/* Probe this process's vDSO layout into t->live. Returns 0, or 2 with err. */
+int conf_live_attach(struct conf_target *t, char *err, size_t errlen);
+/* Why t's data pages are not read: the probe's sentence naming the kernel and era. */
+const char *conf_live_layout_why(const struct conf_target *t);
 
 #endif /* VDSOCONF_TARGET_H */

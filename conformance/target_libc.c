@@ -62,8 +62,6 @@ static long libc_getcpu(unsigned *cpu, unsigned *node, void *unused)
 
 int conf_target_open_libc(struct conf_target *t, char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
     t->kind = CONF_TARGET_LIBC;
     t->flags = 0;
     t->fn.clock_gettime = libc_clock_gettime;
@@ -74,6 +72,9 @@ int conf_target_open_libc(struct conf_target *t, char *err, size_t errlen)
     /* The C library serves from the kernel's vDSO, so its mode is the kernel's. */
     t->clock_mode = conf_live_clock_mode;
     t->describe_state = conf_live_describe_state;
+    /* Without the probe the wrappers still run; only the clock mode stays unknown. */
+    if (conf_live_attach(t, err, errlen))
+        t->live = NULL;
     snprintf(t->detail, sizeof(t->detail), "C library wrappers (vDSO %s)",
              getauxval(AT_SYSINFO_EHDR) ? "present" : "absent");
     return 0;

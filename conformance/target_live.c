@@ -1,9 +1,13 @@
 /*
  * The `live` target: this process's own vDSO, exactly as the kernel mapped
- * it. The image is found through AT_SYSINFO_EHDR, its size from the [vdso]
- * line of /proc/self/maps, and the entry points are resolved with the
+ * it. The live layout probe (vdsokit/live_layout.h) finds the image at
+ * AT_SYSINFO_EHDR, its size from the [vdso] line of /proc/self/maps and the
+ * layout era of the data pages; the entry points are resolved with the
  * project's hardened ELF resolver under version LINUX_2.6 (the cross-check
- * against the dynamic linker's dlvsym lives in the hygiene group).
+ * against the dynamic linker's dlvsym lives in the hygiene group). The data
+ * pages are read only where the probe hands out a pointer: on a kernel
+ * whose layout this build does not describe, the clock mode is unknown and
+ * the tests that need it skip with the probe's sentence.
  */
 #define _GNU_SOURCE
 #include "target.h"
@@ -12,31 +16,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/auxv.h>
 
 #include <vdsokit/abi.h>
 #include <vdsokit/elf.h>
+#include <vdsokit/live_layout.h>
 
-/* The [vdso] mapping that starts at base, or 0 when maps has no such line. */
-static size_t vdso_mapping_size(uintptr_t base)
-{
-    FILE *maps = fopen("/proc/self/maps", "r");
-
-    if (!maps)
-        return 0;
-    char line[512];
-    size_t size = 0;
-    while (fgets(line, sizeof(line), maps)) {
-        uintptr_t lo, hi;
-        if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2 && lo == base &&
-            strstr(line, "[vdso]")) {
-            size = hi - lo;
-            break;
-        }
-    }
-    fclose(maps);
-    return size;
-}
+/* One probe per process: the runner never moves its own mappings (children may). */
+static struct live_layout layout;
 
 static void *resolve(const struct elf_image *img, const uint8_t *base, const char *name,
                      struct conf_target *t)
@@ -54,6 +40,39 @@ static void *resolve(const struct elf_image *img, const uint8_t *base, const cha
     return (void *)(base + off);
 }
 
+int conf_live_attach(struct conf_target *t, char *err, size_t errlen)
+{
+    struct vdsokit_error e;
+
+    t->live = NULL;
+    if (live_layout_probe(&layout, &e) != 0) {
+        snprintf(err, errlen, "live: %s", e.msg);
+        return 2;
+    }
+    t->live = &layout;
+    return 0;
+}
+
+const char *conf_live_layout_why(const struct conf_target *t)
+{
+    if (!t->live)
+        return "the live layout was not probed (/proc/self/maps unreadable)";
+    return t->live->why[0] ? t->live->why : "the data pages are readable";
+}
+
+/* The report header: where the image is, its kernel and era, the clock mode when known. */
+static void live_detail(struct conf_target *t, uintptr_t base, size_t size)
+{
+    int mode = conf_live_clock_mode(t);
+    char how[32] = "clock mode unknown";
+
+    if (mode >= 0)
+        snprintf(how, sizeof(how), "clock mode %d", mode);
+    snprintf(t->detail, sizeof(t->detail), "kernel vDSO at 0x%" PRIxPTR ", %zu bytes, %s, %s%s%s",
+             base, size, how, layout.summary, layout.why[0] ? "; data pages not read: " : "",
+             layout.why);
+}
+
 int conf_target_open_live(struct conf_target *t, char *err, size_t errlen)
 {
     t->kind = CONF_TARGET_LIVE;
@@ -61,20 +80,15 @@ int conf_target_open_live(struct conf_target *t, char *err, size_t errlen)
     t->clock_mode = conf_live_clock_mode;
     t->describe_state = conf_live_describe_state;
 
-    uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+    if (conf_live_attach(t, err, errlen))
+        return 2;
+    size_t size;
+    uintptr_t base = (uintptr_t)live_layout_vdso(&layout, &size);
     if (!base) {
         /* No vDSO is a legitimate system: every test becomes a SKIP. */
         snprintf(t->missing, sizeof(t->missing), "no vDSO: AT_SYSINFO_EHDR is absent");
         snprintf(t->detail, sizeof(t->detail), "no vDSO mapped");
         return 0;
-    }
-    size_t size = vdso_mapping_size(base);
-    if (!size) {
-        snprintf(err, errlen,
-                 "live: AT_SYSINFO_EHDR 0x%" PRIxPTR
-                 " is not the start of a [vdso] line in /proc/self/maps",
-                 base);
-        return 2;
     }
     struct elf_image img;
     struct vdsokit_error eerr;
@@ -93,21 +107,14 @@ int conf_target_open_live(struct conf_target *t, char *err, size_t errlen)
     t->fn.time = (conf_time_fn)resolve(&img, p, "__vdso_time", t);
     t->fn.clock_getres = (conf_clock_getres_fn)resolve(&img, p, "__vdso_clock_getres", t);
     t->fn.getcpu = (conf_getcpu_fn)resolve(&img, p, "__vdso_getcpu", t);
-    snprintf(t->detail, sizeof(t->detail),
-             "kernel vDSO at 0x%" PRIxPTR ", %zu bytes, clock mode %d", base, size,
-             conf_live_clock_mode(t));
+    live_detail(t, base, size);
     return 0;
 }
 
-/* The kernel's time data page: six pages below the text (root namespace view). */
+/* The kernel's time data page (root namespace view), or NULL where the probe gave none. */
 static const volatile struct vdso_time_data *live_time_page(const struct conf_target *t)
 {
-    uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
-
-    (void)t;
-    if (!base)
-        return NULL;
-    return (const volatile struct vdso_time_data *)(base - VDSO_DATA_PAGES * VDSO_PAGE_SIZE);
+    return t->live ? live_layout_time_data(t->live) : NULL;
 }
 
 int conf_live_clock_mode(const struct conf_target *t)
@@ -120,9 +127,8 @@ int conf_live_clock_mode(const struct conf_target *t)
     if (mode == VDSO_CLOCKMODE_PVCLOCK) {
         /* Without TSC_STABLE the vDSO must fall back: report that as NONE. */
         const volatile struct pvclock_vcpu_time_info *pv =
-            (const volatile struct pvclock_vcpu_time_info *)((uintptr_t)d +
-                                                             VDSO_PVCLOCK_PAGE * VDSO_PAGE_SIZE);
-        if (!(pv->flags & PVCLOCK_TSC_STABLE_BIT))
+            live_layout_page(t->live, LIVE_PAGE_PVCLOCK);
+        if (!pv || !(pv->flags & PVCLOCK_TSC_STABLE_BIT))
             return VDSO_CLOCKMODE_NONE;
     }
     return mode;
@@ -132,8 +138,11 @@ void conf_live_describe_state(const struct conf_target *t, FILE *out)
 {
     const volatile struct vdso_time_data *d = live_time_page(t);
 
-    if (!d)
+    if (!d) {
+        if (t->live && t->live->base)
+            fprintf(out, "kernel data page: not read: %s", conf_live_layout_why(t));
         return;
+    }
     const volatile struct vdso_clock *c = &d->clock_data[0];
     fprintf(out,
             "kernel data page: seq=%u clock_mode=%d cycle_last=%" PRIu64 " mult=%u shift=%u "

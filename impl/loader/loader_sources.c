@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 
 #include <vdsokit/elf.h>
+#include <vdsokit/live_layout.h>
 #include <vdsokit/loader.h>
 
 /* Read at most LOADER_MAX_TEXT + 1 MiB: section headers may follow the text. */
@@ -56,24 +56,6 @@ int loader_load_file(struct vdso_loaded **out, const char *path, const struct lo
     return rc;
 }
 
-/* The extent of the [vdso] mapping that starts at base, from /proc/self/maps. */
-static size_t mapping_size(uintptr_t base)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[512];
-
-    unsigned long lo, hi;
-    size_t size = 0;
-
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo == base && strstr(line, "[vdso]"))
-            size = hi - lo;
-    fclose(f);
-    return size;
-}
-
 /*
  * The file bytes of the image: up to the end of its section headers, as the
  * resolver reads them (the whole mapping when it cannot).
@@ -91,17 +73,16 @@ static size_t image_extent(const uint8_t *base, size_t mapped)
 
 int loader_live_image(const void **bytes, size_t *size, struct vdsokit_error *err)
 {
-    uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+    struct live_layout l;
     size_t mapped;
 
+    if (live_layout_probe(&l, err))
+        return -1;
+    const uint8_t *base = live_layout_vdso(&l, &mapped);
     if (!base)
         return vdsokit_fail(err, "this process has no vDSO (no AT_SYSINFO_EHDR)");
-    mapped = mapping_size(base);
-    if (!mapped)
-        return vdsokit_fail(err, "no [vdso] mapping at AT_SYSINFO_EHDR 0x%lx in /proc/self/maps",
-                            (unsigned long)base);
-    *bytes = (const void *)base;
-    *size = image_extent((const uint8_t *)base, mapped);
+    *bytes = base;
+    *size = image_extent(base, mapped);
     return 0;
 }
 

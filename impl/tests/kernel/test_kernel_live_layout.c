@@ -4,60 +4,37 @@
  * shift, equal seqs on both clocks, and every clock computed from it with
  * the project's model and counter reads (TSC, or the live pvclock / Hyper-V
  * page with the project's formulas) lies between two raw clock_gettime
- * syscalls. Skips, saying why, on older kernels or unreadable pages.
+ * syscalls. The live probe finds the pages; the test skips, saying why,
+ * on kernels whose layout this build does not describe or unreadable pages.
  */
 #define _GNU_SOURCE
 #include "../check.h"
 #include "tk_test.h"
+#include <vdsokit/live_layout.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 struct live {
-    uintptr_t vvar, vvar_end, vclock, vclock_end;
+    struct live_layout probe;
     const struct vdso_time_data *td;
     const struct pvclock_vcpu_time_info *pv;
     const struct ms_hyperv_tsc_page *hv;
 };
 
-static void require_kernel_6_15(void)
-{
-    struct utsname u;
-    unsigned major = 0, minor = 0;
-
-    if (uname(&u) != 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
-        SKIP("cannot parse the kernel release");
-    if (major < 6 || (major == 6 && minor < 15))
-        SKIP("kernel %s < 6.15: the time page is not the 6.15+ layout", u.release);
-    printf("kernel %s\n", u.release);
-}
-
+/* The probe decides: only a described era's time page is read (vdsokit/live_layout.h). */
 static void find_mappings(struct live *l)
 {
-    FILE *f = fopen("/proc/self/maps", "r");
+    struct vdsokit_error err;
 
-    if (!f)
-        SKIP("no /proc/self/maps");
-    char line[512];
-    while (fgets(line, sizeof(line), f)) {
-        unsigned long lo, hi;
-        if (sscanf(line, "%lx-%lx", &lo, &hi) != 2)
-            continue;
-        if (strstr(line, "[vvar]")) {
-            l->vvar = lo;
-            l->vvar_end = hi;
-        } else if (strstr(line, "[vvar_vclock]")) {
-            l->vclock = lo;
-            l->vclock_end = hi;
-        }
-    }
-    fclose(f);
-    if (!l->vvar)
-        SKIP("no [vvar] mapping (no vDSO, or a sandbox without one)");
+    if (live_layout_probe(&l->probe, &err) != 0)
+        SKIP("live probe: %s", err.msg);
+    printf("%s\n", l->probe.summary);
+    if (!l->probe.described)
+        SKIP("%s", l->probe.why);
 }
 
 /* Readable without risking SIGBUS: a pipe write reports EFAULT instead. */
@@ -76,18 +53,24 @@ static int page_readable(uintptr_t addr)
 
 static void check_geometry(struct live *l)
 {
-    CHECK_EQ_U64(l->vvar_end - l->vvar, VDSO_GENERIC_PAGES * VDSO_PAGE_SIZE);
-    CHECK(l->vclock == l->vvar_end, "[vvar_vclock] at %#lx, expected right after [vvar] %#lx",
-          (unsigned long)l->vclock, (unsigned long)l->vvar_end);
-    CHECK_EQ_U64(getauxval(AT_SYSINFO_EHDR), l->vvar + VDSO_DATA_PAGES * VDSO_PAGE_SIZE);
-    if (!page_readable(l->vvar))
+    const struct live_maps *m = &l->probe.maps;
+    uintptr_t vclock = m->vclock.lo;
+
+    CHECK_EQ_U64(m->vvar.hi - m->vvar.lo, VDSO_GENERIC_PAGES * VDSO_PAGE_SIZE);
+    CHECK(vclock == m->vvar.hi, "[vvar_vclock] at %#lx, expected right after [vvar] %#lx",
+          (unsigned long)vclock, (unsigned long)m->vvar.hi);
+    CHECK_EQ_U64(getauxval(AT_SYSINFO_EHDR), m->vvar.lo + VDSO_DATA_PAGES * VDSO_PAGE_SIZE);
+    l->td = (const void *)live_layout_time_data(&l->probe);
+    CHECK_EQ_U64((uintptr_t)l->td, m->vvar.lo);
+    if (!l->td || !page_readable((uintptr_t)l->td))
         SKIP("[vvar] page 0 is not readable here");
-    l->td = (const void *)l->vvar;
-    if (l->vclock && page_readable(l->vclock))
-        l->pv = (const void *)l->vclock;
-    if (l->vclock && page_readable(l->vclock + VDSO_PAGE_SIZE))
-        l->hv = (const void *)(l->vclock + VDSO_PAGE_SIZE);
-    CHECK(!page_readable(l->vvar + VDSO_PAGE_SIZE), "root namespace: vvar page 1 must not read");
+    const volatile void *pv = live_layout_page(&l->probe, LIVE_PAGE_PVCLOCK);
+    const volatile void *hv = live_layout_page(&l->probe, LIVE_PAGE_HVCLOCK);
+    if (pv && page_readable((uintptr_t)pv))
+        l->pv = (const void *)pv;
+    if (hv && page_readable((uintptr_t)hv))
+        l->hv = (const void *)hv;
+    CHECK(!page_readable(m->vvar.lo + VDSO_PAGE_SIZE), "root namespace: vvar page 1 must not read");
 }
 
 static uint64_t live_counter(void *ctx)
@@ -169,7 +152,6 @@ static int cmp_i64(const void *a, const void *b)
 
 int main(void)
 {
-    require_kernel_6_15();
     struct live l = {0};
     find_mappings(&l);
     check_geometry(&l);
