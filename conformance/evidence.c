@@ -106,8 +106,8 @@ static int format(struct terms *ts, char *buf, size_t len)
     qsort(ts->t, ts->n, sizeof(ts->t[0]), by_key);
     buf[0] = 0;
     for (unsigned i = 0; i < ts->n; i++) {
-        int w = snprintf(buf + used, len - used, "%s%s=%s", i ? " " : "", ts->t[i].key,
-                         ts->t[i].value);
+        int w =
+            snprintf(buf + used, len - used, "%s%s=%s", i ? " " : "", ts->t[i].key, ts->t[i].value);
         if (w < 0 || (size_t)w >= len - used)
             return -1;
         used += (size_t)w;

@@ -392,8 +392,7 @@ int main(int argc, char **argv)
     conf_calib_print(&calib, human);
     for (unsigned t = 0; t < run.ntargets; t++) {
         fprintf(human, "target %s: %s%s%s\n  identity for waivers: ", targets[t].name,
-                targets[t].detail, targets[t].missing[0] ? "; missing: " : "",
-                targets[t].missing);
+                targets[t].detail, targets[t].missing[0] ? "; missing: " : "", targets[t].missing);
         conf_target_ident_print(human, &idents[t]);
         fputc('\n', human);
     }

@@ -72,8 +72,7 @@ void report_tap(FILE *out, const struct conf_run *run)
         }
         if (r->host_finding) {
             report_first_line(r->host_finding, reason, sizeof(reason));
-            fprintf(out, "# host finding (not a target failure) %s %s: %s\n", tname, r->id,
-                    reason);
+            fprintf(out, "# host finding (not a target failure) %s %s: %s\n", tname, r->id, reason);
         }
     }
     comments(out, run);

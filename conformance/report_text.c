@@ -30,8 +30,9 @@ void report_failures(FILE *out, const struct conf_run *run)
         const struct conf_result *r = &rs->items[i];
         if (!r->host_finding)
             continue;
-        fprintf(out, "HOST FINDING %s %s (the host or hypervisor, not the target; does not fail "
-                     "it):\n",
+        fprintf(out,
+                "HOST FINDING %s %s (the host or hypervisor, not the target; does not fail "
+                "it):\n",
                 run->target_names[r->target], r->id);
         report_indented(out, r->host_finding);
     }
@@ -67,8 +68,7 @@ static void summary(FILE *out, const struct conf_run *run)
     char text[600];
 
     report_reasons_text(reasons, n, text, sizeof(text));
-    fprintf(out, "checks: ran %u of %u requested; %u skipped", tot.ran, tot.requested,
-            tot.skipped);
+    fprintf(out, "checks: ran %u of %u requested; %u skipped", tot.ran, tot.requested, tot.skipped);
     if (tot.skipped)
         fprintf(out, " (reasons: %s)", text);
     if (tot.not_run)

@@ -84,8 +84,8 @@ void report_reasons_text(const struct report_reason *r, unsigned n, char *buf, s
 
     buf[0] = 0;
     for (unsigned i = 0; i < n && i < REASONS_SHOWN && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%u x \"%.*s%s\"", i ? "; " : "",
-                                 r[i].n, REASON_SHOWN, r[i].text,
+        used += (size_t)snprintf(buf + used, len - used, "%s%u x \"%.*s%s\"", i ? "; " : "", r[i].n,
+                                 REASON_SHOWN, r[i].text,
                                  strlen(r[i].text) > REASON_SHOWN ? "..." : "");
     if (n > REASONS_SHOWN && used < len)
         snprintf(buf + used, len - used, "; %u more", n - REASONS_SHOWN);

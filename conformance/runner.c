@@ -41,7 +41,7 @@ struct collector {
     char *finding;      /* host finding lines of the open test */
     char partial[2048]; /* an incomplete line from the last read */
     size_t partial_len;
-    struct id_list closed; /* tests that got a result from this child */
+    struct id_list closed;  /* tests that got a result from this child */
     struct id_list *listed; /* listing into this instead of printing, or NULL */
 };
 

@@ -37,8 +37,8 @@ struct conf_waiver {
     char build_id[81];
     char id[128];
     bool has_kernel;
-    uint32_t kernel_lo, kernel_hi; /* inclusive version codes */
-    char kernel[40];               /* the range as written */
+    uint32_t kernel_lo, kernel_hi;  /* inclusive version codes */
+    char kernel[40];                /* the range as written */
     char evidence[CONF_EV_LEN_MAX]; /* canonical terms it accepts */
     char reason[256];
     const char *file;
