@@ -117,7 +117,7 @@ static int format(struct terms *ts, char *buf, size_t len)
 
 int ev_canonical(const char *terms, char *buf, size_t len)
 {
-    static __thread struct terms ts;
+    static struct terms ts; /* the runner is single-threaded */
 
     ts.n = 0;
     if (parse(&ts, terms) != 0)
@@ -127,7 +127,7 @@ int ev_canonical(const char *terms, char *buf, size_t len)
 
 int ev_merge(char **canon, const char *terms)
 {
-    static __thread struct terms ts;
+    static struct terms ts; /* the runner is single-threaded */
     char buf[CONF_EV_LEN_MAX];
 
     ts.n = 0;
