@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SYNTAX "TARGET TEST-ID-PATTERN [kernel=RANGE] KEY=VALUE... REASON"
+#define SYNTAX "TARGET TEST-ID-PATTERN [kernel=RANGE] [build-id=HEX] KEY=VALUE... REASON"
 
 /* The next white-space separated token of *s (NUL-terminated in place), or NULL. */
 static char *token(char **s)
@@ -59,6 +59,14 @@ static int parse_kernel(struct conf_waiver *wv, const char *range)
     return 0;
 }
 
+/* A build id as the report prints it: lower-case hex, whole bytes. */
+static bool build_id_valid(const char *hex, size_t max)
+{
+    size_t n = strlen(hex);
+
+    return n && n % 2 == 0 && n < max && strspn(hex, "0123456789abcdef") == n;
+}
+
 static const char *parse_target(struct conf_waiver *wv, const char *t)
 {
     snprintf(wv->target, sizeof(wv->target), "%s", t);
@@ -71,8 +79,7 @@ static const char *parse_target(struct conf_waiver *wv, const char *t)
         return NULL;
     }
     const char *hex = t + 6 + strlen("build-id=");
-    if (strncmp(t + 6, "build-id=", 9) != 0 || !*hex || strlen(hex) % 2 ||
-        strlen(hex) >= sizeof(wv->build_id) || strspn(hex, "0123456789abcdef") != strlen(hex))
+    if (strncmp(t + 6, "build-id=", 9) != 0 || !build_id_valid(hex, sizeof(wv->build_id)))
         return "an image target is image@build-id=HEX (lower-case hex) or image@linux";
     wv->target_kind = CONF_WAIVE_BUILD_ID;
     snprintf(wv->build_id, sizeof(wv->build_id), "%s", hex);
@@ -101,6 +108,12 @@ static const char *parse_line(struct conf_waiver *wv, char *line)
         if (strncmp(term, "kernel=", 7) == 0) {
             if (wv->has_kernel || parse_kernel(wv, term + 7) != 0)
                 return "kernel=RANGE is MAJOR.MINOR[.PATCH], optionally -[UPPER], once";
+            continue;
+        }
+        if (strncmp(term, "build-id=", 9) == 0) {
+            if (wv->need_build_id[0] || !build_id_valid(term + 9, sizeof(wv->need_build_id)))
+                return "build-id=HEX is lower-case hex, once";
+            snprintf(wv->need_build_id, sizeof(wv->need_build_id), "%s", term + 9);
             continue;
         }
         if (!ev_term_valid(term) || strlen(terms) + strlen(term) + 2 >= sizeof(terms))
@@ -185,6 +198,8 @@ static bool target_matches(const struct conf_waiver *wv, const struct conf_targe
 static bool names(const struct conf_waiver *wv, const struct conf_target_ident *t, const char *id)
 {
     if (!target_matches(wv, t) || fnmatch(wv->id, id, 0) != 0)
+        return false;
+    if (wv->need_build_id[0] && strcmp(wv->need_build_id, t->build_id) != 0)
         return false;
     return !wv->has_kernel ||
            (t->has_kernel && t->kernel >= wv->kernel_lo && t->kernel <= wv->kernel_hi);

@@ -1,7 +1,7 @@
 /*
  * Waivers: a user's explicit acceptance of a known deviation, named by its
  * evidence. A file holds lines
- *     TARGET  TEST-ID-PATTERN  [kernel=RANGE]  KEY=VALUE...  REASON
+ *     TARGET  TEST-ID-PATTERN  [kernel=RANGE] [build-id=HEX] KEY=VALUE...  REASON
  * ('#' comments). TARGET is an fnmatch glob over the whole target name
  * with FNM_PATHNAME ('*' never crosses a '/'), or image@build-id=HEX (the
  * image target whose GNU build id is HEX), or image@linux (any image
@@ -34,7 +34,8 @@ enum conf_waiver_target {
 struct conf_waiver {
     char target[128];
     enum conf_waiver_target target_kind;
-    char build_id[81];
+    char build_id[81];      /* image@build-id=HEX */
+    char need_build_id[81]; /* a build-id=HEX term: any target with that build id */
     char id[128];
     bool has_kernel;
     uint32_t kernel_lo, kernel_hi;  /* inclusive version codes */
