@@ -63,6 +63,20 @@ bool conf_test_selected(const struct conf_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Record a failure; the message is evidence (several calls add lines). */
 void conf_fail(struct conf_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Record a failure with structured evidence: terms are "key=value ..."
+ * (evidence.h; e.g. "got=0 res=0.000000001 want=-EINVAL") that a waiver
+ * can match, the message is the prose. A failure recorded with plain
+ * conf_fail has no terms and can never be waived.
+ */
+void conf_fail_ev(struct conf_ctx *ctx, const char *terms, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
+ * Record a finding about the host (its counter, its hypervisor), not the
+ * target: reported on its own line with its evidence, never a failure.
+ */
+void conf_host_finding(struct conf_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Add an evidence line without failing (printed only if the test fails). */
 void conf_note(struct conf_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Mark the test skipped with its reason (ignored if it already failed). */

@@ -5,14 +5,19 @@
  * (-EINVAL as a return value, defect classes C15, C16, C18), clock_getres
  * equals the syscall for every id with and without a result pointer (C22),
  * and a raw entry point leaves errno alone. Ids: 0-23, -1, INT_MIN,
- * INT_MAX, 24, 64 and CPU-clock encodings.
+ * INT_MAX, 24, 64 and CPU-clock encodings. Return and getres mismatches
+ * record structured evidence (got=, res=, want=, want_res=) that a waiver
+ * can name; every other failure here is prose and never waivable.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "consistency.h"
+#include "evidence.h"
 #include "oracle.h"
 
 /* CPU-clock encodings: ((~pid) << 3) | (thread ? 4 : 0) | type (2 = SCHED). */
@@ -54,8 +59,13 @@ static void gettime_sandwich(struct conf_ctx *ctx, clockid_t clk)
             continue;
         }
         if (rv != r1) {
-            conf_fail(ctx, "target returned %d, the syscall %d (both must be 0 or the same -errno)",
-                      rv, r1);
+            char got[32], want[32], terms[96];
+            ev_ret(got, sizeof(got), rv);
+            ev_ret(want, sizeof(want), r1);
+            snprintf(terms, sizeof(terms), "got=%s want=%s", got, want);
+            conf_fail_ev(ctx, terms,
+                         "target returned %d, the syscall %d (both must be 0 or the same -errno)",
+                         rv, r1);
             return;
         }
         if (r1 != 0)
@@ -74,23 +84,51 @@ static void gettime_sandwich(struct conf_ctx *ctx, clockid_t clk)
     }
 }
 
+/*
+ * Evidence terms of one getres comparison: got/want are the returns of the
+ * target and the syscall, res/want_res the resolutions they gave (only
+ * when they returned 0), e.g. "got=0 res=0.000000001 want=-EINVAL".
+ */
+static void getres_terms(char *buf, size_t len, int rt, const struct timespec *got, int rs,
+                         const struct timespec *want)
+{
+    char g[32], w[32], gres[48] = "", wres[48] = "";
+
+    ev_ret(g, sizeof(g), rt);
+    ev_ret(w, sizeof(w), rs);
+    if (rt == 0 && got) {
+        memcpy(gres, " res=", 6);
+        ev_ts(gres + 5, sizeof(gres) - 5, got);
+    }
+    if (rs == 0 && want) {
+        memcpy(wres, " want_res=", 11);
+        ev_ts(wres + 10, sizeof(wres) - 10, want);
+    }
+    snprintf(buf, len, "got=%s%s want=%s%s", g, gres, w, wres);
+}
+
 static void getres_equal(struct conf_ctx *ctx, clockid_t clk)
 {
     conf_clock_getres_fn fn = ctx->target->fn.clock_getres;
     struct timespec a = {-7, -7}, b = {-7, -7};
     int rs = ctx->target->oracle.clock_getres(clk, &a);
     int rt = fn(clk, &b);
+    char terms[200];
 
+    getres_terms(terms, sizeof(terms), rt, &b, rs, &a);
     if (rs != rt)
-        conf_fail(ctx, "clock_getres returned %d (res {%lld, %ld}), the syscall %d", rt,
-                  (long long)b.tv_sec, b.tv_nsec, rs);
+        conf_fail_ev(ctx, terms, "clock_getres returned %d (res {%lld, %ld}), the syscall %d", rt,
+                     (long long)b.tv_sec, b.tv_nsec, rs);
     else if (rs == 0 && (a.tv_sec != b.tv_sec || a.tv_nsec != b.tv_nsec))
-        conf_fail(ctx, "clock_getres gave {%lld, %ld}, the syscall {%lld, %ld}",
-                  (long long)b.tv_sec, b.tv_nsec, (long long)a.tv_sec, a.tv_nsec);
+        conf_fail_ev(ctx, terms, "clock_getres gave {%lld, %ld}, the syscall {%lld, %ld}",
+                     (long long)b.tv_sec, b.tv_nsec, (long long)a.tv_sec, a.tv_nsec);
     int rsn = ctx->target->oracle.clock_getres(clk, NULL);
     int rtn = fn(clk, NULL);
-    if (rsn != rtn)
-        conf_fail(ctx, "clock_getres(NULL) returned %d, the syscall %d", rtn, rsn);
+    if (rsn != rtn) {
+        /* Same keys as above: the same deviation with NULL adds nothing new. */
+        getres_terms(terms, sizeof(terms), rtn, NULL, rsn, NULL);
+        conf_fail_ev(ctx, terms, "clock_getres(NULL) returned %d, the syscall %d", rtn, rsn);
+    }
 }
 
 /* A raw vDSO entry point returns -errno and never writes errno (C18). */

@@ -3,10 +3,12 @@
  * targets, calibrates, runs every selected group against every target (each
  * in a forked child with a deadline), applies waivers and writes the
  * reports. Exit status: 0 all passed (skips and waived failures allowed),
- * 1 any failure, 2 usage or setup error.
+ * 1 any failure or test not run, 2 usage or setup error (a requested target
+ * that offers no entry point at all is one, unless --allow-missing names it).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "oracle.h"
 #include "report.h"
 #include "runner.h"
+#include "target_ident.h"
 #include "waiver.h"
 
 struct options {
@@ -27,6 +30,8 @@ struct options {
     const char *tier_name;
     double duration_s;
     double deadline_s;
+    const char *allow_missing[CONF_MAX_TARGETS];
+    unsigned nallow_missing;
     bool list, tap, strict_waivers, allow_inconclusive;
     const char *only, *junit, *json, *waivers;
     unsigned long long seed;
@@ -51,7 +56,11 @@ static void usage(FILE *out)
                  "  --tap            TAP version 13 on stdout (human report goes to stderr)\n"
                  "  --junit FILE     JUnit XML report\n"
                  "  --json FILE      JSON report\n"
-                 "  --waivers FILE   accept known deviations (see conformance/waivers.txt)\n"
+                 "  --waivers FILE   accept known deviations, each named by its evidence\n"
+                 "                   (syntax: conformance/waivers.txt)\n"
+                 "  --allow-missing T  a target T (glob) that cannot be tested (no vDSO, no\n"
+                 "                   entry point at all) is reported NOT TESTED instead of\n"
+                 "                   being a setup error (repeatable)\n"
                  "  --strict-waivers a stale waiver (no longer matching a failure) fails the run\n"
                  "  --deadline S     per-group deadline in seconds (default: quick 60, full 300)\n"
                  "  --allow-inconclusive\n"
@@ -62,7 +71,10 @@ static void usage(FILE *out)
     for (unsigned g = 0; g < conf_ngroups; g++)
         fprintf(out, "%s%d %s", g ? ", " : "", conf_groups[g].number, conf_groups[g].name);
     fprintf(out, "\n\nExit status: 0 all passed (skips and waived failures allowed), 1 any\n"
-                 "failure, 2 usage or setup error.\n");
+                 "failure or test NOT RUN (a crash or deadline kept it from running), 2 usage\n"
+                 "or setup error (including a target that cannot be opened or has no entry\n"
+                 "point, unless --allow-missing names it). A target x group whose tests all\n"
+                 "skipped is reported NOT TESTED.\n");
 }
 
 static int usage_error(const char *msg, const char *arg)
@@ -99,6 +111,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         O_STRICT,
         O_DEADLINE,
         O_ALLOW_INCONCLUSIVE,
+        O_ALLOW_MISSING,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -115,6 +128,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"strict-waivers", no_argument, 0, O_STRICT},
         {"deadline", required_argument, 0, O_DEADLINE},
         {"allow-inconclusive", no_argument, 0, O_ALLOW_INCONCLUSIVE},
+        {"allow-missing", required_argument, 0, O_ALLOW_MISSING},
         {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0},
     };
@@ -176,6 +190,11 @@ static int parse_options(int argc, char **argv, struct options *o)
         case O_WAIVERS:
             o->waivers = optarg;
             break;
+        case O_ALLOW_MISSING:
+            if (o->nallow_missing == CONF_MAX_TARGETS)
+                return usage_error("too many --allow-missing options", optarg);
+            o->allow_missing[o->nallow_missing++] = optarg;
+            break;
         case O_STRICT:
             o->strict_waivers = true;
             break;
@@ -211,19 +230,21 @@ static void progress_cell(FILE *out, const struct conf_run *run, unsigned t, uns
                           size_t first_item)
 {
     const struct conf_results *rs = run->results;
-    unsigned cnt[4] = {0};
+    unsigned cnt[CONF_NSTATUS] = {0};
 
     for (size_t i = first_item; i < rs->n; i++) {
         const struct conf_result *r = &rs->items[i];
         if (r->target != t || r->group != g)
             continue;
-        bool waived =
-            r->status == CONF_FAIL && waivers_find(run->waivers, run->target_names[t], r->id);
+        bool waived = waivers_accepting(run->waivers, &run->idents[t], r) != NULL;
         cnt[waived ? CONF_WAIVED : r->status]++;
     }
-    fprintf(out, "  %-16.16s %d %-12s %4u pass %3u fail %3u skip %3u waived %6.2fs\n",
-            run->target_names[t], conf_groups[g].number, conf_groups[g].name, cnt[CONF_PASS],
-            cnt[CONF_FAIL], cnt[CONF_SKIP], cnt[CONF_WAIVED], rs->cells[t][g].seconds);
+    fprintf(out, "  %-16.16s %d %-12s %4u pass %3u fail %3u skip %3u waived", run->target_names[t],
+            conf_groups[g].number, conf_groups[g].name, cnt[CONF_PASS], cnt[CONF_FAIL],
+            cnt[CONF_SKIP], cnt[CONF_WAIVED]);
+    if (cnt[CONF_NOTRUN])
+        fprintf(out, " %3u NOT RUN", cnt[CONF_NOTRUN]);
+    fprintf(out, " %6.2fs\n", rs->cells[t][g].seconds);
     fflush(out);
 }
 
@@ -246,7 +267,7 @@ static unsigned count_failures(const struct conf_results *rs)
     unsigned n = 0;
 
     for (size_t i = 0; i < rs->n; i++)
-        n += rs->items[i].status == CONF_FAIL;
+        n += rs->items[i].status == CONF_FAIL || rs->items[i].status == CONF_NOTRUN;
     return n;
 }
 
@@ -271,9 +292,41 @@ static void run_all(const struct options *o, struct conf_run *run, struct conf_c
     run->seconds = (double)(mono_now_ns() - t0) / NSEC_PER_SEC;
 }
 
+static bool allowed_missing(const struct options *o, const char *name)
+{
+    for (unsigned i = 0; i < o->nallow_missing; i++)
+        if (fnmatch(o->allow_missing[i], name, FNM_PATHNAME) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * A target without a single entry point (no vDSO mapped, an image that
+ * exports nothing) tests nothing: a setup error unless the user allowed it.
+ */
+static int check_testable(const struct options *o, const struct conf_target *t)
+{
+    const struct conf_vdso_fns *f = &t->fn;
+
+    if (f->clock_gettime || f->gettimeofday || f->time || f->clock_getres || f->getcpu)
+        return 0;
+    if (allowed_missing(o, t->name)) {
+        fprintf(stderr,
+                "vdsoconf: target %s has no entry point (%s); allowed by --allow-missing: its "
+                "groups will show as NOT TESTED\n",
+                t->name, t->missing[0] ? t->missing : "none resolved");
+        return 0;
+    }
+    fprintf(stderr,
+            "vdsoconf: setup error: target %s cannot be tested: %s (no entry point at all); "
+            "pass --allow-missing %s to report it as NOT TESTED instead\n",
+            t->name, t->missing[0] ? t->missing : "no entry point resolved", t->name);
+    return 2;
+}
+
 static int finish(const struct options *o, struct conf_run *run, FILE *human)
 {
-    waivers_apply(run->waivers, run->results, run->target_names);
+    waivers_apply(run->waivers, run->results, run->idents);
     bool stale = false;
     for (size_t k = 0; k < run->waivers->n; k++)
         stale |= waiver_is_stale(&run->waivers->items[k]);
@@ -302,6 +355,7 @@ int main(int argc, char **argv)
     FILE *human = o.tap ? stderr : stdout;
 
     static struct conf_target targets[CONF_MAX_TARGETS];
+    static struct conf_target_ident idents[CONF_MAX_TARGETS];
     struct conf_results results = {0};
     struct conf_waivers waivers = {0};
     static struct conf_calib calib;
@@ -309,6 +363,7 @@ int main(int argc, char **argv)
                            .tier = o.tier_name,
                            .seed = o.seed,
                            .results = &results,
+                           .idents = idents,
                            .waivers = &waivers};
     char err[512];
     for (unsigned t = 0; t < o.ntargets; t++) {
@@ -316,6 +371,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "vdsoconf: setup error: %s\n", err);
             return 2;
         }
+        if (!o.list && check_testable(&o, &targets[t]) != 0)
+            return 2;
+        conf_target_identify(&targets[t], &idents[t]);
         run.targets[t] = &targets[t];
         run.target_names[t] = targets[t].name;
     }
@@ -343,9 +401,12 @@ int main(int argc, char **argv)
     fprintf(human, "vdsoconf: tier %s, seed %llu%s%s\n", o.tier_name, o.seed,
             o.only ? ", only " : "", o.only ? o.only : "");
     conf_calib_print(&calib, human);
-    for (unsigned t = 0; t < run.ntargets; t++)
-        fprintf(human, "target %s: %s%s%s\n", targets[t].name, targets[t].detail,
-                targets[t].missing[0] ? "; missing: " : "", targets[t].missing);
+    for (unsigned t = 0; t < run.ntargets; t++) {
+        fprintf(human, "target %s: %s%s%s\n  identity for waivers: ", targets[t].name,
+                targets[t].detail, targets[t].missing[0] ? "; missing: " : "", targets[t].missing);
+        conf_target_ident_print(human, &idents[t]);
+        fputc('\n', human);
+    }
     run_all(&o, &run, &proto, human);
     rc = finish(&o, &run, human);
     for (unsigned t = 0; t < run.ntargets; t++)

@@ -1,6 +1,7 @@
 /*
  * How a group records its tests: each call becomes one line on the record
- * pipe ("B id", "F evidence", "N note", "S reason", "E"), written with one
+ * pipe ("B id", "F evidence", "V key=value terms", "N note", "H host
+ * finding", "S reason", "E"), written with one
  * write(2) of at most PIPE_BUF bytes so that lines from a group and its
  * forked helpers never interleave, and so that everything recorded before
  * a crash reaches the runner.
@@ -116,6 +117,14 @@ static void describe_target_state(struct conf_ctx *ctx)
     free(buf);
 }
 
+static void mark_failed(struct conf_ctx *ctx)
+{
+    if (ctx->in_test && !ctx->failed) {
+        ctx->failed = true;
+        describe_target_state(ctx);
+    }
+}
+
 void conf_fail(struct conf_ctx *ctx, const char *fmt, ...)
 {
     va_list ap;
@@ -123,10 +132,36 @@ void conf_fail(struct conf_ctx *ctx, const char *fmt, ...)
     va_start(ap, fmt);
     vrecord(ctx, 'F', fmt, ap);
     va_end(ap);
-    if (ctx->in_test && !ctx->failed) {
-        ctx->failed = true;
-        describe_target_state(ctx);
+    mark_failed(ctx);
+}
+
+void conf_fail_ev(struct conf_ctx *ctx, const char *terms, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    /* Terms travel only with their prose: once evidence is cut, the failure is prose. */
+    if (ctx->in_test && ctx->evidence_lines + 1 < EVIDENCE_LINES_MAX) {
+        emit(ctx, 'V', terms);
+        vrecord(ctx, 'N', fmt, ap);
+    } else {
+        vrecord(ctx, 'F', fmt, ap);
     }
+    va_end(ap);
+    mark_failed(ctx);
+}
+
+void conf_host_finding(struct conf_ctx *ctx, const char *fmt, ...)
+{
+    char text[RECORD_LINE_MAX];
+    va_list ap;
+
+    if (!ctx->in_test)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    emit(ctx, 'H', text);
 }
 
 void conf_note(struct conf_ctx *ctx, const char *fmt, ...)

@@ -3,8 +3,9 @@
  * human text (failures with evidence, stale waivers, the target x group
  * table), TAP 13, JUnit XML and JSON. Statuses map as: PASS ok; SKIP ok #
  * SKIP (TAP), <skipped/> (JUnit); WAIVED not ok # TODO (TAP), <skipped
- * message="waived: ..."/> with the evidence (JUnit); FAIL not ok,
- * <failure/>.
+ * message="waived: ..."/> with the evidence (JUnit); NOT RUN not ok ...
+ * (NOT RUN), <error type="notrun"/>; FAIL not ok, <failure/>. A target x
+ * group whose tests all skipped is NOT TESTED in every format.
  */
 #ifndef VDSOCONF_REPORT_H
 #define VDSOCONF_REPORT_H
@@ -13,12 +14,14 @@
 
 #include "conf.h"
 #include "results.h"
+#include "target_ident.h"
 #include "waiver.h"
 
 struct conf_run {
     unsigned ntargets;
     const struct conf_target *targets[CONF_MAX_TARGETS];
     const char *target_names[CONF_MAX_TARGETS];
+    const struct conf_target_ident *idents; /* per target: kernel, build id */
     const struct conf_calib *calib;
     const char *tier;
     unsigned long long seed;

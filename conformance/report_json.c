@@ -1,10 +1,14 @@
 /*
- * JSON: the run (tier, seed, calibration, targets, verdict), every result
- * with its status and evidence, the per-cell table and the stale waivers.
+ * JSON: the run (tier, seed, calibration, targets with their identity,
+ * verdict, how many checks really ran), every result with its status,
+ * evidence (prose and structured terms) and host finding, the per-cell
+ * table (NOT TESTED cells with their skip reasons) and the stale waivers.
  * The schema is documented in docs/gating.md.
  */
 #include "report.h"
 #include "report_util.h"
+
+#include <vdsokit/elf_sections.h>
 
 static void json_string(FILE *out, const char *s)
 {
@@ -35,6 +39,28 @@ static void calibration(FILE *out, const struct conf_calib *c)
             c->tai_offset);
 }
 
+static void optional(FILE *out, const char *key, const char *value)
+{
+    if (!value)
+        return;
+    fprintf(out, ", \"%s\": ", key);
+    json_string(out, value);
+}
+
+static void skip_reasons(FILE *out, const struct conf_run *run, unsigned t, unsigned g)
+{
+    struct report_reason reasons[REPORT_REASONS_MAX];
+    unsigned n = report_skip_reasons(run->results, (int)t, (int)g, reasons, REPORT_REASONS_MAX);
+
+    fprintf(out, ", \"skip_reasons\": [");
+    for (unsigned i = 0; i < n; i++) {
+        fprintf(out, "%s{\"reason\": ", i ? ", " : "");
+        json_string(out, reasons[i].text);
+        fprintf(out, ", \"count\": %u}", reasons[i].n);
+    }
+    fprintf(out, "]");
+}
+
 static void results(FILE *out, const struct conf_run *run)
 {
     const struct conf_results *rs = run->results;
@@ -49,6 +75,11 @@ static void results(FILE *out, const struct conf_run *run)
         fprintf(out, ", \"status\": \"%s\", \"runs\": %u, \"failures\": %u, \"text\": ",
                 conf_status_name(r->status), r->runs, r->failures);
         json_string(out, r->text);
+        optional(out, "evidence", r->evidence);
+        if (r->status == CONF_FAIL)
+            optional(out, "unwaivable", conf_hard_reason(r->hard));
+        optional(out, "waiver_note", r->waiver_note);
+        optional(out, "host_finding", r->host_finding);
         if (r->status == CONF_WAIVED) {
             fprintf(out, ", \"waiver\": ");
             json_string(out, r->waived_by);
@@ -73,9 +104,12 @@ static void cells(FILE *out, const struct conf_run *run)
             json_string(out, run->target_names[t]);
             fprintf(out,
                     ", \"group\": \"%s\", \"pass\": %u, \"fail\": %u, \"skip\": %u, "
-                    "\"waived\": %u, \"seconds\": %.3f}",
+                    "\"waived\": %u, \"not_run\": %u, \"seconds\": %.3f, \"status\": \"%s\"",
                     conf_groups[g].name, c->count[CONF_PASS], c->count[CONF_FAIL],
-                    c->count[CONF_SKIP], c->count[CONF_WAIVED], c->seconds);
+                    c->count[CONF_SKIP], c->count[CONF_WAIVED], c->count[CONF_NOTRUN], c->seconds,
+                    conf_cell_not_tested(c) ? "NOT TESTED" : "TESTED");
+            skip_reasons(out, run, t, g);
+            fprintf(out, "}");
             first = false;
         }
     }
@@ -118,9 +152,21 @@ int report_json(const char *path, const struct conf_run *run)
         json_string(out, run->target_names[t]);
         fprintf(out, ", \"detail\": ");
         json_string(out, run->targets[t]->detail);
+        const struct conf_target_ident *id = &run->idents[t];
+        if (id->has_kernel) {
+            char v[16];
+            elf_linux_version_format(id->kernel, v, sizeof(v));
+            fprintf(out, ", \"kernel\": \"%s\", \"kernel_source\": \"%s\"", v, id->kernel_src);
+        }
+        if (id->build_id[0])
+            fprintf(out, ", \"build_id\": \"%s\"", id->build_id);
         fprintf(out, "}");
     }
     fprintf(out, "],\n");
+    struct report_totals tot = report_count(run->results);
+    fprintf(out,
+            "  \"checks\": {\"requested\": %u, \"ran\": %u, \"skipped\": %u, \"not_run\": %u},\n",
+            tot.requested, tot.ran, tot.skipped, tot.not_run);
     calibration(out, run->calib);
     results(out, run);
     cells(out, run);

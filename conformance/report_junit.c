@@ -2,7 +2,10 @@
  * JUnit XML: one <testsuite> per target x group, one <testcase> per test
  * (classname vdsoconf.TARGET.GROUP). JUnit has no "waived": a waived
  * failure is a <skipped message="waived: ..."/> whose evidence goes to
- * <system-out>, so a CI dashboard never shows it as passed.
+ * <system-out>, so a CI dashboard never shows it as passed. A test a
+ * crash kept from running is an <error type="notrun">; a suite whose tests
+ * all skipped carries the property vdsoconf.status = NOT TESTED and its
+ * skip reasons; host findings go to the test's <system-out>.
  */
 #include "report.h"
 #include "report_util.h"
@@ -64,15 +67,57 @@ static void testcase(FILE *out, const struct conf_run *run, const struct conf_re
         xml_escaped(out, r->text);
         fprintf(out, "</system-out>");
         break;
+    case CONF_NOTRUN:
+        fprintf(out, "<error type=\"notrun\" message=\"");
+        first_line(out, r->text);
+        fprintf(out, "\">");
+        xml_escaped(out, r->text);
+        fprintf(out, "</error>");
+        break;
     case CONF_FAIL:
         fprintf(out, "<failure message=\"");
         first_line(out, r->text);
         fprintf(out, "\">");
+        xml_escaped(out, r->waiver_note);
+        if (r->waiver_note)
+            fputc('\n', out);
         xml_escaped(out, r->text);
         fprintf(out, "</failure>");
         break;
+    case CONF_NSTATUS:
+        break;
+    }
+    if (r->host_finding) {
+        fprintf(out, "<system-out>host finding (not a target failure): ");
+        xml_escaped(out, r->host_finding);
+        fprintf(out, "</system-out>");
     }
     fprintf(out, "</testcase>\n");
+}
+
+static void not_tested(FILE *out, const struct conf_run *run, unsigned t, unsigned g)
+{
+    struct report_reason reasons[REPORT_REASONS_MAX];
+    unsigned n = report_skip_reasons(run->results, (int)t, (int)g, reasons, REPORT_REASONS_MAX);
+    char text[600];
+
+    report_reasons_text(reasons, n, text, sizeof(text));
+    fprintf(out, "    <properties><property name=\"vdsoconf.status\" value=\"NOT TESTED\"/>"
+                 "<property name=\"vdsoconf.skip_reasons\" value=\"");
+    xml_escaped(out, text);
+    fprintf(out, "\"/></properties>\n");
+}
+
+static void not_tested_out(FILE *out, const struct conf_run *run, unsigned t, unsigned g)
+{
+    struct report_reason reasons[REPORT_REASONS_MAX];
+    unsigned n = report_skip_reasons(run->results, (int)t, (int)g, reasons, REPORT_REASONS_MAX);
+    char text[600];
+
+    report_reasons_text(reasons, n, text, sizeof(text));
+    fprintf(out, "    <system-out>NOT TESTED: every test skipped (");
+    xml_escaped(out, text);
+    fprintf(out, ")</system-out>\n");
 }
 
 int report_junit(const char *path, const struct conf_run *run)
@@ -88,15 +133,20 @@ int report_junit(const char *path, const struct conf_run *run)
             const struct conf_cell *c = &rs->cells[t][g];
             if (!c->ran)
                 continue;
-            unsigned total = c->count[0] + c->count[1] + c->count[2] + c->count[3];
             fprintf(out, "  <testsuite name=\"");
             xml_escaped(out, run->target_names[t]);
-            fprintf(out, ".%s\" tests=\"%u\" failures=\"%u\" skipped=\"%u\" time=\"%.3f\">\n",
-                    conf_groups[g].name, total, c->count[CONF_FAIL],
-                    c->count[CONF_SKIP] + c->count[CONF_WAIVED], c->seconds);
+            fprintf(out,
+                    ".%s\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" "
+                    "time=\"%.3f\">\n",
+                    conf_groups[g].name, conf_cell_total(c), c->count[CONF_FAIL],
+                    c->count[CONF_NOTRUN], c->count[CONF_SKIP] + c->count[CONF_WAIVED], c->seconds);
+            if (conf_cell_not_tested(c))
+                not_tested(out, run, t, g);
             for (size_t i = 0; i < rs->n; i++)
                 if (rs->items[i].target == t && rs->items[i].group == g)
                     testcase(out, run, &rs->items[i]);
+            if (conf_cell_not_tested(c))
+                not_tested_out(out, run, t, g);
             fprintf(out, "  </testsuite>\n");
         }
     }

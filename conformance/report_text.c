@@ -1,6 +1,9 @@
 /*
- * The human report: every failure (and waived failure) with its evidence,
- * stale waivers, then the target x group table with counts and times.
+ * The human report: every failure, waived failure and test not run with
+ * its evidence (and, for a failure a waiver named but did not accept, why
+ * not), host findings on lines of their own, stale waivers, then the
+ * target x group table with counts and times, NOT TESTED where a cell's
+ * tests all skipped, and how many of the requested checks really ran.
  */
 #include "report.h"
 #include "report_util.h"
@@ -11,15 +14,27 @@ void report_failures(FILE *out, const struct conf_run *run)
 
     for (size_t i = 0; i < rs->n; i++) {
         const struct conf_result *r = &rs->items[i];
-        if (r->status != CONF_FAIL && r->status != CONF_WAIVED)
+        if (r->status != CONF_FAIL && r->status != CONF_WAIVED && r->status != CONF_NOTRUN)
             continue;
         fprintf(out, "%s %s %s", conf_status_name(r->status), run->target_names[r->target], r->id);
         if (r->runs > 1)
             fprintf(out, " (failed %u of %u runs)", r->failures, r->runs);
         fputc('\n', out);
         if (r->status == CONF_WAIVED)
-            fprintf(out, "    waived: %s\n", r->waived_by);
+            fprintf(out, "    waived: %s\n    accepted evidence: %s\n", r->waived_by, r->evidence);
+        if (r->status == CONF_FAIL && r->waiver_note)
+            fprintf(out, "    %s\n", r->waiver_note);
         report_indented(out, r->text);
+    }
+    for (size_t i = 0; i < rs->n; i++) {
+        const struct conf_result *r = &rs->items[i];
+        if (!r->host_finding)
+            continue;
+        fprintf(out,
+                "HOST FINDING %s %s (the host or hypervisor, not the target; does not fail "
+                "it):\n",
+                run->target_names[r->target], r->id);
+        report_indented(out, r->host_finding);
     }
 }
 
@@ -35,27 +50,58 @@ void report_stale_waivers(FILE *out, const struct conf_run *run)
     }
 }
 
+static void not_tested(FILE *out, const struct conf_run *run, unsigned t, unsigned g)
+{
+    struct report_reason reasons[REPORT_REASONS_MAX];
+    unsigned n = report_skip_reasons(run->results, (int)t, (int)g, reasons, REPORT_REASONS_MAX);
+    char text[600];
+
+    report_reasons_text(reasons, n, text, sizeof(text));
+    fprintf(out, "  NOT TESTED (%s)", text);
+}
+
+static void summary(FILE *out, const struct conf_run *run)
+{
+    struct report_totals tot = report_count(run->results);
+    struct report_reason reasons[REPORT_REASONS_MAX];
+    unsigned n = report_skip_reasons(run->results, -1, -1, reasons, REPORT_REASONS_MAX);
+    char text[600];
+
+    report_reasons_text(reasons, n, text, sizeof(text));
+    fprintf(out, "checks: ran %u of %u requested; %u skipped", tot.ran, tot.requested, tot.skipped);
+    if (tot.skipped)
+        fprintf(out, " (reasons: %s)", text);
+    if (tot.not_run)
+        fprintf(out, "; %u NOT RUN (a crash or deadline prevented them)", tot.not_run);
+    fputc('\n', out);
+}
+
 void report_table(FILE *out, const struct conf_run *run)
 {
     const struct conf_results *rs = run->results;
-    unsigned tot[4] = {0};
+    unsigned tot[CONF_NSTATUS] = {0};
 
-    fprintf(out, "\n%-24s %-14s %5s %5s %5s %6s %8s\n", "target", "group", "pass", "fail", "skip",
-            "waived", "time");
+    fprintf(out, "\n%-24s %-14s %5s %5s %5s %6s %6s %8s\n", "target", "group", "pass", "fail",
+            "skip", "waived", "notrun", "time");
     for (unsigned t = 0; t < run->ntargets; t++) {
         for (unsigned g = 0; g < conf_ngroups; g++) {
             const struct conf_cell *c = &rs->cells[t][g];
             if (!c->ran)
                 continue;
-            fprintf(out, "%-24.24s %d %-12s %5u %5u %5u %6u %7.2fs\n", run->target_names[t],
+            fprintf(out, "%-24.24s %d %-12s %5u %5u %5u %6u %6u %7.2fs", run->target_names[t],
                     conf_groups[g].number, conf_groups[g].name, c->count[CONF_PASS],
-                    c->count[CONF_FAIL], c->count[CONF_SKIP], c->count[CONF_WAIVED], c->seconds);
-            for (int s = 0; s < 4; s++)
+                    c->count[CONF_FAIL], c->count[CONF_SKIP], c->count[CONF_WAIVED],
+                    c->count[CONF_NOTRUN], c->seconds);
+            if (conf_cell_not_tested(c))
+                not_tested(out, run, t, g);
+            fputc('\n', out);
+            for (int s = 0; s < CONF_NSTATUS; s++)
                 tot[s] += c->count[s];
         }
     }
-    fprintf(out, "%-24s %-14s %5u %5u %5u %6u %7.2fs\n", "total", "", tot[CONF_PASS],
-            tot[CONF_FAIL], tot[CONF_SKIP], tot[CONF_WAIVED], run->seconds);
+    fprintf(out, "%-24s %-14s %5u %5u %5u %6u %6u %7.2fs\n", "total", "", tot[CONF_PASS],
+            tot[CONF_FAIL], tot[CONF_SKIP], tot[CONF_WAIVED], tot[CONF_NOTRUN], run->seconds);
+    summary(out, run);
     fprintf(out, "verdict: %s (exit %d)\n",
             run->exit_code == 0   ? "PASS"
             : run->exit_code == 1 ? "FAIL"

@@ -1,8 +1,9 @@
 /*
  * The runner's record of a run: one result per (target, test id), merged
  * across soak rounds (worst status wins, the first failure's evidence is
- * kept), and one cell per (target, group) with its time. Reporters read
- * this; nothing else writes it.
+ * kept, structured evidence and the reasons a failure cannot be waived
+ * accumulate), and one cell per (target, group) with its time. Reporters
+ * read this; nothing else writes it.
  */
 #ifndef VDSOCONF_RESULTS_H
 #define VDSOCONF_RESULTS_H
@@ -14,7 +15,17 @@ enum conf_status {
     CONF_PASS,
     CONF_SKIP,
     CONF_WAIVED, /* a failure accepted by a waiver: never counted as a pass */
+    CONF_NOTRUN, /* a crash or deadline of its group prevented it: fails the run */
     CONF_FAIL,
+    CONF_NSTATUS
+};
+
+/* Why a failure can never be waived, whatever a waiver says (bits). */
+enum {
+    CONF_HARD_PROSE = 1u << 0,    /* a failure recorded without structured evidence */
+    CONF_HARD_SIGNAL = 1u << 1,   /* the target (or the group's child) was killed by a signal */
+    CONF_HARD_DEADLINE = 1u << 2, /* the group's deadline expired: a hang or livelock */
+    CONF_HARD_EXIT = 1u << 3,     /* the child or a helper exited early; the test never ended */
 };
 
 struct conf_result {
@@ -24,12 +35,16 @@ struct conf_result {
     enum conf_status status;
     unsigned runs, failures;
     char *text;            /* failure evidence or skip reason (owned) */
+    char *evidence;        /* canonical key=value terms of its failures (owned; evidence.h) */
+    unsigned hard;         /* CONF_HARD_* */
+    char *host_finding;    /* a host (not target) finding with its evidence (owned) */
     const char *waived_by; /* waiver reason when WAIVED */
+    char *waiver_note;     /* why a waiver naming this test did not apply (owned) */
 };
 
 struct conf_cell {
     double seconds;
-    unsigned count[4]; /* by conf_status */
+    unsigned count[CONF_NSTATUS]; /* by conf_status */
     bool ran;
 };
 
@@ -42,13 +57,31 @@ struct conf_results {
     struct conf_cell cells[CONF_MAX_TARGETS][CONF_MAX_GROUPS];
 };
 
-/* Add or merge one result; text is copied. */
+/* What one run of a test recorded, beyond its status. */
+struct conf_record {
+    const char *text;         /* evidence lines or skip reason */
+    const char *evidence;     /* canonical terms, or NULL */
+    unsigned hard;            /* CONF_HARD_* */
+    const char *host_finding; /* or NULL */
+};
+
+/* Add or merge one result; strings are copied. */
 void results_add(struct conf_results *rs, unsigned target, unsigned group, const char *id,
-                 enum conf_status status, const char *text);
+                 enum conf_status status, const struct conf_record *rec);
+/* The result of (target, id), or NULL. */
+const struct conf_result *results_find(const struct conf_results *rs, unsigned target,
+                                       const char *id);
 /* Recount the cells from the items (after waivers changed statuses). */
 void results_tally(struct conf_results *rs);
 void results_free(struct conf_results *rs);
 
+/* Tests of a cell, all statuses. */
+unsigned conf_cell_total(const struct conf_cell *c);
+/* A cell whose requested tests all SKIPped: nothing was tested there. */
+bool conf_cell_not_tested(const struct conf_cell *c);
+
 const char *conf_status_name(enum conf_status s);
+/* Why a failure cannot be waived, for reports ("killed by a signal", ...). */
+const char *conf_hard_reason(unsigned hard);
 
 #endif /* VDSOCONF_RESULTS_H */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include <vdsokit/abi.h>
 #include <vdsokit/timespec.h>
 
 static struct conf_vdso_fns live;
@@ -95,6 +96,21 @@ static int getres_1ns(clockid_t clk, struct timespec *res)
     return r;
 }
 
+/*
+ * Waivers never accept a crash: for the aux ids (16..23) getres first gives
+ * the 6.17+ kernel's answer, 0 and {0, 1 ns} (evidence a waiver can name
+ * exactly), then dies on the NULL-pointer call that follows in the test.
+ */
+static int getres_aux_crash(clockid_t clk, struct timespec *res)
+{
+    if (clk < VDSO_CLOCK_AUX || clk > VDSO_CLOCK_AUX_LAST)
+        return live.clock_getres(clk, res);
+    if (!res)
+        raise(SIGSEGV);
+    *res = (struct timespec){0, 1};
+    return 0;
+}
+
 /* Runner robustness: a crash and a hang inside the target. */
 static long crash(unsigned *cpu, unsigned *node, void *unused)
 {
@@ -125,6 +141,7 @@ static const struct live_mutant {
     {"swapped_getcpu", {.getcpu = swapped}},
     {"always_syscall", {.clock_gettime = always_syscall}},
     {"getres_1ns", {.clock_getres = getres_1ns}},
+    {"getres_aux_crash", {.clock_getres = getres_aux_crash}},
     {"crash", {.getcpu = crash}},
     {"hang", {.getcpu = hang}},
 };
