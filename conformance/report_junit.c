@@ -95,13 +95,20 @@ static void testcase(FILE *out, const struct conf_run *run, const struct conf_re
     fprintf(out, "</testcase>\n");
 }
 
-static void not_tested(FILE *out, const struct conf_run *run, unsigned t, unsigned g)
+/* The skip reasons of a NOT TESTED cell, counted, as one line. */
+static void cell_reasons(const struct conf_run *run, unsigned t, unsigned g, char *text, size_t len)
 {
     struct report_reason reasons[REPORT_REASONS_MAX];
     unsigned n = report_skip_reasons(run->results, (int)t, (int)g, reasons, REPORT_REASONS_MAX);
+
+    report_reasons_text(reasons, n, text, len);
+}
+
+static void not_tested(FILE *out, const struct conf_run *run, unsigned t, unsigned g)
+{
     char text[600];
 
-    report_reasons_text(reasons, n, text, sizeof(text));
+    cell_reasons(run, t, g, text, sizeof(text));
     fprintf(out, "    <properties><property name=\"vdsoconf.status\" value=\"NOT TESTED\"/>"
                  "<property name=\"vdsoconf.skip_reasons\" value=\"");
     xml_escaped(out, text);
@@ -110,11 +117,9 @@ static void not_tested(FILE *out, const struct conf_run *run, unsigned t, unsign
 
 static void not_tested_out(FILE *out, const struct conf_run *run, unsigned t, unsigned g)
 {
-    struct report_reason reasons[REPORT_REASONS_MAX];
-    unsigned n = report_skip_reasons(run->results, (int)t, (int)g, reasons, REPORT_REASONS_MAX);
     char text[600];
 
-    report_reasons_text(reasons, n, text, sizeof(text));
+    cell_reasons(run, t, g, text, sizeof(text));
     fprintf(out, "    <system-out>NOT TESTED: every test skipped (");
     xml_escaped(out, text);
     fprintf(out, ")</system-out>\n");
