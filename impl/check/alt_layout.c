@@ -19,8 +19,8 @@
  * the table: their images are inferred.
  */
 static const struct alt_layout layouts[] = {
-    {"x86-6.1", "6.1-6.2: 12-byte entries, u16 cpuid (bit 15 = not)", KV(6, 1, 0),
-     KV(6, 2, 255), 12, 2, 15, 1 * 32 + 27, 16 * 32 + 22, 3 * 32 + 18},
+    {"x86-6.1", "6.1-6.2: 12-byte entries, u16 cpuid (bit 15 = not)", KV(6, 1, 0), KV(6, 2, 255),
+     12, 2, 15, 1 * 32 + 27, 16 * 32 + 22, 3 * 32 + 18},
     {"x86-6.3", "6.3 and later: 14-byte entries, u32 ft_flags (flags in the upper half)",
      KV(6, 3, 0), KV_MAX, 14, 4, 16, 1 * 32 + 27, 16 * 32 + 22, 20 * 32 + 2},
 };
@@ -82,8 +82,7 @@ int alt_layout_infer(const uint8_t *image, size_t size, uint64_t table, uint64_t
         found = &layouts[i];
     }
     if (!found)
-        return vdsokit_fail(err, "no layout decodes every entry (%s: %.200s)", why_layout,
-                            why.msg);
+        return vdsokit_fail(err, "no layout decodes every entry (%s: %.200s)", why_layout, why.msg);
     *out = found;
     return 0;
 }

@@ -92,9 +92,9 @@ static void check_dynamic(const struct elf_image *img, struct imgcheck_report *r
      */
     if (!(img->dyn_present & ELF_DYN_HASH))
         imgcheck_add(r, IMGCHECK_WARNING, "hash",
-                     "no DT_HASH: DT_HASH-only consumers find no symbols: musl's __vdsosym "
-                     "(src/internal/vdso.c) and vDSO parsers derived from the kernel's "
-                     "parse_vdso.c before it learned DT_GNU_HASH; glibc and Go read DT_GNU_HASH");
+                     "no DT_HASH: DT_HASH-only consumers find no symbols: musl's __vdsosym and "
+                     "parsers derived from the kernel's parse_vdso.c before it read DT_GNU_HASH "
+                     "(defect class C28); glibc and Go use DT_GNU_HASH");
     if (!(img->dyn_present & ELF_DYN_GNU_HASH))
         imgcheck_add(r, IMGCHECK_WARNING, "hash",
                      "no DT_GNU_HASH: the kernel links --hash-style=both; GNU-hash-only "
