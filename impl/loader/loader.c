@@ -116,7 +116,7 @@ int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const 
     *out = NULL;
     if (!opt)
         opt = &defaults;
-    if (loader_prepare(bytes, size, opt->cpu, &p, err)) {
+    if (loader_prepare_as(bytes, size, opt->cpu, opt->linux_version, &p, err)) {
         name_error(err, name);
         return -1;
     }

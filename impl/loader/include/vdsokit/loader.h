@@ -67,6 +67,7 @@ struct loader_options {
     const struct tk_script *script; /* SCRIPTED */
     unsigned tick_hz;               /* a writer thread ticks (accumulates) this often; 0: none */
     uint32_t tick_nsec; /* the image's TICK_NSEC (its coarse getres); 0: the host's or script's */
+    uint32_t linux_version; /* judge the image as this LINUX_VERSION_CODE; 0: its `Linux` note */
 };
 
 /* A loaded image. The function pointers are NULL for absent exports. */
