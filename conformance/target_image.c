@@ -6,7 +6,9 @@
  * the counter the timekeeper publishes (default tsc) and ",hz=N" for the
  * emulated kernel's tick (its writer rate and TICK_NSEC, the coarse
  * clocks' resolution; default: the tick ref was built for, the host's for
- * an image file, with the writer at TICK_HZ). The parent process
+ * an image file, with the writer at TICK_HZ) and ",layout=VERSION" (a
+ * kernel version such as 6.12 whose layout profile the data pages take;
+ * default: the one the image's `Linux` note names). The parent process
  * loads the image once, without a writer thread, to validate it and name
  * it in the report; every group child then loads its own instance with a
  * writer ticking at TICK_HZ (conf_target_enter_child), because threads,
@@ -43,8 +45,33 @@ static struct vdso_loaded *oracle_loaded;
 struct inproc_spec {
     char file[sizeof(((struct conf_target *)0)->name)]; /* image:PATH's PATH; "" for ref */
     enum tk_counter_kind counter;
-    unsigned hz; /* 0: the image's own tick (ref) or the host's */
+    unsigned hz;             /* 0: the image's own tick (ref) or the host's */
+    uint32_t layout_version; /* 0: the image's note decides */
 };
+
+/* "6.12" or "6.12.117" as a LINUX_VERSION_CODE (patch saturates at 255); 0 when malformed. */
+static uint32_t parse_version(const char *s)
+{
+    unsigned long part[3] = {0, 0, 0};
+    int n = 0;
+    const char *p = s;
+
+    for (;;) {
+        char *end;
+        if (n == 3 || *p < '0' || *p > '9')
+            return 0;
+        part[n++] = strtoul(p, &end, 10);
+        if (*end == 0)
+            break;
+        if (*end != '.')
+            return 0;
+        p = end + 1;
+    }
+    if (n < 2 || part[0] == 0 || part[0] > 255 || part[1] > 255)
+        return 0;
+    return ((uint32_t)part[0] << 16) | ((uint32_t)part[1] << 8) |
+           (part[2] > 255 ? 255u : (uint32_t)part[2]);
+}
 
 static int parse_option(const char *opt, struct inproc_spec *s)
 {
@@ -55,6 +82,10 @@ static int parse_option(const char *opt, struct inproc_spec *s)
                 return 0;
             }
         return -1;
+    }
+    if (strncmp(opt, "layout=", 7) == 0) {
+        s->layout_version = parse_version(opt + 7);
+        return s->layout_version ? 0 : -1;
     }
     if (strncmp(opt, "hz=", 3) == 0) {
         char *end;
@@ -188,15 +219,17 @@ static int load(struct conf_target *t, bool with_writer, char *err, size_t errle
 
     if (parse_spec(t, &s) != 0) {
         snprintf(err, errlen,
-                 "--target %s: options are ,counter=tsc|pvclock|hvclock and ,hz=N (%d-%d)", t->name,
-                 MIN_HZ, MAX_HZ);
+                 "--target %s: options are ,counter=tsc|pvclock|hvclock, ,hz=N (%d-%d) and "
+                 ",layout=VERSION (e.g. 6.12)",
+                 t->name, MIN_HZ, MAX_HZ);
         return 2;
     }
     struct loader_options opt = {.clock = LOADER_CLOCK_HOST,
                                  .counter = s.counter,
                                  .calib_ms = CALIB_MS,
                                  .tick_hz = with_writer ? (s.hz ? s.hz : TICK_HZ) : 0,
-                                 .tick_nsec = s.hz ? tick_nsec(s.hz) : 0};
+                                 .tick_nsec = s.hz ? tick_nsec(s.hz) : 0,
+                                 .layout_version = s.layout_version};
     struct vdsokit_error lerr;
     struct vdso_loaded *l;
     int rc = t->kind == CONF_TARGET_IMAGE ? loader_load_file(&l, s.file, &opt, &lerr)
@@ -227,10 +260,11 @@ int conf_target_open_image(struct conf_target *t, const char *path, char *err, s
     parse_spec(t, &s);
     snprintf(t->detail, sizeof(t->detail),
              "%s, %zu bytes on emulated data pages (counter %s, clock mode %d, writer at %u Hz "
-             "in each group, tick %u ns), %u alternatives applied",
+             "in each group, tick %u ns, layout %s%s), %u alternatives applied",
              path ? "vDSO image file" : "embedded reference image", l->image_size,
              counter_name(s.counter), inproc_clock_mode(t), s.hz ? s.hz : TICK_HZ,
-             tk_low_res_nsec(l->tk), l->alt.applied);
+             tk_low_res_nsec(l->tk), l->profile->era, s.layout_version ? " by override" : "",
+             l->alt.applied);
     return 0;
 }
 
