@@ -229,7 +229,7 @@ static int load(struct conf_target *t, bool with_writer, char *err, size_t errle
                                  .calib_ms = CALIB_MS,
                                  .tick_hz = with_writer ? (s.hz ? s.hz : TICK_HZ) : 0,
                                  .tick_nsec = s.hz ? tick_nsec(s.hz) : 0,
-                                 .layout_version = s.layout_version};
+                                 .linux_version = s.layout_version};
     struct vdsokit_error lerr;
     struct vdso_loaded *l;
     int rc = t->kind == CONF_TARGET_IMAGE ? loader_load_file(&l, s.file, &opt, &lerr)
@@ -296,7 +296,8 @@ struct tk_model_view conf_inproc_view(struct vdso_loaded *l, const struct tk_log
     return (struct tk_model_view){.page0 = &e->data,
                                   .real = NULL,
                                   .counter = counter,
-                                  .low_res_nsec = tk_low_res_nsec(l->tk)};
+                                  .low_res_nsec = tk_low_res_nsec(l->tk),
+                                  .delta = l->delta};
 }
 
 bool conf_inproc_snapshot(struct vdso_loaded *l, struct conf_inproc_now *now)

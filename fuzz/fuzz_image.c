@@ -18,7 +18,8 @@
  *  - patching is idempotent: preparing the patched text again gives the
  *    same bytes (what loading a live, already patched dump relies on).
  * The CPU to patch for is taken from the last input byte, so every feature
- * combination is exercised whatever the host has.
+ * combination is exercised whatever the host has; so is the version the
+ * image is judged as (its note, or one of each .altinstructions era).
  */
 #include "fuzz_common.h"
 
@@ -92,8 +93,8 @@ static void check_patch_sites(const uint8_t *bytes, const struct loader_prepared
     struct vdsokit_error err;
 
     FUZZ_ASSERT(in_site != NULL, "out of memory");
-    for (unsigned i = 0; p->has_alt && alt_entry_read(bytes, p->image_size, p->alt_offset,
-                                                      p->alt_len, i, &e, &err) == 0;
+    for (unsigned i = 0; p->has_alt && alt_entry_read(p->alt_layout, bytes, p->image_size,
+                                                      p->alt_offset, p->alt_len, i, &e, &err) == 0;
          i++)
         memset(in_site + e.site, 1, e.site_len);
     for (size_t k = 0; k < p->image_size; k++)
@@ -124,7 +125,7 @@ static void check_symbols(const uint8_t *bytes, size_t size, const struct loader
 }
 
 static void check_prepared(const uint8_t *bytes, size_t size, const struct loader_prepared *p,
-                           const struct alt_cpu *cpu)
+                           const struct alt_cpu *cpu, uint32_t version)
 {
     struct loader_prepared again;
     struct vdsokit_error err;
@@ -142,7 +143,8 @@ static void check_prepared(const uint8_t *bytes, size_t size, const struct loade
     check_patch_sites(bytes, p);
     check_symbols(bytes, size, p);
     /* The patched image, prepared again, must come out unchanged. */
-    if (loader_prepare(p->text, p->image_size, cpu, &again, &err) == 0) {
+    FUZZ_ASSERT(!p->has_alt || p->alt_layout, "alternatives accepted without a layout");
+    if (loader_prepare_as(p->text, p->image_size, cpu, version, &again, &err) == 0) {
         FUZZ_ASSERT(again.image_size == p->image_size &&
                         memcmp(again.text, p->text, p->image_size) == 0,
                     "patching the patched text changed it");
@@ -150,8 +152,17 @@ static void check_prepared(const uint8_t *bytes, size_t size, const struct loade
     }
 }
 
+/* Bits 3-4 of the last byte: the image's note, or a version of each alternatives era. */
+static uint32_t version_from(uint8_t b)
+{
+    static const uint32_t versions[4] = {0, 0x0601c0, 0x061100, 0};
+
+    return versions[b >> 3 & 3];
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    struct imgcheck_options opt;
     struct alt_cpu cpu;
     struct loader_prepared p;
     struct vdsokit_error err;
@@ -164,10 +175,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cpu = (struct alt_cpu){.rdtscp = data[size - 1] & 1,
                            .rdpid = data[size - 1] >> 1 & 1,
                            .lfence_rdtsc = data[size - 1] >> 2 & 1};
-    rc = imgcheck_run(copy, size, &report);
+    opt = (struct imgcheck_options){.linux_version = version_from(data[size - 1])};
+    rc = imgcheck_run_with(copy, size, &opt, &report);
     check_report(rc, size);
-    if (loader_prepare(copy, size, &cpu, &p, &err) == 0) {
-        check_prepared(copy, size, &p, &cpu);
+    if (loader_prepare_as(copy, size, &cpu, opt.linux_version, &p, &err) == 0) {
+        check_prepared(copy, size, &p, &cpu, opt.linux_version);
         loader_prepared_free(&p);
     } else {
         FUZZ_ASSERT(err.msg[0] && memchr(err.msg, 0, sizeof(err.msg)), "refused without a reason");

@@ -2,10 +2,10 @@
  * Applies a vDSO image's x86 alternatives to a private copy of it for one
  * CPU. Entries are decoded from the original (const) bytes and replacement
  * bytes are copied from them too, so a table that points into its own patch
- * sites still gives one deterministic result. The entry format is the
- * kernel's 14-byte one: s32 site offset and s32 replacement offset, each
- * relative to its own field; u32 feature (low half) and flags (high half);
- * u8 site length; u8 replacement length.
+ * sites still gives one deterministic result. The entry format is the one
+ * of the image's era (alt_layout.h): s32 site offset and s32 replacement
+ * offset, each relative to its own field; a feature word whose upper bits
+ * are flags; u8 site length; u8 replacement length; all little-endian.
  */
 #include <cpuid.h>
 #include <stddef.h>
@@ -14,22 +14,6 @@
 
 #include <vdsokit/abi.h>
 #include <vdsokit/altpatch.h>
-
-/*
- * One entry as the kernel stores it (its struct alt_instr). The image is
- * x86-64 code and the host that patches it is x86-64 too (CPUID above), so
- * a record copied out of the bounds-checked table reads in host order.
- */
-struct alt_record {
-    int32_t instr_offset; /* the site, relative to this field */
-    int32_t repl_offset;  /* the replacement, relative to this field */
-    uint32_t ft_flags;    /* feature (low half) and flags (high half) */
-    uint8_t instrlen;
-    uint8_t replacementlen;
-} __attribute__((packed));
-
-_Static_assert(sizeof(struct alt_record) == VDSO_ALT_ENTRY_SIZE, "14-byte .altinstructions entry");
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "x86 images are little-endian");
 
 /* Whether a CPU has a feature the vDSO's alternatives name. */
 enum feature_state { FEATURE_UNKNOWN, FEATURE_ABSENT, FEATURE_PRESENT };
@@ -55,18 +39,26 @@ static enum feature_state state(bool present)
     return present ? FEATURE_PRESENT : FEATURE_ABSENT;
 }
 
-static enum feature_state cpu_has(const struct alt_cpu *cpu, unsigned feature)
+/* The era's numbers name the features (LFENCE_RDTSC moved in 6.3). */
+static enum feature_state cpu_has(const struct alt_layout *l, const struct alt_cpu *cpu,
+                                  unsigned feature)
 {
-    switch (feature) {
-    case X86_FEATURE_RDTSCP:
+    if (feature == l->rdtscp)
         return state(cpu->rdtscp);
-    case X86_FEATURE_RDPID:
+    if (feature == l->rdpid)
         return state(cpu->rdpid);
-    case X86_FEATURE_LFENCE_RDTSC:
+    if (feature == l->lfence_rdtsc)
         return state(cpu->lfence_rdtsc);
-    default:
-        return FEATURE_UNKNOWN;
-    }
+    return FEATURE_UNKNOWN;
+}
+
+static uint32_t le(const uint8_t *p, unsigned width)
+{
+    uint32_t v = 0;
+
+    for (unsigned i = width; i-- > 0;)
+        v = v << 8 | p[i];
+    return v;
 }
 
 /* base + rel, where base is an offset in the image; false when outside it. */
@@ -102,32 +94,38 @@ static int check_entry(const struct alt_entry *e, unsigned idx, size_t size,
     return 0;
 }
 
-int alt_entry_read(const uint8_t *image, size_t size, uint64_t table, uint64_t table_len,
-                   unsigned idx, struct alt_entry *e, struct vdsokit_error *err)
-{
-    uint64_t at = table + (uint64_t)idx * VDSO_ALT_ENTRY_SIZE;
-    struct alt_record rec;
+/* Offsets of the fields every era has (alt_layout.h). */
+enum { ALT_INSTR_OFFSET = 0, ALT_REPL_OFFSET = 4, ALT_WORD = 8 };
 
-    if (table > size || table_len > size - table ||
-        (uint64_t)idx >= table_len / VDSO_ALT_ENTRY_SIZE)
+int alt_entry_read(const struct alt_layout *l, const uint8_t *image, size_t size, uint64_t table,
+                   uint64_t table_len, unsigned idx, struct alt_entry *e, struct vdsokit_error *err)
+{
+    uint64_t at = table + (uint64_t)idx * l->entry_size;
+    int32_t instr, repl;
+    uint32_t word;
+    const uint8_t *p;
+
+    if (table > size || table_len > size - table || (uint64_t)idx >= table_len / l->entry_size)
         return vdsokit_fail(err,
                             "alt entry %u: outside the table [0x%llx, +0x%llx) of a 0x%zx-byte "
                             "image",
                             idx, (unsigned long long)table, (unsigned long long)table_len, size);
     /* The entry lies inside the checked table. */
-    memcpy(&rec, image + at, sizeof rec);
+    p = image + at;
+    instr = (int32_t)le(p + ALT_INSTR_OFFSET, 4);
+    repl = (int32_t)le(p + ALT_REPL_OFFSET, 4);
+    word = le(p + ALT_WORD, l->word_size);
     e->where = at;
-    e->feature = (uint16_t)rec.ft_flags;
-    e->flags = (uint16_t)(rec.ft_flags >> 16);
-    e->site_len = rec.instrlen;
-    e->repl_len = rec.replacementlen;
-    if (!rel_target(at + offsetof(struct alt_record, instr_offset), rec.instr_offset, size,
-                    &e->site))
+    e->feature = (uint16_t)(word & ((1u << l->flags_shift) - 1));
+    e->flags = (uint16_t)(word >> l->flags_shift);
+    e->site_len = p[l->entry_size - 2];
+    e->repl_len = p[l->entry_size - 1];
+    if (!rel_target(at + ALT_INSTR_OFFSET, instr, size, &e->site))
         return vdsokit_fail(err, "alt entry %u at 0x%llx: instr_offset %d points outside the image",
-                            idx, (unsigned long long)at, rec.instr_offset);
-    if (!rel_target(at + offsetof(struct alt_record, repl_offset), rec.repl_offset, size, &e->repl))
+                            idx, (unsigned long long)at, instr);
+    if (!rel_target(at + ALT_REPL_OFFSET, repl, size, &e->repl))
         return vdsokit_fail(err, "alt entry %u at 0x%llx: repl_offset %d points outside the image",
-                            idx, (unsigned long long)at, rec.repl_offset);
+                            idx, (unsigned long long)at, repl);
     return check_entry(e, idx, size, err);
 }
 
@@ -154,9 +152,10 @@ static void fill_nops(uint8_t *dst, size_t len)
     }
 }
 
-static enum entry_action entry_wanted(const struct alt_entry *e, const struct alt_cpu *cpu)
+static enum entry_action entry_wanted(const struct alt_layout *l, const struct alt_entry *e,
+                                      const struct alt_cpu *cpu)
 {
-    enum feature_state has = cpu_has(cpu, e->feature);
+    enum feature_state has = cpu_has(l, cpu, e->feature);
 
     if (has == FEATURE_UNKNOWN || (e->flags & ~ALT_FLAG_NOT))
         return ENTRY_SKIP_UNKNOWN;
@@ -175,16 +174,16 @@ static void bit_set(uint8_t *map, uint64_t i)
     map[i / 8] |= (uint8_t)(1u << (i % 8));
 }
 
-static int patch_entries(const uint8_t *src, uint8_t *dst, size_t size, uint64_t table,
-                         uint64_t table_len, const struct alt_cpu *cpu, uint8_t *written,
-                         struct alt_report *r, struct vdsokit_error *err)
+static int patch_entries(const struct alt_layout *l, const uint8_t *src, uint8_t *dst, size_t size,
+                         uint64_t table, uint64_t table_len, const struct alt_cpu *cpu,
+                         uint8_t *written, struct alt_report *r, struct vdsokit_error *err)
 {
     struct alt_entry e;
 
     for (unsigned i = 0; i < r->entries; i++) {
-        if (alt_entry_read(src, size, table, table_len, i, &e, err))
+        if (alt_entry_read(l, src, size, table, table_len, i, &e, err))
             return -1;
-        switch (entry_wanted(&e, cpu)) {
+        switch (entry_wanted(l, &e, cpu)) {
         case ENTRY_APPLY:
             memcpy(dst + e.site, src + e.repl, e.repl_len);
             fill_nops(dst + e.site + e.repl_len, (size_t)e.site_len - e.repl_len);
@@ -207,17 +206,17 @@ static int patch_entries(const uint8_t *src, uint8_t *dst, size_t size, uint64_t
  * CPU lacks was patched for another CPU (a dump from another host): running
  * it would raise #UD, so refuse the image.
  */
-static int check_foreign_patches(const uint8_t *src, const uint8_t *dst, size_t size,
-                                 uint64_t table, uint64_t table_len, const struct alt_cpu *cpu,
-                                 const uint8_t *written, unsigned entries,
-                                 struct vdsokit_error *err)
+static int check_foreign_patches(const struct alt_layout *l, const uint8_t *src, const uint8_t *dst,
+                                 size_t size, uint64_t table, uint64_t table_len,
+                                 const struct alt_cpu *cpu, const uint8_t *written,
+                                 unsigned entries, struct vdsokit_error *err)
 {
     struct alt_entry e;
 
     for (unsigned i = 0; i < entries; i++) {
-        if (alt_entry_read(src, size, table, table_len, i, &e, err))
+        if (alt_entry_read(l, src, size, table, table_len, i, &e, err))
             return -1;
-        if (e.flags || e.repl_len == 0 || cpu_has(cpu, e.feature) != FEATURE_ABSENT ||
+        if (e.flags || e.repl_len == 0 || cpu_has(l, cpu, e.feature) != FEATURE_ABSENT ||
             bit_test(written, e.site))
             continue;
         if (memcmp(dst + e.site, src + e.repl, e.repl_len) == 0)
@@ -231,8 +230,9 @@ static int check_foreign_patches(const uint8_t *src, const uint8_t *dst, size_t 
     return 0;
 }
 
-int alt_apply(const uint8_t *src, uint8_t *dst, size_t size, uint64_t table, uint64_t table_len,
-              const struct alt_cpu *cpu, struct alt_report *report, struct vdsokit_error *err)
+int alt_apply(const struct alt_layout *l, const uint8_t *src, uint8_t *dst, size_t size,
+              uint64_t table, uint64_t table_len, const struct alt_cpu *cpu,
+              struct alt_report *report, struct vdsokit_error *err)
 {
     struct alt_report r = {0};
     uint8_t *written;
@@ -242,17 +242,20 @@ int alt_apply(const uint8_t *src, uint8_t *dst, size_t size, uint64_t table, uin
         return vdsokit_fail(err,
                             ".altinstructions [0x%llx, +0x%llx) lies outside the 0x%zx-byte image",
                             (unsigned long long)table, (unsigned long long)table_len, size);
-    if (table_len % VDSO_ALT_ENTRY_SIZE)
-        return vdsokit_fail(err, ".altinstructions at 0x%llx: size 0x%llx is not a multiple of %d",
-                            (unsigned long long)table, (unsigned long long)table_len,
-                            VDSO_ALT_ENTRY_SIZE);
-    r.entries = (unsigned)(table_len / VDSO_ALT_ENTRY_SIZE);
+    if (table_len % l->entry_size)
+        return vdsokit_fail(err,
+                            ".altinstructions at 0x%llx: size 0x%llx is not a multiple of %u (the "
+                            "%s entry size)",
+                            (unsigned long long)table, (unsigned long long)table_len, l->entry_size,
+                            l->name);
+    r.entries = (unsigned)(table_len / l->entry_size);
     written = calloc(size / 8 + 1, 1);
     if (!written)
         return vdsokit_fail(err, "out of memory for the alternatives site map");
-    rc = patch_entries(src, dst, size, table, table_len, cpu, written, &r, err);
+    rc = patch_entries(l, src, dst, size, table, table_len, cpu, written, &r, err);
     if (!rc)
-        rc = check_foreign_patches(src, dst, size, table, table_len, cpu, written, r.entries, err);
+        rc = check_foreign_patches(l, src, dst, size, table, table_len, cpu, written, r.entries,
+                                   err);
     free(written);
     if (!rc && report)
         *report = r;

@@ -86,10 +86,15 @@ static void check_dynamic(const struct elf_image *img, struct imgcheck_report *r
                          "%s present: a vDSO is mapped unrelocated, so it must need no dynamic "
                          "relocations",
                          relocs[i].what);
+    /*
+     * x86 kernels link --hash-style=both, but arm64 and arm 6.12 images have
+     * DT_GNU_HASH only: real kernels ship that, so it is a consumer warning.
+     */
     if (!(img->dyn_present & ELF_DYN_HASH))
-        imgcheck_add(r, IMGCHECK_ERROR, "hash",
-                     "no DT_HASH: musl, Apple Rosetta, older Go and rustix, CRIU and other "
-                     "DT_HASH-only consumers find no symbols (kernel links --hash-style=both)");
+        imgcheck_add(r, IMGCHECK_WARNING, "hash",
+                     "no DT_HASH: DT_HASH-only consumers find no symbols: musl's __vdsosym and "
+                     "parsers derived from the kernel's parse_vdso.c before it read DT_GNU_HASH "
+                     "(defect class C28); glibc and Go use DT_GNU_HASH");
     if (!(img->dyn_present & ELF_DYN_GNU_HASH))
         imgcheck_add(r, IMGCHECK_WARNING, "hash",
                      "no DT_GNU_HASH: the kernel links --hash-style=both; GNU-hash-only "
@@ -128,6 +133,20 @@ static void check_notes(const struct elf_image *img, const struct elf_sections *
         imgcheck_add(r, IMGCHECK_INFO, "build-id", "GNU build id of %u bytes", notes.build_id_size);
 }
 
+/* The caller's version replaces the note's for every era-dependent rule. */
+static void apply_override(uint32_t version, struct imgcheck_report *r)
+{
+    char ver[24];
+
+    if (!version)
+        return;
+    elf_linux_version_format(version, ver, sizeof(ver));
+    imgcheck_add(r, IMGCHECK_INFO, "linux-note",
+                 "judged as built for Linux %s (0x%06x), as the caller asked", ver, version);
+    r->has_linux_version = true;
+    r->linux_version = version;
+}
+
 static void check_sections(const struct elf_image *img, const struct elf_sections *secs,
                            struct imgcheck_report *r)
 {
@@ -150,6 +169,12 @@ static void check_sections(const struct elf_image *img, const struct elf_section
 
 int imgcheck_run(const void *data, size_t size, struct imgcheck_report *out)
 {
+    return imgcheck_run_with(data, size, NULL, out);
+}
+
+int imgcheck_run_with(const void *data, size_t size, const struct imgcheck_options *opt,
+                      struct imgcheck_report *out)
+{
     struct elf_image img;
     struct elf_sections secs;
     struct vdsokit_error err;
@@ -171,7 +196,9 @@ int imgcheck_run(const void *data, size_t size, struct imgcheck_report *out)
     } else {
         check_sections(&img, &secs, out);
     }
-    imgcheck_alternatives(&img, &secs, out);
+    /* The notes first: the version chooses the alternatives layout. */
     check_notes(&img, &secs, out);
+    apply_override(opt ? opt->linux_version : 0, out);
+    imgcheck_alternatives(&img, &secs, out);
     return 0;
 }

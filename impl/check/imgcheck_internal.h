@@ -16,6 +16,7 @@ void imgcheck_add(struct imgcheck_report *r, enum imgcheck_severity s, const cha
 void imgcheck_versions(const struct elf_image *img, struct imgcheck_report *r);
 void imgcheck_exports(const struct elf_image *img, struct imgcheck_report *r);
 void imgcheck_hash_reach(const struct elf_image *img, struct imgcheck_report *r);
+/* Needs r->linux_version (the note's or the override) when has_linux_version. */
 void imgcheck_alternatives(const struct elf_image *img, const struct elf_sections *secs,
                            struct imgcheck_report *r);
 

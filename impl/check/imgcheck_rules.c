@@ -156,26 +156,64 @@ void imgcheck_exports(const struct elf_image *img, struct imgcheck_report *r)
                      "the x86-64 exports resolve under LINUX_2.6 as FUNC with a size");
 }
 
+/*
+ * The era's layout: from the version (note or override), else inferred from
+ * the table. NULL, with an error finding, when neither gives one.
+ */
+static const struct alt_layout *
+choose_layout(const struct elf_image *img, const struct elf_section *s, struct imgcheck_report *r)
+{
+    const struct alt_layout *l = NULL;
+    struct vdsokit_error err;
+    char ver[24];
+
+    if (r->has_linux_version) {
+        l = alt_layout_for_version(r->linux_version);
+        if (l)
+            return l;
+        elf_linux_version_format(r->linux_version, ver, sizeof ver);
+        imgcheck_add(r, IMGCHECK_INFO, "alternatives",
+                     "no .altinstructions layout is known for Linux %s: inferring it from the "
+                     "table",
+                     ver);
+    }
+    if (alt_layout_infer(img->data, img->size, s->offset, s->size, &l, &err)) {
+        imgcheck_add(r, IMGCHECK_ERROR, "alternatives", ".altinstructions at 0x%" PRIx64 ": %s",
+                     s->offset, err.msg);
+        return NULL;
+    }
+    r->alt_layout_inferred = true;
+    return l;
+}
+
 static void decode_entries(const struct elf_image *img, const struct elf_section *s,
-                           struct imgcheck_report *r)
+                           const struct alt_layout *l, struct imgcheck_report *r)
 {
     struct alt_entry e;
     struct vdsokit_error aerr;
-    unsigned bad = 0, n = (unsigned)(s->size / VDSO_ALT_ENTRY_SIZE);
+    unsigned bad = 0, n = (unsigned)(s->size / l->entry_size);
 
-    if (s->size % VDSO_ALT_ENTRY_SIZE)
+    if (s->size % l->entry_size)
         imgcheck_add(r, IMGCHECK_ERROR, "alternatives",
-                     ".altinstructions size 0x%" PRIx64 " is not a multiple of %d", s->size,
-                     VDSO_ALT_ENTRY_SIZE);
+                     ".altinstructions size 0x%" PRIx64 " is not a multiple of %u (the %s entry "
+                     "size)",
+                     s->size, l->entry_size, l->name);
     for (unsigned i = 0; i < n; i++)
-        if (alt_entry_read(img->data, img->size, s->offset, s->size, i, &e, &aerr) && bad++ < 4)
-            imgcheck_add(r, IMGCHECK_ERROR, "alternatives", "%s", aerr.msg);
+        if (alt_entry_read(l, img->data, img->size, s->offset, s->size, i, &e, &aerr) && bad++ < 4)
+            imgcheck_add(r, IMGCHECK_ERROR, "alternatives", "%s (layout %s)", aerr.msg, l->name);
     r->nalt = n;
     if (!bad)
         imgcheck_add(r, IMGCHECK_INFO, "alternatives",
                      "%u .altinstructions entries at 0x%" PRIx64
-                     ", every site and replacement inside the image",
-                     n, s->offset);
+                     " under the %s layout (%s, %s), every site and replacement inside the image",
+                     n, s->offset, l->name, l->what,
+                     r->alt_layout_inferred ? "inferred from the table" : "from the version");
+}
+
+/* Only x86 (x86-64 and i386) vDSOs carry alternatives in the x86 struct alt_instr. */
+static bool is_x86(uint16_t machine)
+{
+    return machine == EM_X86_64 || machine == EM_386;
 }
 
 void imgcheck_alternatives(const struct elf_image *img, const struct elf_sections *secs,
@@ -183,10 +221,19 @@ void imgcheck_alternatives(const struct elf_image *img, const struct elf_section
 {
     struct elf_section s;
     const struct elf_load *l0 = &img->loads[0];
+    const char *m = elf_machine_name(img->machine);
+    bool present = secs->count && elf_section_by_name(secs, ".altinstructions", &s);
 
-    if (!secs->count || !elf_section_by_name(secs, ".altinstructions", &s)) {
-        if (img->machine == EM_X86_64)
-            imgcheck_add(r, IMGCHECK_INFO, "alternatives", "no .altinstructions section");
+    if (!is_x86(img->machine)) {
+        imgcheck_add(r, IMGCHECK_INFO, "alternatives", "skipped: no x86 alternatives on %s%s",
+                     m ? m : "this machine",
+                     present ? " (its .altinstructions is in that architecture's own format, "
+                               "not decoded)"
+                             : "");
+        return;
+    }
+    if (!present) {
+        imgcheck_add(r, IMGCHECK_INFO, "alternatives", "no .altinstructions section");
         return;
     }
     if (s.offset < l0->offset || s.offset - l0->offset > l0->filesz ||
@@ -200,5 +247,7 @@ void imgcheck_alternatives(const struct elf_image *img, const struct elf_section
     r->has_alternatives = true;
     r->alt_offset = s.offset;
     r->alt_len = s.size;
-    decode_entries(img, &s, r);
+    r->alt_layout = choose_layout(img, &s, r);
+    if (r->alt_layout)
+        decode_entries(img, &s, r->alt_layout, r);
 }

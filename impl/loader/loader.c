@@ -116,7 +116,7 @@ static int map_all(struct vdso_loaded *l, const struct loader_prepared *p,
 static int pick_profile(struct vdso_loaded *l, const struct loader_prepared *p,
                         const struct loader_options *opt, struct vdsokit_error *err)
 {
-    uint32_t v = opt->layout_version    ? opt->layout_version
+    uint32_t v = opt->linux_version     ? opt->linux_version
                  : p->has_linux_version ? p->linux_version
                                         : 0;
     const struct layout_era *era = v ? layout_era_for_version(v) : NULL;
@@ -128,12 +128,15 @@ static int pick_profile(struct vdso_loaded *l, const struct loader_prepared *p,
     if (l->profile)
         return 0;
     layout_version_format(v, vs, sizeof vs);
-    layout_version_format(layout_eras[0].first, first, sizeof first);
-    layout_version_format(layout_eras[layout_era_count - 1].last, last, sizeof last);
+    snprintf(first, sizeof first, "%u.%u", LAYOUT_VERSION_MAJOR(layout_eras[0].first),
+             LAYOUT_VERSION_MINOR(layout_eras[0].first));
+    snprintf(last, sizeof last, "%u.%u",
+             LAYOUT_VERSION_MAJOR(layout_eras[layout_era_count - 1].last),
+             LAYOUT_VERSION_MINOR(layout_eras[layout_era_count - 1].last));
     return vdsokit_fail(err,
                         "%s: Linux %s (%s): no layout profile covers this version (this build "
                         "knows %s to %s)",
-                        l->name, vs, opt->layout_version ? "layout= override" : "the image's note",
+                        l->name, vs, opt->linux_version ? "layout= override" : "the image's note",
                         first, last);
 }
 
@@ -147,7 +150,7 @@ int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const 
     *out = NULL;
     if (!opt)
         opt = &defaults;
-    if (loader_prepare(bytes, size, opt->cpu, &p, err)) {
+    if (loader_prepare_as(bytes, size, opt->cpu, opt->linux_version, &p, err)) {
         name_error(err, name);
         return -1;
     }

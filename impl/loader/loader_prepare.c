@@ -66,15 +66,16 @@ static int check_header(const struct elf_image *img, struct vdsokit_error *err)
  * the image. Other errors (a missing hash table or export) only make
  * lookups fail, which leaves a NULL entry point, not a hazard.
  */
-static int check_image(const uint8_t *bytes, size_t size, struct loader_prepared *p,
-                       struct vdsokit_error *err)
+static int check_image(const uint8_t *bytes, size_t size, uint32_t linux_version,
+                       struct loader_prepared *p, struct vdsokit_error *err)
 {
+    const struct imgcheck_options opt = {.linux_version = linux_version};
     struct imgcheck_report *r = malloc(sizeof *r);
     int rc = 0;
 
     if (!r)
         return vdsokit_fail(err, "out of memory for the checker report");
-    imgcheck_run(bytes, size, r);
+    imgcheck_run_with(bytes, size, &opt, r);
     for (unsigned i = 0; i < r->count && !rc; i++)
         if (r->findings[i].severity == IMGCHECK_ERROR && rule_is_unsafe(r->findings[i].rule))
             rc = vdsokit_fail(err, "%s: %s", r->findings[i].rule, r->findings[i].text);
@@ -82,6 +83,7 @@ static int check_image(const uint8_t *bytes, size_t size, struct loader_prepared
         p->has_alt = true;
         p->alt_offset = r->alt_offset;
         p->alt_len = r->alt_len;
+        p->alt_layout = r->alt_layout;
     }
     free(r);
     return rc;
@@ -140,7 +142,8 @@ static int patch_copy(const uint8_t *bytes, struct loader_prepared *p, const str
         alt_cpu_detect(&here);
         cpu = &here;
     }
-    if (alt_apply(bytes, p->text, p->image_size, p->alt_offset, p->alt_len, cpu, &p->alt, &aerr))
+    if (alt_apply(p->alt_layout, bytes, p->text, p->image_size, p->alt_offset, p->alt_len, cpu,
+                  &p->alt, &aerr))
         return vdsokit_fail(err, "alternatives: %s", aerr.msg);
     return 0;
 }
@@ -157,7 +160,7 @@ static void read_version(const struct elf_image *img, struct loader_prepared *p)
 }
 
 static int prepare(const uint8_t *bytes, size_t size, const struct alt_cpu *cpu,
-                   struct loader_prepared *p, struct vdsokit_error *err)
+                   uint32_t linux_version, struct loader_prepared *p, struct vdsokit_error *err)
 {
     struct elf_image img;
     struct vdsokit_error eerr;
@@ -166,7 +169,8 @@ static int prepare(const uint8_t *bytes, size_t size, const struct alt_cpu *cpu,
         return -1;
     if (elf_open(&img, bytes, size, &eerr))
         return vdsokit_fail(err, "elf: unreadable: %s", eerr.msg);
-    if (check_header(&img, err) || check_image(bytes, size, p, err) || check_text(&img, err))
+    if (check_header(&img, err) || check_image(bytes, size, linux_version, p, err) ||
+        check_text(&img, err))
         return -1;
     p->image_size = (size_t)img.loads[0].filesz;
     p->text_len = (p->image_size + VDSO_PAGE_SIZE - 1) & ~(size_t)(VDSO_PAGE_SIZE - 1);
@@ -180,8 +184,15 @@ static int prepare(const uint8_t *bytes, size_t size, const struct alt_cpu *cpu,
 int loader_prepare(const void *bytes, size_t size, const struct alt_cpu *cpu,
                    struct loader_prepared *out, struct vdsokit_error *err)
 {
+    return loader_prepare_as(bytes, size, cpu, 0, out, err);
+}
+
+int loader_prepare_as(const void *bytes, size_t size, const struct alt_cpu *cpu,
+                      uint32_t linux_version, struct loader_prepared *out,
+                      struct vdsokit_error *err)
+{
     memset(out, 0, sizeof *out);
-    if (prepare(bytes, size, cpu, out, err) == 0)
+    if (prepare(bytes, size, cpu, linux_version, out, err) == 0)
         return 0;
     loader_prepared_free(out);
     return -1;

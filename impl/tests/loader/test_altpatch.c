@@ -1,7 +1,10 @@
 /*
- * The alternatives patcher on hand-built tables (order, ALT_FLAG_NOT,
- * unknown features and flags, NOP padding, idempotence, every bounds error,
- * an image patched for another CPU) and on this host's own vDSO, whose text
+ * The alternatives patcher on hand-built tables in the layout of each
+ * kernel era (order, ALT_FLAG_NOT, unknown features and flags, NOP padding,
+ * idempotence, every bounds error, an image patched for another CPU), the
+ * era table itself (versions, hand-made entries decoded field by field, a
+ * table read under the wrong era refused naming the field, inference) and
+ * this host's own vDSO, whose text
  * the kernel already patched: re-applying for this CPU must give the same
  * bytes, and patching a copy for a richer CPU and then back for this one
  * must restore this CPU's instructions.
@@ -25,6 +28,7 @@ static const uint8_t RDTSCP[3] = {0x0f, 0x01, 0xf9};
 static const uint8_t RDPID[4] = {0xf3, 0x0f, 0xc7, 0xf8};
 
 struct fixture {
+    const struct alt_layout *l; /* the era the entries are written in */
     uint8_t src[IMG], dst[IMG];
     unsigned n;
     unsigned next_repl; /* replacements are stored from offset 200 on */
@@ -36,9 +40,25 @@ static void put32(uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* The era named "x86-6.1" or "x86-6.3". */
+static const struct alt_layout *era(const char *name)
+{
+    unsigned n;
+    const struct alt_layout *l = alt_layouts(&n);
+
+    for (unsigned i = 0; i < n; i++)
+        if (!strcmp(l[i].name, name))
+            return &l[i];
+    CHECK(0, "no era %s", name);
+    return &l[n - 1];
+}
+
+static const struct alt_layout *fx_era = NULL; /* fx_init's era; NULL: the newest */
+
 static void fx_init(struct fixture *f)
 {
     memset(f, 0, sizeof *f);
+    f->l = fx_era ? fx_era : era("x86-6.3");
     memcpy(f->src + 16, RDTSC5, 5); /* site A at 16 */
     f->src[32] = 0x0f;              /* site B at 32: lsl %eax,%eax; nop */
     f->src[33] = 0x03;
@@ -51,15 +71,20 @@ static void fx_init(struct fixture *f)
 static void fx_add(struct fixture *f, uint32_t site, uint8_t site_len, const uint8_t *repl,
                    uint8_t repl_len, uint16_t feature, uint16_t flags)
 {
-    uint8_t *e = f->src + TAB + f->n * VDSO_ALT_ENTRY_SIZE;
-    uint32_t at = TAB + f->n * VDSO_ALT_ENTRY_SIZE;
+    const struct alt_layout *l = f->l;
+    uint8_t *e = f->src + TAB + f->n * l->entry_size;
+    uint32_t at = TAB + f->n * l->entry_size;
+    uint32_t word = (uint32_t)flags << l->flags_shift | feature;
 
     memcpy(f->src + f->next_repl, repl, repl_len);
     put32(e, site - at);
     put32(e + 4, f->next_repl - (at + 4));
-    put32(e + 8, (uint32_t)flags << 16 | feature);
-    e[12] = site_len;
-    e[13] = repl_len;
+    e[8] = (uint8_t)word;
+    e[9] = (uint8_t)(word >> 8);
+    if (l->word_size == 4)
+        put32(e + 8, word);
+    e[l->entry_size - 2] = site_len;
+    e[l->entry_size - 1] = repl_len;
     f->next_repl += repl_len;
     f->n++;
 }
@@ -68,7 +93,8 @@ static int fx_apply(struct fixture *f, const struct alt_cpu *cpu, struct alt_rep
                     struct vdsokit_error *err)
 {
     memcpy(f->dst, f->src, IMG);
-    return alt_apply(f->src, f->dst, IMG, TAB, (uint64_t)f->n * VDSO_ALT_ENTRY_SIZE, cpu, r, err);
+    return alt_apply(f->l, f->src, f->dst, IMG, TAB, (uint64_t)f->n * f->l->entry_size, cpu, r,
+                     err);
 }
 
 static void test_order_and_padding(void)
@@ -80,9 +106,10 @@ static void test_order_and_padding(void)
     struct vdsokit_error err;
 
     fx_init(&f);
-    fx_add(&f, 16, 5, LFENCE_RDTSC, 5, X86_FEATURE_LFENCE_RDTSC, 0);
-    fx_add(&f, 16, 5, RDTSCP, 3, X86_FEATURE_RDTSCP, 0);
-    fx_add(&f, 32, 4, RDPID, 4, X86_FEATURE_RDPID, 0);
+    /* The era's own numbers: LFENCE_RDTSC is 3*32+18 before 6.3, 20*32+2 after. */
+    fx_add(&f, 16, 5, LFENCE_RDTSC, 5, f.l->lfence_rdtsc, 0);
+    fx_add(&f, 16, 5, RDTSCP, 3, f.l->rdtscp, 0);
+    fx_add(&f, 32, 4, RDPID, 4, f.l->rdpid, 0);
 
     CHECK(fx_apply(&f, &all, &r, &err) == 0, "%s", err.msg);
     CHECK(memcmp(f.dst + 16, want_rdtscp, 5) == 0, "later entry (RDTSCP) wins, padded with 66 90");
@@ -111,7 +138,10 @@ static void test_flags_and_unknown(void)
     fx_init(&f);
     fx_add(&f, 16, 5, RDTSCP, 3, X86_FEATURE_RDTSCP, ALT_FLAG_NOT); /* when RDTSCP absent */
     fx_add(&f, 32, 4, RDPID, 4, 5 * 32 + 1, 0);                     /* a feature we do not know */
-    fx_add(&f, 32, 4, RDPID, 4, X86_FEATURE_RDPID, ALT_FLAG_DIRECT_CALL);
+    if (f.l->flags_shift == 16) /* only the u32 word has room for the direct-call flag */
+        fx_add(&f, 32, 4, RDPID, 4, X86_FEATURE_RDPID, ALT_FLAG_DIRECT_CALL);
+    else
+        fx_add(&f, 32, 4, RDPID, 4, X86_FEATURE_LFENCE_RDTSC, 0); /* 20*32+2: unknown in 6.1 */
     CHECK(fx_apply(&f, &none, &r, &err) == 0, "%s", err.msg);
     CHECK(memcmp(f.dst + 16, RDTSCP, 3) == 0 && f.dst[19] == 0x66 && f.dst[20] == 0x90,
           "ALT_FLAG_NOT applies when the feature is absent");
@@ -187,10 +217,10 @@ static void test_errors(void)
 
     fx_init(&f);
     memcpy(f.dst, f.src, IMG);
-    CHECK(alt_apply(f.src, f.dst, IMG, TAB, 13, &all, NULL, &err) == -1 &&
-              strstr(err.msg, "not a multiple of 14"),
+    CHECK(alt_apply(f.l, f.src, f.dst, IMG, TAB, 13, &all, NULL, &err) == -1 &&
+              strstr(err.msg, "not a multiple of"),
           "table size 13: %s", err.msg);
-    CHECK(alt_apply(f.src, f.dst, IMG, 250, 14, &all, NULL, &err) == -1 &&
+    CHECK(alt_apply(f.l, f.src, f.dst, IMG, 250, f.l->entry_size, &all, NULL, &err) == -1 &&
               strstr(err.msg, "outside"),
           "table past the end: %s", err.msg);
 }
@@ -206,6 +236,107 @@ static void test_foreign_cpu(void)
     fx_add(&f, 32, 4, RDPID, 4, X86_FEATURE_RDPID, 0);
     CHECK(fx_apply(&f, &lfence, NULL, &err) == -1 && strstr(err.msg, "patched for another CPU"),
           "rdpid left in place on a CPU without it: \"%s\"", err.msg);
+}
+
+/* Which era each kernel version falls in, and the version syntax. */
+static void test_versions(void)
+{
+    static const struct {
+        uint32_t version;
+        const char *era; /* NULL: none */
+    } cases[] = {
+        {0x0601c0, "x86-6.1"}, {0x0602ff, "x86-6.1"}, {0x060300, "x86-6.3"},
+        {0x060c75, "x86-6.3"}, {0x06122c, "x86-6.3"}, {0x050a00, NULL},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct alt_layout *l = alt_layout_for_version(cases[i].version);
+        CHECK(cases[i].era ? l && !strcmp(l->name, cases[i].era) : l == NULL,
+              "0x%06x: era %s, want %s", cases[i].version, l ? l->name : "none",
+              cases[i].era ? cases[i].era : "none");
+    }
+    CHECK(alt_parse_version("6.1") == 0x060100, "6.1");
+    CHECK(alt_parse_version("6.1.192") == 0x0601c0, "6.1.192");
+    CHECK(alt_parse_version("6.12.300") == 0x060cff, "patch clamped to 255");
+    CHECK(alt_parse_version("0x060c75") == 0x060c75, "hex");
+    CHECK(alt_parse_version("6") == 0 && alt_parse_version("6.x") == 0 &&
+              alt_parse_version("6.1.2.3") == 0 && alt_parse_version("") == 0 &&
+              alt_parse_version("6.256") == 0,
+          "malformed versions give 0");
+}
+
+/*
+ * One entry per era written byte by byte as the kernel's assembler emits
+ * it (the site 0x40 and replacement 0x80 of a 256-byte image, the table at
+ * 0x20), decoded field by field. 6.1: u16 cpuid 0x8072 = ALT_NOT(3*32+18);
+ * 6.3: u32 ft_flags 0x00010282 = ALT_NOT(20*32+2).
+ */
+static void test_decode_by_hand(void)
+{
+    static const uint8_t e61[12] = {0x20, 0, 0, 0, 0x5c, 0, 0, 0, 0x72, 0x80, 5, 3};
+    static const uint8_t e63[14] = {0x20, 0, 0, 0, 0x5c, 0, 0, 0, 0x82, 0x02, 1, 0, 5, 3};
+    static const struct {
+        const char *era;
+        const uint8_t *bytes;
+        size_t len;
+        uint16_t feature;
+    } cases[] = {{"x86-6.1", e61, sizeof e61, 3 * 32 + 18},
+                 {"x86-6.3", e63, sizeof e63, 20 * 32 + 2}};
+    uint8_t img[IMG] = {0};
+    struct alt_entry e;
+    struct vdsokit_error err;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct alt_layout *l = era(cases[i].era);
+        memcpy(img + 0x20, cases[i].bytes, cases[i].len);
+        CHECK(l->entry_size == cases[i].len, "%s: entry size %u", l->name, l->entry_size);
+        CHECK(alt_entry_read(l, img, IMG, 0x20, cases[i].len, 0, &e, &err) == 0, "%s: %s", l->name,
+              err.msg);
+        CHECK(e.where == 0x20 && e.site == 0x40 && e.repl == 0x80 && e.site_len == 5 &&
+                  e.repl_len == 3,
+              "%s: where 0x%llx site 0x%llx repl 0x%llx lens %u/%u", l->name,
+              (unsigned long long)e.where, (unsigned long long)e.site, (unsigned long long)e.repl,
+              e.site_len, e.repl_len);
+        CHECK(e.feature == cases[i].feature && e.feature == l->lfence_rdtsc &&
+                  e.flags == ALT_FLAG_NOT,
+              "%s: feature %u:%u flags 0x%x", l->name, e.feature / 32, e.feature % 32, e.flags);
+    }
+}
+
+/* A 6.1 table (7 entries: 84 bytes, a multiple of 12 and of 14) under each era. */
+static void test_mismatch_and_infer(void)
+{
+    const struct alt_layout *old = era("x86-6.1"), *new = era("x86-6.3"), *got = NULL;
+    const struct alt_cpu all = {true, true, true};
+    struct fixture f;
+    struct vdsokit_error err = {{0}};
+    int rc;
+
+    fx_era = old;
+    fx_init(&f);
+    for (int i = 0; i < 7; i++)
+        fx_add(&f, 16, 5, RDTSCP, 3, old->rdtscp, 0);
+    fx_era = NULL;
+    CHECK(alt_layout_infer(f.src, IMG, TAB, 84, &got, &err) == 0 && got == old,
+          "a 6.1 table infers %s: %s", got ? got->name : "none", err.msg);
+    memcpy(f.dst, f.src, IMG);
+    rc = alt_apply(new, f.src, f.dst, IMG, TAB, 84, &all, NULL, &err);
+    CHECK(rc == -1 && (strstr(err.msg, "instr_offset") || strstr(err.msg, "repl_offset") ||
+                       strstr(err.msg, "replacementlen") || strstr(err.msg, "instrlen")),
+          "the 6.1 table under the 6.3 layout: rc %d, \"%s\" names no field", rc, err.msg);
+    printf("6.1 entries forced under %s: %s\n", new->name, err.msg);
+
+    fx_init(&f); /* 6.3 entries: 6 of 14 bytes = 84 bytes too */
+    for (int i = 0; i < 6; i++)
+        fx_add(&f, 16, 5, RDTSCP, 3, new->rdtscp, 0);
+    got = NULL;
+    CHECK(alt_layout_infer(f.src, IMG, TAB, 84, &got, &err) == 0 && got == new,
+          "a 6.3 table infers %s: %s", got ? got->name : "none", err.msg);
+
+    memset(f.src + TAB, 0xff, 84); /* no era decodes all-ones offsets and lengths */
+    CHECK(alt_layout_infer(f.src, IMG, TAB, 84, &got, &err) == -1 &&
+              strstr(err.msg, "no layout decodes"),
+          "garbage: \"%s\"", err.msg);
 }
 
 static bool cpuinfo_has(const char *flag)
@@ -285,11 +416,23 @@ static void test_live(void)
 
 int main(void)
 {
-    test_order_and_padding();
-    test_flags_and_unknown();
-    test_nops();
-    test_errors();
-    test_foreign_cpu();
+    unsigned n;
+    const struct alt_layout *eras = alt_layouts(&n);
+
+    CHECK(n >= 2, "%u eras", n);
+    for (unsigned i = 0; i < n; i++) {
+        fx_era = &eras[i];
+        printf("era %s: %s\n", fx_era->name, fx_era->what);
+        test_order_and_padding();
+        test_flags_and_unknown();
+        test_nops();
+        test_errors();
+        test_foreign_cpu();
+    }
+    fx_era = NULL;
+    test_versions();
+    test_decode_by_hand();
+    test_mismatch_and_infer();
     test_detect();
     test_live();
     return check_finish();

@@ -151,6 +151,43 @@ static void patched(const struct image *good, const char *tag)
 #undef CASE
 }
 
+/*
+ * A 6.1 image (12-byte alternatives, note 6.1.192) prepares; forced under
+ * the 6.17 profile its entries do not decode and the refusal names the
+ * field. Judged as 6.1 explicitly it prepares again.
+ */
+static void mismatched_era(void)
+{
+    struct elfgen_desc d;
+    struct elfgen_out out;
+    struct loader_prepared p;
+    struct vdsokit_error err = {{0}};
+    char gerr[256];
+    int rc;
+
+    elfgen_desc_x86_64(&d);
+    d.linux_version = 0x0601c0;
+    d.alt_size = 12;
+    d.nalt = 7;
+    if (elfgen_build(&d, &out, gerr, sizeof gerr)) {
+        CHECK(0, "elfgen 6.1: %s", gerr);
+        return;
+    }
+    CHECK(loader_prepare(out.data, out.size, NULL, &p, &err) == 0 && p.alt.entries == 7,
+          "the 6.1-shaped image prepares under its note: %s", err.msg);
+    loader_prepared_free(&p);
+    CHECK(loader_prepare_as(out.data, out.size, NULL, 0x060100, &p, &err) == 0,
+          "judged as 6.1 explicitly: %s", err.msg);
+    loader_prepared_free(&p);
+    rc = loader_prepare_as(out.data, out.size, NULL, 0x061100, &p, &err);
+    CHECK(rc == -1 && strstr(err.msg, "alternatives") &&
+              (strstr(err.msg, "instr_offset") || strstr(err.msg, "repl_offset") ||
+               strstr(err.msg, "instrlen") || strstr(err.msg, "replacementlen")),
+          "the 6.1 image under the 6.17 profile: rc %d, \"%s\"", rc, err.msg);
+    printf("6.1 image forced to 6.17: %s\n", err.msg);
+    elfgen_free(&out);
+}
+
 /* Defects elfgen describes directly. */
 static void generated(void)
 {
@@ -194,6 +231,7 @@ static void generated(void)
           "the elfgen x86-64 image prepares: %s", lerr.msg);
     loader_prepared_free(&p);
     elfgen_free(&out);
+    mismatched_era();
 }
 
 int main(int argc, char **argv)

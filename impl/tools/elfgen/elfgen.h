@@ -42,6 +42,7 @@ struct elfgen_desc {
     uint32_t linux_version;
     bool build_id;
     unsigned nalt;    /* .altinstructions entries */
+    uint8_t alt_size; /* their size: 14 (0 too: the 6.3+ layout) or 12 (6.1-6.2, u16 feature) */
     bool relocations; /* DT_RELA/DT_RELASZ/DT_RELAENT with no entries */
     const struct elfgen_sym *syms;
     unsigned nsyms;

@@ -70,6 +70,12 @@ void gen_write_text(struct gen *g);
 void gen_write_sections(struct gen *g);
 
 /* The vaddr at which file offset `off` is loaded (once gen_layout() has run). */
+/* Bytes per .altinstructions entry (elfgen_desc.alt_size; 0 means 14). */
+static inline unsigned gen_alt_size(const struct elfgen_desc *d)
+{
+    return d->alt_size ? d->alt_size : 14;
+}
+
 static inline uint64_t gen_vaddr(const struct gen *g, uint64_t off)
 {
     if (g->seg2_off && off >= g->seg2_off)

@@ -125,7 +125,7 @@ static void layout_text(struct gen *g, uint64_t *off)
     }
     place(&g->text, off, 32, t < 16 ? 16 : t);
     if (d->nalt) {
-        place(&g->alt, off, 1, 14ull * d->nalt);
+        place(&g->alt, off, 1, (uint64_t)gen_alt_size(d) * d->nalt);
         place(&g->altr, off, 1, 3ull * d->nalt);
     }
 }

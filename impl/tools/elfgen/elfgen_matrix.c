@@ -2,8 +2,8 @@
  * The generator's presets: the x86-64 6.18 export set and a matrix of
  * named variants covering class, byte order, machine, hash styles, hash
  * entry width, versioning (none, duplicate names, hidden versions), load
- * layout (one or two PT_LOADs, zero or prelinked base), section headers
- * and symbol filters. Tests iterate it; the fuzz seeds come from it.
+ * layout (one or two PT_LOADs, zero or prelinked base), section headers,
+ * symbol filters and the 6.1 era's alternatives. Tests iterate it; the fuzz seeds come from it.
  */
 #include <elf.h>
 #include <string.h>
@@ -146,6 +146,7 @@ static const char *const x86_names[] = {
     "x86_64-both",    "x86_64-gnu",     "x86_64-sysv",      "x86_64-unversioned",
     "x86_64-dupver",  "x86_64-twoload", "x86_64-prelinked", "x86_64-nosections",
     "x86_64-filters", "x86_64-empty",   "x86_64-nohash",    "x86_64-relocs",
+    "x86_64-6.1",
 };
 
 static const struct arch_variant arch_variants[] = {
@@ -228,6 +229,11 @@ static void x86_variant(unsigned i, struct elfgen_desc *d)
         break;
     case 11:
         d->relocations = true;
+        break;
+    case 12: /* the 6.1 era: 12-byte alternatives, 7 of them like Debian's 6.1.192 */
+        d->linux_version = 0x0601c0;
+        d->alt_size = 12;
+        d->nalt = 7;
         break;
     default:
         break;

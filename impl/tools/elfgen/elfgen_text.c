@@ -2,7 +2,8 @@
  * Generator stages for the code and the section view: .text holds int3
  * filler with a ret closing each function, .altinstructions entries point
  * at the first function's `rdtsc; nop` site with an `rdtscp` replacement
- * (the x86 14-byte entry, offsets relative to each field), and the section
+ * (the x86 entry of 6.3+, 14 bytes with a u32 feature word, or of 6.1-6.2,
+ * 12 bytes with a u16 one; offsets relative to each field), and the section
  * headers describe every piece that was laid out.
  */
 #include <elf.h>
@@ -17,15 +18,20 @@ static void write_alternatives(struct gen *g)
     static const uint8_t site[3] = {0x0f, 0x31, 0x90}, repl[3] = {0x0f, 0x01, 0xf9};
 
     memcpy(g->buf + g->text.off, site, sizeof(site));
+    unsigned size = gen_alt_size(g->d);
+
     for (unsigned i = 0; i < g->d->nalt; i++) {
-        uint64_t e = g->alt.off + 14ull * i, r = g->altr.off + 3ull * i;
+        uint64_t e = g->alt.off + (uint64_t)size * i, r = g->altr.off + 3ull * i;
         uint64_t ev = gen_vaddr(g, e);
         memcpy(g->buf + r, repl, sizeof(repl));
         gen_put32(g, e, (uint32_t)(gen_vaddr(g, g->text.off) - ev));
         gen_put32(g, e + 4, (uint32_t)(gen_vaddr(g, r) - (ev + 4)));
-        gen_put32(g, e + 8, FEATURE_RDTSCP);
-        g->buf[e + 12] = 3;
-        g->buf[e + 13] = 3;
+        if (size == 14)
+            gen_put32(g, e + 8, FEATURE_RDTSCP);
+        else
+            gen_put16(g, e + 8, FEATURE_RDTSCP);
+        g->buf[e + size - 2] = 3;
+        g->buf[e + size - 1] = 3;
     }
 }
 

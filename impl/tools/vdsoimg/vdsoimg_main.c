@@ -5,14 +5,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <vdsokit/alt_layout.h>
+
 #include "vdsoimg.h"
 
 static const char usage[] =
     "usage: vdsoimg COMMAND [ARGS]\n"
     "  dump-live FILE          write this process's vDSO image (AT_SYSINFO_EHDR) to FILE\n"
     "  symbols FILE            list the dynamic symbols a consumer sees\n"
-    "  check FILE              print the image checker's findings; exit 0 clean,\n"
-    "                          1 on error findings, 2 when FILE is unreadable\n"
+    "  check FILE [--layout VERSION]\n"
+    "                          print the image checker's findings; exit 0 clean,\n"
+    "                          1 on error findings, 2 when FILE is unreadable;\n"
+    "                          --layout judges it as built for VERSION (6.1, 6.12.117,\n"
+    "                          0x060c75) instead of its `Linux` note\n"
     "  info FILE               class, byte order, machine, kernel version, build id, size,\n"
     "                          hash styles, alternatives\n"
     "  c FILE [--name IDENT]   emit a C source defining `const struct vdso_image_blob IDENT`\n"
@@ -23,6 +28,20 @@ static int usage_error(const char *why)
 {
     fprintf(stderr, "vdsoimg: %s\n%s", why, usage);
     return VDSOIMG_UNREADABLE;
+}
+
+static int run_check(int argc, char **argv)
+{
+    uint32_t version = 0;
+
+    if (argc == 5 && strcmp(argv[3], "--layout") == 0) {
+        version = alt_parse_version(argv[4]);
+        if (!version)
+            return usage_error("--layout takes a version such as 6.1 or 6.12.117");
+    } else if (argc != 3) {
+        return usage_error("check takes FILE [--layout VERSION]");
+    }
+    return vdsoimg_check_as(argv[2], version);
 }
 
 static int run_c(int argc, char **argv)
@@ -41,10 +60,8 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(const char *);
-    } simple[] = {{"dump-live", vdsoimg_dump_live},
-                  {"symbols", vdsoimg_symbols},
-                  {"check", vdsoimg_check},
-                  {"info", vdsoimg_info}};
+    } simple[] = {
+        {"dump-live", vdsoimg_dump_live}, {"symbols", vdsoimg_symbols}, {"info", vdsoimg_info}};
 
     if (argc < 2)
         return usage_error("missing COMMAND");
@@ -54,6 +71,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "c") == 0)
         return run_c(argc, argv);
+    if (strcmp(argv[1], "check") == 0)
+        return run_check(argc, argv);
     for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
         if (strcmp(argv[1], simple[i].name) != 0)
             continue;

@@ -139,8 +139,8 @@ int vdsoimg_info(const char *path)
     }
     print_notes(&img, secs.count ? &secs : NULL);
     if (secs.count && elf_section_by_name(&secs, ".altinstructions", &alt))
-        printf("alternatives:   %" PRIu64 " entries at 0x%" PRIx64 "\n",
-               alt.size / VDSO_ALT_ENTRY_SIZE, alt.offset);
+        printf("alternatives:   0x%" PRIx64 " bytes at 0x%" PRIx64 " (`check` decodes them)\n",
+               alt.size, alt.offset);
     else
         printf("alternatives:   (no .altinstructions)\n");
     free(data);
@@ -149,14 +149,20 @@ int vdsoimg_info(const char *path)
 
 int vdsoimg_check(const char *path)
 {
+    return vdsoimg_check_as(path, 0);
+}
+
+int vdsoimg_check_as(const char *path, uint32_t linux_version)
+{
     static struct imgcheck_report report;
+    const struct imgcheck_options opt = {.linux_version = linux_version};
     size_t size;
     uint8_t *data = vdsoimg_read(path, &size);
     int rc;
 
     if (!data)
         return VDSOIMG_UNREADABLE;
-    rc = imgcheck_run(data, size, &report);
+    rc = imgcheck_run_with(data, size, &opt, &report);
     imgcheck_print(&report, stdout);
     free(data);
     if (rc)

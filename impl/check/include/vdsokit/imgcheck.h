@@ -2,8 +2,10 @@
  * The image checker: the rules the kernel's vdso2c and gVisor's check_vdso
  * enforce on a vDSO image, plus what consumers need (both hash tables, the
  * LINUX_2.6 version, the machine's exports typed FUNC with a size, sound
- * .altinstructions), each reported as a finding with a severity and a
- * sentence. The loader gates images on it; `vdsoimg check` prints it.
+ * x86 .altinstructions in the layout of the image's kernel era), each
+ * reported as a finding with a severity and a sentence. Rules that only
+ * some architectures or eras define are applied only there, and say so
+ * when skipped. The loader gates images on it; `vdsoimg check` prints it.
  */
 #ifndef VDSOKIT_IMGCHECK_H
 #define VDSOKIT_IMGCHECK_H
@@ -12,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include <vdsokit/alt_layout.h>
 
 enum imgcheck_severity { IMGCHECK_INFO, IMGCHECK_WARNING, IMGCHECK_ERROR };
 
@@ -35,6 +39,13 @@ struct imgcheck_report {
     bool has_alternatives;
     uint64_t alt_offset, alt_len; /* file offset and size of .altinstructions */
     unsigned nalt;
+    const struct alt_layout *alt_layout; /* the era's entry layout; NULL if none fits */
+    bool alt_layout_inferred;            /* chosen from the table, not from a version */
+};
+
+/* What the caller knows better than the image. */
+struct imgcheck_options {
+    uint32_t linux_version; /* nonzero: judge as built for this LINUX_VERSION_CODE */
 };
 
 /*
@@ -43,6 +54,10 @@ struct imgcheck_report {
  * finding says why).
  */
 int imgcheck_run(const void *data, size_t size, struct imgcheck_report *out);
+
+/* The same with options (NULL: none), e.g. a version that overrides the note's. */
+int imgcheck_run_with(const void *data, size_t size, const struct imgcheck_options *opt,
+                      struct imgcheck_report *out);
 
 bool imgcheck_has_errors(const struct imgcheck_report *r);
 

@@ -68,9 +68,10 @@ struct loader_options {
     const struct tk_script *script; /* SCRIPTED */
     unsigned tick_hz;               /* a writer thread ticks (accumulates) this often; 0: none */
     uint32_t tick_nsec; /* the image's TICK_NSEC (its coarse getres); 0: the host's or script's */
-    /* The kernel version whose layout profile the data pages take; 0: the
-     * one the image's `Linux` note names (no note: 6.17-6.18). */
-    uint32_t layout_version;
+    /* Judge the image as this LINUX_VERSION_CODE: its .altinstructions
+     * layout and the layout profile of its data pages; 0: its `Linux` note
+     * (no note: alternatives inferred, data pages 6.17-6.18). */
+    uint32_t linux_version;
 };
 
 /* A loaded image. The function pointers are NULL for absent exports. */
@@ -103,7 +104,7 @@ struct vdso_loaded {
  * Load bytes (copied; the caller keeps them). name labels errors. The
  * refusals are loader_prepare()'s (loader_prepare.h), each "<name>:
  * refused: <rule>: <finding>". The data pages take the layout profile of
- * the version opt->layout_version or the image's note names; a version no
+ * the version opt->linux_version or the image's note names; a version no
  * profile covers fails with "<name>: Linux X.Y.Z: no layout profile ...".
  */
 int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const char *name,

@@ -18,6 +18,7 @@ struct loader_prepared {
     size_t map_len;    /* six data pages + text_len: the one reservation */
     bool has_alt;      /* an .altinstructions section was found */
     uint64_t alt_offset, alt_len;
+    const struct alt_layout *alt_layout; /* the era's entry layout (has_alt) */
     struct alt_report alt;
     uint64_t sym[LOADER_NSYMS]; /* offset in the text, or LOADER_SYM_ABSENT */
     bool has_linux_version;     /* the image's `Linux` note (PT_NOTE) names a version */
@@ -39,6 +40,16 @@ struct loader_prepared {
  */
 int loader_prepare(const void *bytes, size_t size, const struct alt_cpu *cpu,
                    struct loader_prepared *out, struct vdsokit_error *err);
+
+/*
+ * The same, judging the image as built for linux_version (a
+ * LINUX_VERSION_CODE; 0: the image's `Linux` note), which chooses the
+ * .altinstructions layout: a version whose layout does not fit the table is
+ * refused with the field that does not decode.
+ */
+int loader_prepare_as(const void *bytes, size_t size, const struct alt_cpu *cpu,
+                      uint32_t linux_version, struct loader_prepared *out,
+                      struct vdsokit_error *err);
 void loader_prepared_free(struct loader_prepared *p);
 
 #endif /* VDSOKIT_LOADER_PREPARE_H */
