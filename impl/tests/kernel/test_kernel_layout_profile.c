@@ -269,8 +269,41 @@ static void check_delta_rules(void)
     CHECK(layout_delta_rule_for_version(0x061200) == LAYOUT_DELTA_6_10, "6.18.0");
 }
 
+/* The model under each rule, on values worked out by hand (docs/abi.md §2.4). */
+static void check_model_rules(void)
+{
+    struct vdso_clock vc;
+
+    memset(&vc, 0, sizeof vc);
+    vc.cycle_last = 1000;
+    vc.mult = 2;
+    vc.shift = 1;
+    vc.max_cycles = 1u << 20;
+    /* Forward motion: every rule agrees, (100 * 2 + 100) >> 1. */
+    for (int r = LAYOUT_DELTA_6_10; r <= LAYOUT_DELTA_6_1; r++)
+        CHECK_EQ_U64(tk_model_calc_ns_rule((enum layout_delta_rule)r, &vc, 1100, 100), 150);
+    /* Behind cycle_last: 0 before 6.10 (both ways), the clamp from 6.10. */
+    CHECK_EQ_U64(tk_model_calc_ns_rule(LAYOUT_DELTA_6_1, &vc, 900, 100), 50);
+    CHECK_EQ_U64(tk_model_calc_ns_rule(LAYOUT_DELTA_6_5, &vc, 900, 100), 50);
+    CHECK_EQ_U64(tk_model_calc_ns_rule(LAYOUT_DELTA_6_10, &vc, 900, 100), 50);
+    /* A delta with bit 62 set moving forward: counted up to 6.4, 0 from 6.5. */
+    uint64_t far = 1000 + (1ull << 62) + 5;
+    CHECK_EQ_U64(tk_model_calc_ns_rule(LAYOUT_DELTA_6_1, &vc, far, 100), (1ull << 62) + 55);
+    CHECK_EQ_U64(tk_model_calc_ns_rule(LAYOUT_DELTA_6_5, &vc, far, 100), 50);
+    /* A long stall: 2^41 * 2^24 wraps to 0 in 64 bits before 6.10; 6.10 takes 128 bits. */
+    vc.cycle_last = 0;
+    vc.mult = 1u << 24;
+    vc.shift = 24;
+    vc.max_cycles = 1ull << 39;
+    uint64_t base = 7ull << 24;
+    CHECK_EQ_U64(tk_model_calc_ns_rule(LAYOUT_DELTA_6_1, &vc, 1ull << 41, base), 7);
+    CHECK_EQ_U64(tk_model_calc_ns_rule(LAYOUT_DELTA_6_5, &vc, 1ull << 41, base), 7);
+    CHECK_EQ_U64(tk_model_calc_ns_rule(LAYOUT_DELTA_6_10, &vc, 1ull << 41, base), (1ull << 41) + 7);
+}
+
 int main(void)
 {
+    check_model_rules();
     for (size_t i = 0; i < sizeof eras / sizeof eras[0]; i++)
         check_era(&eras[i]);
     check_native();
