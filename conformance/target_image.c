@@ -23,6 +23,7 @@
 #include "inproc.h"
 #include "oracle.h"
 #include <vdsokit/counter.h>
+#include <vdsokit/layout_era.h>
 
 #define TICK_HZ  250 /* the emulated kernel's HZ: coarse clocks advance per tick */
 #define CALIB_MS 20  /* TSC calibration per load (the timekeeper's rate source) */
@@ -222,6 +223,14 @@ static int load(struct conf_target *t, bool with_writer, char *err, size_t errle
                  "--target %s: options are ,counter=tsc|pvclock|hvclock, ,hz=N (%d-%d) and "
                  ",layout=VERSION (e.g. 6.12)",
                  t->name, MIN_HZ, MAX_HZ);
+        return 2;
+    }
+    if (t->kind == CONF_TARGET_REF && s.layout_version &&
+        !(s.layout_version >= LAYOUT_VERSION(6, 17, 0) &&
+          s.layout_version <= LAYOUT_VERSION(6, 18, 255))) {
+        /* ref reads the 6.17 layout; a reference per era (ref@6.1) is not built yet. */
+        snprintf(err, errlen, "--target %s: the reference image is built for 6.17-6.18 only",
+                 t->name);
         return 2;
     }
     struct loader_options opt = {.clock = LOADER_CLOCK_HOST,
