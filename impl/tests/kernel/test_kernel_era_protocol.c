@@ -14,8 +14,8 @@
 #include <vdsokit/layout_profile.h>
 
 #define PAGE    VDSO_PAGE_SIZE
-#define UPDATES 20000               /* at least this many updates */
-#define WANTED  2000                /* and until this many snapshots matched, */
+#define UPDATES 2000                /* at least this many updates */
+#define WANTED  300                 /* and until this many snapshots matched, */
 #define MAX_NS  (10 * NSEC_PER_SEC) /* or for this long on a starved machine */
 
 struct era_at {
