@@ -22,6 +22,7 @@
 
 #include "inproc.h"
 #include "oracle.h"
+#include <vdsokit/alt_layout.h>
 #include <vdsokit/counter.h>
 #include <vdsokit/layout_era.h>
 
@@ -50,30 +51,6 @@ struct inproc_spec {
     uint32_t layout_version; /* 0: the image's note decides */
 };
 
-/* "6.12" or "6.12.117" as a LINUX_VERSION_CODE (patch saturates at 255); 0 when malformed. */
-static uint32_t parse_version(const char *s)
-{
-    unsigned long part[3] = {0, 0, 0};
-    int n = 0;
-    const char *p = s;
-
-    for (;;) {
-        char *end;
-        if (n == 3 || *p < '0' || *p > '9')
-            return 0;
-        part[n++] = strtoul(p, &end, 10);
-        if (*end == 0)
-            break;
-        if (*end != '.')
-            return 0;
-        p = end + 1;
-    }
-    if (n < 2 || part[0] == 0 || part[0] > 255 || part[1] > 255)
-        return 0;
-    return ((uint32_t)part[0] << 16) | ((uint32_t)part[1] << 8) |
-           (part[2] > 255 ? 255u : (uint32_t)part[2]);
-}
-
 static int parse_option(const char *opt, struct inproc_spec *s)
 {
     if (strncmp(opt, "counter=", 8) == 0) {
@@ -85,7 +62,7 @@ static int parse_option(const char *opt, struct inproc_spec *s)
         return -1;
     }
     if (strncmp(opt, "layout=", 7) == 0) {
-        s->layout_version = parse_version(opt + 7);
+        s->layout_version = alt_parse_version(opt + 7);
         return s->layout_version ? 0 : -1;
     }
     if (strncmp(opt, "hz=", 3) == 0) {
