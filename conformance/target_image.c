@@ -157,11 +157,11 @@ static void inproc_describe(const struct conf_target *t, FILE *out)
     counter_pvclock_snapshot(datapages_pvclock(&l->dp), &pv);
     fprintf(out,
             "\npvclock page: version=%u flags=%#x tsc_timestamp=%" PRIu64 " system_time=%" PRIu64
-            " mul=%u shift=%d; page seq now %u; layout %s",
+            " mul=%u shift=%d; page seq now %u; layout %s, %s era",
             pv.version, pv.flags, pv.tsc_timestamp, pv.system_time, pv.tsc_to_system_mul,
             pv.tsc_shift,
             __atomic_load_n(&datapages_time(&l->dp)->clock_data[0].seq, __ATOMIC_RELAXED),
-            l->layout == LOADER_LAYOUT_TIMENS ? "timens" : "root");
+            l->layout == LOADER_LAYOUT_TIMENS ? "timens" : "root", l->profile->era);
 }
 
 static void bind(struct conf_target *t, struct vdso_loaded *l)
