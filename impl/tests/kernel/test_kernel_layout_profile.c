@@ -139,6 +139,22 @@ static void check_era(const struct era_offsets *o)
     }
     check_untouched(o, ns);
 
+    /* A hand-made update holds the era seq odd too, and its end publishes. */
+    uint32_t before = u32_at(page, o->rec[0]);
+    CHECK(tk_update_begin(tk) == 0, "%s: begin", o->era);
+    CHECK(u32_at(page, o->rec[0]) == before + 1 && u32_at(page, o->rec[1]) == before + 1,
+          "%s: inside a hand update the era seqs are %u/%u, want %u", o->era,
+          u32_at(page, o->rec[0]), u32_at(page, o->rec[1]), before + 1);
+    struct vdso_clock raw[VDSO_CS_BASES];
+    memcpy(raw, c->clock_data, sizeof raw);
+    raw[0].mult = 0x1234567;
+    raw[1].clock_mode = VDSO_CLOCKMODE_HVCLOCK;
+    tk_publish_raw(tk, raw);
+    CHECK_EQ_U64(u32_at(page, o->rec[0] + o->mult), 0x1234567);
+    CHECK(tk_update_end(tk) == 0, "%s: end", o->era);
+    CHECK_EQ_U64(u32_at(page, o->rec[0]), before + 2);
+    CHECK_EQ_U64(u32_at(page, o->rec[1] + 4), VDSO_CLOCKMODE_HVCLOCK);
+
     /* A raw seq write reaches the era page too (tests hold writers stuck with it). */
     tk_set_seq(tk, 77);
     CHECK_EQ_U64(u32_at(page, o->rec[0]), 77);
