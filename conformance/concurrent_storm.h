@@ -34,6 +34,9 @@ struct conc_scenario {
     void (*setup)(struct timekeeper *tk);
     bool lead_ok; /* the writer publishes cycle_last ahead of the counter */
     bool churn;   /* a reader moves to the next allowed CPU before each getcpu */
+    /* Before 6.10 a delta this large wraps the 64-bit product and the clock
+     * goes back on the era's kernel too: EXPLAIN for an image of that era. */
+    bool wraps_before_6_10;
 };
 
 /* Run scenario sc as the current test on l, the target's loaded image. */

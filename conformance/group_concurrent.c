@@ -330,6 +330,7 @@ static const struct conc_scenario scenarios[] = {
      .tick = tick_long_stall,
      .mono_mask = ALL_MONO,
      .policy = CONC_MONO_STRICT,
+     .wraps_before_6_10 = true,
      .min_fraction = 0.9},
     {.id = "concurrent.second_boundary",
      .hz = 1000,

@@ -365,12 +365,13 @@ static void inproc_read(const struct conf_target *t, struct vdso_loaded *l,
     view->tz_r = t->fn.gettimeofday ? t->fn.gettimeofday(&view->tv, &view->tz_t) : -ENOSYS;
     view->tv_r = view->tz_r;
     view->time_t_val = t->fn.time ? t->fn.time(NULL) : -1;
-    const struct vdso_time_data *p0 = (const void *)l->base;
-    const struct vdso_time_data *p1 = (const void *)(l->base + VDSO_PAGE_SIZE);
-    view->page0_seq = __atomic_load_n(&p0->clock_data[0].seq, __ATOMIC_RELAXED);
-    view->page0_mode = __atomic_load_n(&p0->clock_data[0].clock_mode, __ATOMIC_RELAXED);
-    view->page1_seq = __atomic_load_n(&p1->clock_data[0].seq, __ATOMIC_RELAXED);
-    view->page1_mode = __atomic_load_n(&p1->clock_data[0].clock_mode, __ATOMIC_RELAXED);
+    /* The era's namespace page and real page, wherever its layout puts them. */
+    const struct vdso_clock *p0 = loader_reader_record(l, LOADER_SLOT_TIME, 0);
+    const struct vdso_clock *p1 = loader_reader_record(l, LOADER_SLOT_NS_REAL, 0);
+    view->page0_seq = __atomic_load_n(&p0->seq, __ATOMIC_RELAXED);
+    view->page0_mode = __atomic_load_n(&p0->clock_mode, __ATOMIC_RELAXED);
+    view->page1_seq = __atomic_load_n(&p1->seq, __ATOMIC_RELAXED);
+    view->page1_mode = __atomic_load_n(&p1->clock_mode, __ATOMIC_RELAXED);
     view->layout_checked = true;
     view->done = 1;
 }

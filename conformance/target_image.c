@@ -6,7 +6,9 @@
  * the counter the timekeeper publishes (default tsc) and ",hz=N" for the
  * emulated kernel's tick (its writer rate and TICK_NSEC, the coarse
  * clocks' resolution; default: the tick ref was built for, the host's for
- * an image file, with the writer at TICK_HZ). The parent process
+ * an image file, with the writer at TICK_HZ) and ",layout=VERSION" (a
+ * kernel version such as 6.12 whose layout profile the data pages take;
+ * default: the one the image's `Linux` note names). The parent process
  * loads the image once, without a writer thread, to validate it and name
  * it in the report; every group child then loads its own instance with a
  * writer ticking at TICK_HZ (conf_target_enter_child), because threads,
@@ -20,7 +22,9 @@
 
 #include "inproc.h"
 #include "oracle.h"
+#include <vdsokit/alt_layout.h>
 #include <vdsokit/counter.h>
+#include <vdsokit/layout_era.h>
 
 #define TICK_HZ  250 /* the emulated kernel's HZ: coarse clocks advance per tick */
 #define CALIB_MS 20  /* TSC calibration per load (the timekeeper's rate source) */
@@ -43,7 +47,8 @@ static struct vdso_loaded *oracle_loaded;
 struct inproc_spec {
     char file[sizeof(((struct conf_target *)0)->name)]; /* image:PATH's PATH; "" for ref */
     enum tk_counter_kind counter;
-    unsigned hz; /* 0: the image's own tick (ref) or the host's */
+    unsigned hz;             /* 0: the image's own tick (ref) or the host's */
+    uint32_t layout_version; /* 0: the image's note decides */
 };
 
 static int parse_option(const char *opt, struct inproc_spec *s)
@@ -55,6 +60,10 @@ static int parse_option(const char *opt, struct inproc_spec *s)
                 return 0;
             }
         return -1;
+    }
+    if (strncmp(opt, "layout=", 7) == 0) {
+        s->layout_version = alt_parse_version(opt + 7);
+        return s->layout_version ? 0 : -1;
     }
     if (strncmp(opt, "hz=", 3) == 0) {
         char *end;
@@ -148,11 +157,11 @@ static void inproc_describe(const struct conf_target *t, FILE *out)
     counter_pvclock_snapshot(datapages_pvclock(&l->dp), &pv);
     fprintf(out,
             "\npvclock page: version=%u flags=%#x tsc_timestamp=%" PRIu64 " system_time=%" PRIu64
-            " mul=%u shift=%d; page seq now %u; layout %s",
+            " mul=%u shift=%d; page seq now %u; layout %s, %s era",
             pv.version, pv.flags, pv.tsc_timestamp, pv.system_time, pv.tsc_to_system_mul,
             pv.tsc_shift,
             __atomic_load_n(&datapages_time(&l->dp)->clock_data[0].seq, __ATOMIC_RELAXED),
-            l->layout == LOADER_LAYOUT_TIMENS ? "timens" : "root");
+            l->layout == LOADER_LAYOUT_TIMENS ? "timens" : "root", l->profile->era);
 }
 
 static void bind(struct conf_target *t, struct vdso_loaded *l)
@@ -188,15 +197,25 @@ static int load(struct conf_target *t, bool with_writer, char *err, size_t errle
 
     if (parse_spec(t, &s) != 0) {
         snprintf(err, errlen,
-                 "--target %s: options are ,counter=tsc|pvclock|hvclock and ,hz=N (%d-%d)", t->name,
-                 MIN_HZ, MAX_HZ);
+                 "--target %s: options are ,counter=tsc|pvclock|hvclock, ,hz=N (%d-%d) and "
+                 ",layout=VERSION (e.g. 6.12)",
+                 t->name, MIN_HZ, MAX_HZ);
+        return 2;
+    }
+    if (t->kind == CONF_TARGET_REF && s.layout_version &&
+        !(s.layout_version >= LAYOUT_VERSION(6, 17, 0) &&
+          s.layout_version <= LAYOUT_VERSION(6, 18, 255))) {
+        /* ref reads the 6.17 layout; a reference per era (ref@6.1) is not built yet. */
+        snprintf(err, errlen, "--target %s: the reference image is built for 6.17-6.18 only",
+                 t->name);
         return 2;
     }
     struct loader_options opt = {.clock = LOADER_CLOCK_HOST,
                                  .counter = s.counter,
                                  .calib_ms = CALIB_MS,
                                  .tick_hz = with_writer ? (s.hz ? s.hz : TICK_HZ) : 0,
-                                 .tick_nsec = s.hz ? tick_nsec(s.hz) : 0};
+                                 .tick_nsec = s.hz ? tick_nsec(s.hz) : 0,
+                                 .linux_version = s.layout_version};
     struct vdsokit_error lerr;
     struct vdso_loaded *l;
     int rc = t->kind == CONF_TARGET_IMAGE ? loader_load_file(&l, s.file, &opt, &lerr)
@@ -227,10 +246,11 @@ int conf_target_open_image(struct conf_target *t, const char *path, char *err, s
     parse_spec(t, &s);
     snprintf(t->detail, sizeof(t->detail),
              "%s, %zu bytes on emulated data pages (counter %s, clock mode %d, writer at %u Hz "
-             "in each group, tick %u ns), %u alternatives applied",
+             "in each group, tick %u ns, layout %s%s), %u alternatives applied",
              path ? "vDSO image file" : "embedded reference image", l->image_size,
              counter_name(s.counter), inproc_clock_mode(t), s.hz ? s.hz : TICK_HZ,
-             tk_low_res_nsec(l->tk), l->alt.applied);
+             tk_low_res_nsec(l->tk), l->profile->era, s.layout_version ? " by override" : "",
+             l->alt.applied);
     return 0;
 }
 
@@ -262,7 +282,8 @@ struct tk_model_view conf_inproc_view(struct vdso_loaded *l, const struct tk_log
     return (struct tk_model_view){.page0 = &e->data,
                                   .real = NULL,
                                   .counter = counter,
-                                  .low_res_nsec = tk_low_res_nsec(l->tk)};
+                                  .low_res_nsec = tk_low_res_nsec(l->tk),
+                                  .delta = l->delta};
 }
 
 bool conf_inproc_snapshot(struct vdso_loaded *l, struct conf_inproc_now *now)

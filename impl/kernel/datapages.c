@@ -13,8 +13,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <vdsokit/datapages.h>
+#include <vdsokit/layout_profile.h>
 
-#define DATAPAGES_BYTES ((size_t)VDSO_DATA_PAGES * VDSO_PAGE_SIZE)
+#define DATAPAGES_BYTES ((size_t)DATAPAGES_FILE_PAGES * VDSO_PAGE_SIZE)
 
 /* Size the memfd, map it for the writer, then seal it; -errno on failure
  * (the mapping undone, the fd left to the caller). */
@@ -39,6 +40,7 @@ int datapages_create(struct vdso_datapages *dp)
 {
     dp->memfd = -1;
     dp->rw = NULL;
+    dp->profile = NULL;
     int fd = memfd_create("vdsokit-datapages", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0)
         return -errno;
@@ -94,22 +96,15 @@ struct ms_hyperv_tsc_page *datapages_hvclock(const struct vdso_datapages *dp)
 }
 
 /*
- * Which file page backs each reader page; -1 = not backed: a PROT_NONE
- * view of the (never written) arch page, so that it faults when touched
- * and, being a view of the sealed memfd, cannot be made writable either.
+ * Which file page backs each reader page comes from the profile;
+ * LAYOUT_PAGE_NONE = not backed: a PROT_NONE view of the (never written)
+ * arch page, so that it faults when touched and, being a view of the
+ * sealed memfd, cannot be made writable either.
  */
-static const int reader_root[VDSO_DATA_PAGES] = {
-    DATAPAGES_FILE_TIME, -1, DATAPAGES_FILE_RNG, -1, DATAPAGES_FILE_PVCLOCK, DATAPAGES_FILE_HVCLOCK,
-};
-static const int reader_timens[VDSO_DATA_PAGES] = {
-    DATAPAGES_FILE_TIMENS,  DATAPAGES_FILE_TIME,    DATAPAGES_FILE_RNG, -1,
-    DATAPAGES_FILE_PVCLOCK, DATAPAGES_FILE_HVCLOCK,
-};
-
 static int map_one(const struct vdso_datapages *dp, uint8_t *at, int file_page_index)
 {
-    int prot = file_page_index < 0 ? PROT_NONE : PROT_READ;
-    int page = file_page_index < 0 ? DATAPAGES_FILE_ARCH : file_page_index;
+    int prot = file_page_index == LAYOUT_PAGE_NONE ? PROT_NONE : PROT_READ;
+    int page = file_page_index == LAYOUT_PAGE_NONE ? DATAPAGES_FILE_ARCH : file_page_index;
     void *p = mmap(at, VDSO_PAGE_SIZE, prot, MAP_FIXED | MAP_SHARED, dp->memfd,
                    (off_t)page * VDSO_PAGE_SIZE);
     return p == MAP_FAILED ? -errno : 0;
@@ -119,7 +114,8 @@ int datapages_map_reader(const struct vdso_datapages *dp, void *addr, enum datap
 {
     if (dp->memfd < 0 || ((uintptr_t)addr & (VDSO_PAGE_SIZE - 1)) != 0)
         return -EINVAL;
-    const int *map = layout == DATAPAGES_TIMENS ? reader_timens : reader_root;
+    const struct layout_profile *p = dp->profile ? dp->profile : layout_profile_native();
+    const int *map = layout == DATAPAGES_TIMENS ? p->reader_timens : p->reader_root;
     for (int i = 0; i < VDSO_DATA_PAGES; i++) {
         int err = map_one(dp, (uint8_t *)addr + (size_t)i * VDSO_PAGE_SIZE, map[i]);
         if (err)

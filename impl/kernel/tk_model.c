@@ -35,6 +35,24 @@ uint64_t tk_model_calc_ns(const struct vdso_clock *vc, uint64_t cycles, uint64_t
     return shr64(delta * vc->mult + base_nsec, vc->shift);
 }
 
+/* The delta before 6.10: 6.5 cuts it to 63 bits and takes bit 62 for a
+ * step backwards; up to 6.4 only forward motion counts. */
+static uint64_t old_delta(enum layout_delta_rule rule, uint64_t cycles, uint64_t last)
+{
+    if (rule == LAYOUT_DELTA_6_1)
+        return cycles > last ? cycles - last : 0;
+    uint64_t delta = (cycles - last) & INT64_MAX;
+    return delta & (1ull << 62) ? 0 : delta;
+}
+
+uint64_t tk_model_calc_ns_rule(enum layout_delta_rule rule, const struct vdso_clock *vc,
+                               uint64_t cycles, uint64_t base_nsec)
+{
+    if (rule == LAYOUT_DELTA_6_10)
+        return tk_model_calc_ns(vc, cycles, base_nsec);
+    return shr64(old_delta(rule, cycles, vc->cycle_last) * vc->mult + base_nsec, vc->shift);
+}
+
 void tk_model_normalise(uint64_t sec, uint64_t ns, struct timespec *ts)
 {
     uint32_t quotient = (uint32_t)(ns / VDSO_NSEC_PER_SEC);
@@ -50,14 +68,14 @@ static bool mode_reads_counter(int32_t mode)
 }
 
 /* Counter-based read of one slot: the body of do_hres / do_aux. */
-static enum tk_model_outcome hres_ns(const struct vdso_clock *vc, uint64_t counter, int slot,
-                                     uint64_t *sec, uint64_t *ns)
+static enum tk_model_outcome hres_ns(const struct tk_model_view *v, const struct vdso_clock *vc,
+                                     int slot, uint64_t *sec, uint64_t *ns)
 {
     if (vc->clock_mode == VDSO_CLOCKMODE_NONE || !mode_reads_counter(vc->clock_mode))
         return TK_MODEL_FALLBACK;
-    if ((int64_t)counter < 0)
+    if ((int64_t)v->counter < 0)
         return TK_MODEL_FALLBACK;
-    *ns = tk_model_calc_ns(vc, counter, vc->basetime[slot].nsec);
+    *ns = tk_model_calc_ns_rule(v->delta, vc, v->counter, vc->basetime[slot].nsec);
     *sec = vc->basetime[slot].sec;
     return TK_MODEL_OK;
 }
@@ -81,7 +99,7 @@ static enum tk_model_outcome do_hres_timens(const struct tk_model_view *v, int i
     if (o != TK_MODEL_OK)
         return o;
     uint64_t sec, ns;
-    o = hres_ns(vr, v->counter, clk, &sec, &ns);
+    o = hres_ns(v, vr, clk, &sec, &ns);
     if (o != TK_MODEL_OK)
         return o;
     const struct timens_offset *off = &v->page0->clock_data[idx].offset[clk];
@@ -98,7 +116,7 @@ static enum tk_model_outcome do_hres(const struct tk_model_view *v, int idx, int
         return vc->clock_mode == VDSO_CLOCKMODE_TIMENS ? do_hres_timens(v, idx, clk, ts)
                                                        : TK_MODEL_SPIN;
     uint64_t sec, ns;
-    enum tk_model_outcome o = hres_ns(vc, v->counter, clk, &sec, &ns);
+    enum tk_model_outcome o = hres_ns(v, vc, clk, &sec, &ns);
     if (o == TK_MODEL_OK)
         tk_model_normalise(sec, ns, ts);
     return o;
@@ -142,7 +160,7 @@ static enum tk_model_outcome do_aux(const struct tk_model_view *v, int32_t clk, 
             return TK_MODEL_SPIN;
     }
     uint64_t sec, ns;
-    enum tk_model_outcome o = hres_ns(vc, v->counter, VDSO_BASE_AUX, &sec, &ns);
+    enum tk_model_outcome o = hres_ns(v, vc, VDSO_BASE_AUX, &sec, &ns);
     if (o == TK_MODEL_OK)
         tk_model_normalise(sec, ns, ts);
     return o;

@@ -8,6 +8,7 @@
  */
 #include "tk_internal.h"
 #include <errno.h>
+#include <vdsokit/datapages_era.h>
 
 int tk_accumulate(struct timekeeper *tk)
 {
@@ -129,6 +130,7 @@ int tk_set_tz(struct timekeeper *tk, int32_t minuteswest, int32_t dsttime)
     tk->st.shadow.tz_dsttime = dsttime;
     __atomic_store_n(&page->tz_minuteswest, minuteswest, __ATOMIC_RELAXED);
     __atomic_store_n(&page->tz_dsttime, dsttime, __ATOMIC_RELAXED);
+    datapages_era_data(tk->dp); /* no seq around tz, as in the kernel */
     tk_unlock(tk);
     return 0;
 }
@@ -254,6 +256,7 @@ int tk_timens_set(struct timekeeper *tk, struct timens_offset monotonic,
         store_timens_clock(&ns->clock_data[i], monotonic, boottime);
     for (int i = 0; i < VDSO_MAX_AUX_CLOCKS; i++)
         store_timens_clock(&ns->aux_clock_data[i], monotonic, boottime);
+    datapages_era_timens(tk->dp);
     tk_unlock(tk);
     return 0;
 }
@@ -265,6 +268,7 @@ int tk_rng_bump(struct timekeeper *tk)
     tk_lock(tk);
     uint64_t generation = __atomic_load_n(&rng->generation, __ATOMIC_RELAXED) + 1;
     __atomic_store_n(&rng->generation, generation, __ATOMIC_RELEASE);
+    datapages_era_rng(tk->dp);
     tk_unlock(tk);
     return 0;
 }
@@ -273,6 +277,7 @@ int tk_rng_set_ready(struct timekeeper *tk, bool ready)
 {
     tk_lock(tk);
     __atomic_store_n(&datapages_rng(tk->dp)->is_ready, ready ? 1 : 0, __ATOMIC_RELEASE);
+    datapages_era_rng(tk->dp);
     tk_unlock(tk);
     return 0;
 }

@@ -6,6 +6,7 @@
  * so oracles never see a state they cannot find in the log.
  */
 #include "tk_internal.h"
+#include <vdsokit/datapages_era.h>
 
 static void set_ts(struct vdso_timestamp *t, uint64_t sec, uint64_t nsec)
 {
@@ -88,6 +89,7 @@ void tk_write_begin(struct timekeeper *tk)
 
     for (int i = 0; i < VDSO_CS_BASES; i++)
         store_seq(&page->clock_data[i], ++tk->st.shadow.clock_data[i].seq);
+    datapages_era_seqs(tk->dp);
     __atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
@@ -110,6 +112,7 @@ void tk_write_end(struct timekeeper *tk)
     __atomic_thread_fence(__ATOMIC_RELEASE);
     for (int i = 0; i < VDSO_CS_BASES; i++)
         store_seq(&page->clock_data[i], tk->st.shadow.clock_data[i].seq);
+    datapages_era_seqs(tk->dp);
 }
 
 static void store_shadow(struct timekeeper *tk)
@@ -119,6 +122,7 @@ static void store_shadow(struct timekeeper *tk)
     for (int i = 0; i < VDSO_CS_BASES; i++)
         datapages_store_clock(&page->clock_data[i], &tk->st.shadow.clock_data[i]);
     __atomic_store_n(&page->hrtimer_res, tk->st.shadow.hrtimer_res, __ATOMIC_RELAXED);
+    datapages_era_data(tk->dp);
 }
 
 /* Inside a hand-made update (tk_update_begin) the seq stays odd. */
@@ -221,5 +225,8 @@ void tk_publish_start(struct timekeeper *tk)
     struct vdso_rng_data *rng = datapages_rng(dp);
     __atomic_store_n(&rng->generation, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&rng->is_ready, 1, __ATOMIC_RELEASE);
+    datapages_era_seqs(dp);
+    datapages_era_data(dp);
+    datapages_era_rng(dp);
     tk_publish(tk);
 }

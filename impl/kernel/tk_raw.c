@@ -8,6 +8,7 @@
  */
 #include "tk_internal.h"
 #include <errno.h>
+#include <vdsokit/datapages_era.h>
 
 int tk_set_seq(struct timekeeper *tk, uint32_t seq)
 {
@@ -18,6 +19,7 @@ int tk_set_seq(struct timekeeper *tk, uint32_t seq)
         tk->st.shadow.clock_data[i].seq = seq;
         __atomic_store_n(&page->clock_data[i].seq, seq, __ATOMIC_RELEASE);
     }
+    datapages_era_seqs(tk->dp);
     tk_unlock(tk);
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 
 #include <vdsokit/abi.h>
+#include <vdsokit/layout_era.h>
 #include <vdsokit/loader_prepare.h>
 
 #include "loader_internal.h"
@@ -96,6 +97,7 @@ static int map_all(struct vdso_loaded *l, const struct loader_prepared *p,
     rc = datapages_create(&l->dp);
     if (rc)
         return vdsokit_fail(err, "data pages: memfd: %s", strerror(-rc));
+    l->dp.profile = l->profile;
     rc = datapages_map_reader(&l->dp, l->base, dp_layout(opt->layout));
     if (rc)
         return vdsokit_fail(err, "data pages: reader view: %s", strerror(-rc));
@@ -104,6 +106,38 @@ static int map_all(struct vdso_loaded *l, const struct loader_prepared *p,
         return -1;
     bind_functions(l);
     return loader_attach_timekeeper(l, opt, err);
+}
+
+/*
+ * The layout profile: the override's version, else the note's; an image
+ * without a note is taken for the canonical era (the reference and
+ * synthetic images). A version no era covers is refused, named.
+ */
+static int pick_profile(struct vdso_loaded *l, const struct loader_prepared *p,
+                        const struct loader_options *opt, struct vdsokit_error *err)
+{
+    uint32_t v = opt->linux_version     ? opt->linux_version
+                 : p->has_linux_version ? p->linux_version
+                                        : 0;
+    const struct layout_era *era = v ? layout_era_for_version(v) : NULL;
+    char vs[24], first[24], last[24];
+
+    l->layout_version = v;
+    l->profile = v ? (era ? layout_profile_for_era(era->name) : NULL) : layout_profile_native();
+    l->delta = v ? layout_delta_rule_for_version(v) : LAYOUT_DELTA_6_10;
+    if (l->profile)
+        return 0;
+    layout_version_format(v, vs, sizeof vs);
+    snprintf(first, sizeof first, "%u.%u", LAYOUT_VERSION_MAJOR(layout_eras[0].first),
+             LAYOUT_VERSION_MINOR(layout_eras[0].first));
+    snprintf(last, sizeof last, "%u.%u",
+             LAYOUT_VERSION_MAJOR(layout_eras[layout_era_count - 1].last),
+             LAYOUT_VERSION_MINOR(layout_eras[layout_era_count - 1].last));
+    return vdsokit_fail(err,
+                        "%s: Linux %s (%s): no layout profile covers this version (this build "
+                        "knows %s to %s)",
+                        l->name, vs, opt->linux_version ? "layout= override" : "the image's note",
+                        first, last);
 }
 
 int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const char *name,
@@ -130,7 +164,7 @@ int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const 
     l->image_size = p.image_size;
     l->alt = p.alt;
     memcpy(l->sym, p.sym, sizeof l->sym);
-    if (map_all(l, &p, opt, err)) {
+    if (pick_profile(l, &p, opt, err) || map_all(l, &p, opt, err)) {
         loader_unload(l);
         loader_prepared_free(&p);
         return -1;
@@ -180,6 +214,29 @@ int loader_move(struct vdso_loaded *l, struct vdsokit_error *err)
     l->text = dst + DATA_BYTES;
     bind_functions(l);
     return 0;
+}
+
+/* The reader page that a child namespace sees the namespace page (TIME)
+ * or the real time page (NS_REAL) in: the profile's map says which. */
+static int slot_page(const struct layout_profile *p, enum loader_slot slot)
+{
+    for (int i = 0; i < VDSO_DATA_PAGES; i++) {
+        int f = p->reader_timens[i];
+        if (slot == LOADER_SLOT_TIME
+                ? (f == DATAPAGES_FILE_TIMENS || f == DATAPAGES_FILE_ERA_TIMENS)
+                : (f == DATAPAGES_FILE_TIME || f == DATAPAGES_FILE_ERA_TIME))
+            return i;
+    }
+    return 0; /* every profile has both; the table's tests hold it to that */
+}
+
+const struct vdso_clock *loader_reader_record(const struct vdso_loaded *l, enum loader_slot slot,
+                                              int i)
+{
+    const struct layout_profile *p = l->profile;
+
+    return (const void *)(l->base + (size_t)slot_page(p, slot) * VDSO_PAGE_SIZE + p->records_at +
+                          (size_t)i * p->record_stride);
 }
 
 void loader_unload(struct vdso_loaded *l)

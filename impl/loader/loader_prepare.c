@@ -13,6 +13,7 @@
 
 #include <vdsokit/abi.h>
 #include <vdsokit/elf.h>
+#include <vdsokit/elf_sections.h>
 #include <vdsokit/imgcheck.h>
 #include <vdsokit/loader_prepare.h>
 
@@ -147,6 +148,17 @@ static int patch_copy(const uint8_t *bytes, struct loader_prepared *p, const str
     return 0;
 }
 
+/* The note's version, if any; a malformed note is the checker's business. */
+static void read_version(const struct elf_image *img, struct loader_prepared *p)
+{
+    struct elf_notes notes;
+
+    if (elf_notes_read(img, NULL, &notes, NULL) == 0 && notes.has_linux_version) {
+        p->has_linux_version = true;
+        p->linux_version = notes.linux_version;
+    }
+}
+
 static int prepare(const uint8_t *bytes, size_t size, const struct alt_cpu *cpu,
                    uint32_t linux_version, struct loader_prepared *p, struct vdsokit_error *err)
 {
@@ -165,6 +177,7 @@ static int prepare(const uint8_t *bytes, size_t size, const struct alt_cpu *cpu,
     p->map_len = VDSO_DATA_PAGES * (size_t)VDSO_PAGE_SIZE + p->text_len;
     if (resolve_symbols(&img, p, err))
         return -1;
+    read_version(&img, p);
     return patch_copy(bytes, p, cpu, err);
 }
 

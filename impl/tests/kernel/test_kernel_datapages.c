@@ -68,10 +68,10 @@ int main(void)
         return check_finish();
 
     struct stat st;
-    CHECK(fstat(dp.memfd, &st) == 0 && st.st_size == VDSO_DATA_PAGES * PAGE, "memfd size %lld",
+    CHECK(fstat(dp.memfd, &st) == 0 && st.st_size == DATAPAGES_FILE_PAGES * PAGE, "memfd size %lld",
           (long long)st.st_size);
     size_t nonzero = 0;
-    for (size_t i = 0; i < (size_t)VDSO_DATA_PAGES * PAGE; i++)
+    for (size_t i = 0; i < (size_t)DATAPAGES_FILE_PAGES * PAGE; i++)
         nonzero += dp.rw[i] != 0;
     CHECK(nonzero == 0, "%zu non-zero bytes in fresh pages", nonzero);
     CHECK((uint8_t *)datapages_time(&dp) == dp.rw, "time page at file page 0");

@@ -111,7 +111,7 @@ static unsigned run_raw_states(struct vdso_loaded *ref, struct vdso_loaded *kern
     for (; diff_state_build(n, &s); n++) {
         struct diff_pair p = {ref, kern, s.name, kcfg};
         struct tk_model_view v = {s.timens ? &s.ns : &s.time, s.timens ? &s.time : NULL,
-                                  diff_state_counter(&s), low_res_nsec};
+                                  diff_state_counter(&s), low_res_nsec, LAYOUT_DELTA_6_10};
         write_state(ref, &s);
         write_state(kern, &s);
         diff_all(&p, &v);
@@ -289,8 +289,8 @@ static unsigned run_tk_sequence(const char *ref_path, struct diff_kernel_config 
         int ra = tk_ops[n].fn(ref), rb = tk_ops[n].fn(kern);
         bool ns = ref->layout == LOADER_LAYOUT_TIMENS;
         struct vdso_time_data *t = datapages_time(&ref->dp), *z = datapages_timens(&ref->dp);
-        struct tk_model_view v = {ns ? z : t, ns ? t : NULL, tk_read_counter(ref->tk),
-                                  low_res_nsec};
+        struct tk_model_view v = {ns ? z : t, ns ? t : NULL, tk_read_counter(ref->tk), low_res_nsec,
+                                  LAYOUT_DELTA_6_10};
         struct diff_pair p = {ref, kern, name, kcfg};
 
         snprintf(name, sizeof name, "tk step %u \"%s\"", n, tk_ops[n].name);

@@ -86,7 +86,7 @@ static int64_t tolerance(int64_t elapsed)
 static void check_from_pages(struct vdso_loaded *l, int32_t clk, const char *mode, unsigned *proven)
 {
     static struct tk_log_entry e;
-    struct tk_model_view v = {&e.data, NULL, 0, 0};
+    struct tk_model_view v = {&e.data, NULL, 0, 0, LAYOUT_DELTA_6_10};
     struct timespec m1, m2;
     struct vdso_timespec x;
     uint64_t g = tk_generation(l->tk), c1 = tk_read_counter(l->tk);

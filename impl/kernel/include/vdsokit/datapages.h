@@ -1,5 +1,5 @@
 /*
- * The six vDSO data pages of the emulated kernel: one memfd holds them, the
+ * The vDSO data pages of the emulated kernel: one memfd holds them, the
  * writer (timekeeper) gets a read-write mapping, and readers get read-only
  * views placed where the loader reserved room before an image, in the page
  * order the kernel presents (docs/abi.md §1.4 and §4.5). File page order is
@@ -14,9 +14,14 @@
 #include <stdint.h>
 #include <vdsokit/abi.h>
 
+struct layout_profile;
+
 struct vdso_datapages {
-    int memfd;   /* 6 pages, zero-filled at creation */
-    uint8_t *rw; /* the writer's read-write mapping of all six file pages */
+    int memfd;   /* DATAPAGES_FILE_PAGES pages, zero-filled at creation */
+    uint8_t *rw; /* the writer's read-write mapping of all file pages */
+    /* The era the readers see (layout_profile.h); NULL: the canonical
+     * 6.17 one. Set it before the first datapages_map_reader(). */
+    const struct layout_profile *profile;
 };
 
 /* The file pages, in memfd order. */
@@ -27,6 +32,11 @@ enum datapages_file_page {
     DATAPAGES_FILE_ARCH = 3,
     DATAPAGES_FILE_PVCLOCK = 4,
     DATAPAGES_FILE_HVCLOCK = 5,
+    /* An older era's time page and namespace page, mirrored from 0 and 1
+     * by the era serializer (datapages_era.h); unused for 6.17. */
+    DATAPAGES_FILE_ERA_TIME = 6,
+    DATAPAGES_FILE_ERA_TIMENS = 7,
+    DATAPAGES_FILE_PAGES = 8,
 };
 
 /* How a reader sees the six pages: as a root-namespace task or inside a
@@ -46,9 +56,10 @@ struct ms_hyperv_tsc_page *datapages_hvclock(const struct vdso_datapages *dp);
 
 /*
  * Map the six reader pages read-only at addr (page aligned, 6 pages that the
- * caller reserved) with MAP_FIXED|MAP_SHARED. Pages the kernel would not
- * back (root: 1 and 3; timens: 3) are PROT_NONE, so touching them faults
- * (SIGSEGV here, SIGBUS on a real kernel). Calling it again switches the
+ * caller reserved) with MAP_FIXED|MAP_SHARED, arranged as dp->profile's era
+ * presents them (NULL: 6.17). Pages the kernel would not back (6.17 root: 1
+ * and 3; timens: 3; below a shorter era's pages: all) are PROT_NONE, so
+ * touching them faults (SIGSEGV here, SIGBUS on a real kernel). Calling it again switches the
  * layout in place. Returns 0 or -errno.
  */
 int datapages_map_reader(const struct vdso_datapages *dp, void *addr, enum datapages_layout layout);

@@ -16,6 +16,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <vdsokit/abi.h>
+#include <vdsokit/layout_profile.h>
 
 enum tk_model_outcome {
     TK_MODEL_OK = 0,       /* served from the data pages; the result is exact */
@@ -30,10 +31,16 @@ struct tk_model_view {
     const struct vdso_time_data *real;  /* reader page 1 in a namespace, NULL in the root */
     uint64_t counter;                   /* what the vDSO reads in the mode of the clock read */
     uint32_t low_res_nsec;              /* the host's TICK_NSEC, for COARSE getres */
+    enum layout_delta_rule delta;       /* the image's era (0: 6.10+, the reference's) */
 };
 
 /* The x86 cycles-to-shifted-ns step (6.10+), returning ns >> shift. */
 uint64_t tk_model_calc_ns(const struct vdso_clock *vc, uint64_t cycles, uint64_t base_nsec);
+
+/* The same under an era's delta rule (docs/abi.md §2.4): before 6.10
+ * there is no max_cycles and no 128-bit path; the product wraps. */
+uint64_t tk_model_calc_ns_rule(enum layout_delta_rule rule, const struct vdso_clock *vc,
+                               uint64_t cycles, uint64_t base_nsec);
 
 /* sec + (u32)(ns / 1e9), ns % 1e9: the kernel's iterative normalisation. */
 void tk_model_normalise(uint64_t sec, uint64_t ns, struct timespec *ts);

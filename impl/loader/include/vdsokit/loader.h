@@ -19,6 +19,7 @@
 
 #include <vdsokit/altpatch.h>
 #include <vdsokit/datapages.h>
+#include <vdsokit/layout_profile.h>
 #include <vdsokit/timekeeper.h>
 #include <vdsokit/vdso_ref.h>
 #include <vdsokit/vdso_entry.h>
@@ -67,7 +68,10 @@ struct loader_options {
     const struct tk_script *script; /* SCRIPTED */
     unsigned tick_hz;               /* a writer thread ticks (accumulates) this often; 0: none */
     uint32_t tick_nsec; /* the image's TICK_NSEC (its coarse getres); 0: the host's or script's */
-    uint32_t linux_version; /* judge the image as this LINUX_VERSION_CODE; 0: its `Linux` note */
+    /* Judge the image as this LINUX_VERSION_CODE: its .altinstructions
+     * layout and the layout profile of its data pages; 0: its `Linux` note
+     * (no note: alternatives inferred, data pages 6.17-6.18). */
+    uint32_t linux_version;
 };
 
 /* A loaded image. The function pointers are NULL for absent exports. */
@@ -79,6 +83,9 @@ struct vdso_loaded {
     size_t image_size;
     size_t map_len;
     enum loader_layout layout;
+    const struct layout_profile *profile; /* the era the data pages are laid out for */
+    uint32_t layout_version;              /* the version that picked it; 0: no note */
+    enum layout_delta_rule delta;         /* the era's delta rule, for the model */
     struct alt_report alt;
     uint64_t sym[LOADER_NSYMS];
 
@@ -96,7 +103,9 @@ struct vdso_loaded {
 /*
  * Load bytes (copied; the caller keeps them). name labels errors. The
  * refusals are loader_prepare()'s (loader_prepare.h), each "<name>:
- * refused: <rule>: <finding>".
+ * refused: <rule>: <finding>". The data pages take the layout profile of
+ * the version opt->linux_version or the image's note names; a version no
+ * profile covers fails with "<name>: Linux X.Y.Z: no layout profile ...".
  */
 int loader_load(struct vdso_loaded **out, const void *bytes, size_t size, const char *name,
                 const struct loader_options *opt, struct vdsokit_error *err);
@@ -136,6 +145,19 @@ int loader_set_layout(struct vdso_loaded *l, enum loader_layout layout, struct v
  * points are updated. Returns 0, or -1 with err (l is then unusable).
  */
 int loader_move(struct vdso_loaded *l, struct vdsokit_error *err);
+
+/* The two time slots of the reader view: where the time data sits for a
+ * root task (the namespace page inside a namespace) and where a namespace
+ * task finds the real time data (absent for a root task). */
+enum loader_slot { LOADER_SLOT_TIME, LOADER_SLOT_NS_REAL };
+
+/*
+ * Clock record i of a slot as the image reads it (through the read-only
+ * view, at the era's page and offset). Only seq and clock_mode have the
+ * same offsets in every era; read the rest at the profile's offsets.
+ */
+const struct vdso_clock *loader_reader_record(const struct vdso_loaded *l, enum loader_slot slot,
+                                              int i);
 
 /* Unmap everything, close the memfd, free l. NULL is allowed. */
 void loader_unload(struct vdso_loaded *l);

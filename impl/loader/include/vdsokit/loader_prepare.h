@@ -21,6 +21,8 @@ struct loader_prepared {
     const struct alt_layout *alt_layout; /* the era's entry layout (has_alt) */
     struct alt_report alt;
     uint64_t sym[LOADER_NSYMS]; /* offset in the text, or LOADER_SYM_ABSENT */
+    bool has_linux_version;     /* the image's `Linux` note (PT_NOTE) names a version */
+    uint32_t linux_version;     /* LINUX_VERSION_CODE; it picks the layout profile */
 };
 
 /*
