@@ -101,14 +101,17 @@ static void summary(FILE *out, const struct conf_run *run)
 #define TABLE_WIDTH      100
 #define TABLE_REST_WIDTH 56
 
+/* The longest target name that fits; longer ones get lines of their own. */
 static int name_column(const struct conf_run *run)
 {
     size_t w = strlen("target");
 
-    for (unsigned t = 0; t < run->ntargets; t++)
-        if (strlen(run->target_names[t]) > w)
-            w = strlen(run->target_names[t]);
-    return w > TABLE_WIDTH - TABLE_REST_WIDTH ? TABLE_WIDTH - TABLE_REST_WIDTH : (int)w;
+    for (unsigned t = 0; t < run->ntargets; t++) {
+        size_t n = strlen(run->target_names[t]);
+        if (n > w && n <= TABLE_WIDTH - TABLE_REST_WIDTH)
+            w = n;
+    }
+    return (int)w;
 }
 
 static void table_row(FILE *out, const struct conf_run *run, int w, const char *name, unsigned t,
