@@ -10,6 +10,10 @@
 
 #include "vdsoimg.h"
 
+#ifndef VDSOIMG_NAME /* vdsoimg-static says so in --version */
+#define VDSOIMG_NAME "vdsoimg"
+#endif
+
 static const char usage[] =
     "usage: vdsoimg COMMAND [ARGS]\n"
     "  dump-live FILE          write this process's vDSO image (AT_SYSINFO_EHDR) to FILE\n"
@@ -72,7 +76,7 @@ int main(int argc, char **argv)
         return VDSOIMG_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("vdsoimg %s\n", VDSOKIT_VERSION_FULL);
+        printf(VDSOIMG_NAME " %s\n", VDSOKIT_VERSION_FULL);
         return VDSOIMG_OK;
     }
     if (strcmp(argv[1], "c") == 0)
