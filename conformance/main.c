@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <vdsokit/version.h>
+
 #include "calib.h"
 #include "conf.h"
 #include "oracle.h"
@@ -22,6 +24,12 @@
 #include "runner.h"
 #include "target_ident.h"
 #include "waiver.h"
+
+#ifdef VDSOCONF_STATIC
+#define VDSOCONF_NAME "vdsoconf-static"
+#else
+#define VDSOCONF_NAME "vdsoconf"
+#endif
 
 struct options {
     const char *targets[CONF_MAX_TARGETS];
@@ -32,7 +40,7 @@ struct options {
     double deadline_s;
     const char *allow_missing[CONF_MAX_TARGETS];
     unsigned nallow_missing;
-    bool list, tap, strict_waivers, allow_inconclusive;
+    bool list, tap, strict_waivers, allow_inconclusive, verbose;
     const char *only, *junit, *json, *waivers;
     unsigned long long seed;
     bool seed_given;
@@ -59,7 +67,8 @@ static void usage(FILE *out)
                  "  --junit FILE     JUnit XML report\n"
                  "  --json FILE      JSON report\n"
                  "  --waivers FILE   accept known deviations, each named by its evidence\n"
-                 "                   (syntax: conformance/waivers.txt)\n"
+                 "                   (syntax: conformance/waivers.txt; the project's file is\n"
+                 "                   installed as " VDSOCONF_WAIVERS_INSTALLED ")\n"
                  "  --allow-missing T  a target T (glob) that cannot be tested (no vDSO, no\n"
                  "                   entry point at all) is reported NOT TESTED instead of\n"
                  "                   being a setup error (repeatable)\n"
@@ -68,6 +77,9 @@ static void usage(FILE *out)
                  "  --allow-inconclusive\n"
                  "                   a group-4 storm whose readers verified too few readings\n"
                  "                   (a slow emulator, a starved machine) is a SKIP, not a FAIL\n"
+                 "  --verbose        print the evidence of WAIVED results too (by default one\n"
+                 "                   line each; the JSON, JUnit and TAP reports always have it)\n"
+                 "  --version        print the version and exit\n"
                  "  --help           this text\n\n"
                  "Groups: ");
     for (unsigned g = 0; g < conf_ngroups; g++)
@@ -114,6 +126,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         O_DEADLINE,
         O_ALLOW_INCONCLUSIVE,
         O_ALLOW_MISSING,
+        O_VERBOSE,
+        O_VERSION,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -131,6 +145,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"deadline", required_argument, 0, O_DEADLINE},
         {"allow-inconclusive", no_argument, 0, O_ALLOW_INCONCLUSIVE},
         {"allow-missing", required_argument, 0, O_ALLOW_MISSING},
+        {"verbose", no_argument, 0, O_VERBOSE},
+        {"version", no_argument, 0, O_VERSION},
         {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0},
     };
@@ -203,6 +219,12 @@ static int parse_options(int argc, char **argv, struct options *o)
         case O_ALLOW_INCONCLUSIVE:
             o->allow_inconclusive = true;
             break;
+        case O_VERBOSE:
+            o->verbose = true;
+            break;
+        case O_VERSION:
+            printf("%s %s\n", VDSOCONF_NAME, VDSOKIT_VERSION_FULL);
+            exit(0);
         case O_HELP:
             usage(stdout);
             exit(0);
@@ -241,7 +263,7 @@ static void progress_cell(FILE *out, const struct conf_run *run, unsigned t, uns
         bool waived = waivers_accepting(run->waivers, &run->idents[t], r) != NULL;
         cnt[waived ? CONF_WAIVED : r->status]++;
     }
-    fprintf(out, "  %-16.16s %d %-12s %4u pass %3u fail %3u skip %3u waived", run->target_names[t],
+    fprintf(out, "  %-16s %d %-12s %4u pass %3u fail %3u skip %3u waived", run->target_names[t],
             conf_groups[g].number, conf_groups[g].name, cnt[CONF_PASS], cnt[CONF_FAIL],
             cnt[CONF_SKIP], cnt[CONF_WAIVED]);
     if (cnt[CONF_NOTRUN])
@@ -334,7 +356,7 @@ static int finish(const struct options *o, struct conf_run *run, FILE *human)
         stale |= waiver_is_stale(&run->waivers->items[k]);
     run->exit_code = count_failures(run->results) || (stale && o->strict_waivers) ? 1 : 0;
 
-    report_failures(human, run);
+    report_failures(human, run, o->verbose);
     report_stale_waivers(human, run);
     report_table(human, run);
     if (o->tap)

@@ -10,6 +10,7 @@
 #ifndef VDSOCONF_REPORT_H
 #define VDSOCONF_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "conf.h"
@@ -31,7 +32,8 @@ struct conf_run {
     int exit_code;
 };
 
-void report_failures(FILE *out, const struct conf_run *run);
+/* verbose: the evidence of WAIVED results too (else one line each). */
+void report_failures(FILE *out, const struct conf_run *run, bool verbose);
 void report_stale_waivers(FILE *out, const struct conf_run *run);
 void report_table(FILE *out, const struct conf_run *run);
 void report_tap(FILE *out, const struct conf_run *run);

@@ -1,31 +1,52 @@
 /*
- * The human report: every failure, waived failure and test not run with
- * its evidence (and, for a failure a waiver named but did not accept, why
- * not), host findings on lines of their own, stale waivers, then the
- * target x group table with counts and times, NOT TESTED where a cell's
- * tests all skipped, and how many of the requested checks really ran.
+ * The human report: every failure and test not run with its evidence (and,
+ * for a failure a waiver named but did not accept, why not), each waived
+ * failure on one line (with its waiver and evidence under --verbose), host
+ * findings on lines of their own, stale waivers, then the target x group
+ * table with counts and times, NOT TESTED where a cell's tests all skipped,
+ * and how many of the requested checks really ran. The table's first column
+ * is as wide as the longest target name up to what fits in 100 columns; a
+ * longer name gets a line of its own above its rows.
  */
+#include <string.h>
+
 #include "report.h"
 #include "report_util.h"
 
-void report_failures(FILE *out, const struct conf_run *run)
+/* One result with its evidence; a WAIVED one is one line unless verbose. */
+static void report_result(FILE *out, const struct conf_run *run, const struct conf_result *r,
+                          bool verbose)
+{
+    fprintf(out, "%s %s %s", conf_status_name(r->status), run->target_names[r->target], r->id);
+    if (r->runs > 1)
+        fprintf(out, " (failed %u of %u runs)", r->failures, r->runs);
+    fputc('\n', out);
+    if (r->status == CONF_WAIVED && !verbose)
+        return;
+    if (r->status == CONF_WAIVED)
+        fprintf(out, "    waived: %s\n    accepted evidence: %s\n", r->waived_by, r->evidence);
+    if (r->status == CONF_FAIL && r->waiver_note)
+        fprintf(out, "    %s\n", r->waiver_note);
+    report_indented(out, r->text);
+}
+
+void report_failures(FILE *out, const struct conf_run *run, bool verbose)
 {
     const struct conf_results *rs = run->results;
+    unsigned folded = 0;
 
     for (size_t i = 0; i < rs->n; i++) {
         const struct conf_result *r = &rs->items[i];
         if (r->status != CONF_FAIL && r->status != CONF_WAIVED && r->status != CONF_NOTRUN)
             continue;
-        fprintf(out, "%s %s %s", conf_status_name(r->status), run->target_names[r->target], r->id);
-        if (r->runs > 1)
-            fprintf(out, " (failed %u of %u runs)", r->failures, r->runs);
-        fputc('\n', out);
-        if (r->status == CONF_WAIVED)
-            fprintf(out, "    waived: %s\n    accepted evidence: %s\n", r->waived_by, r->evidence);
-        if (r->status == CONF_FAIL && r->waiver_note)
-            fprintf(out, "    %s\n", r->waiver_note);
-        report_indented(out, r->text);
+        report_result(out, run, r, verbose);
+        folded += r->status == CONF_WAIVED && !verbose;
     }
+    if (folded)
+        fprintf(out,
+                "(%u waived result(s) shown one line each; --verbose prints their waiver and "
+                "evidence)\n",
+                folded);
     for (size_t i = 0; i < rs->n; i++) {
         const struct conf_result *r = &rs->items[i];
         if (!r->host_finding)
@@ -76,30 +97,61 @@ static void summary(FILE *out, const struct conf_run *run)
     fputc('\n', out);
 }
 
+/* Width of a row after the target name (" N group pass fail skip waived notrun time"). */
+#define TABLE_WIDTH      100
+#define TABLE_REST_WIDTH 56
+
+/* The longest target name that fits; longer ones get lines of their own. */
+static int name_column(const struct conf_run *run)
+{
+    size_t w = strlen("target");
+
+    for (unsigned t = 0; t < run->ntargets; t++) {
+        size_t n = strlen(run->target_names[t]);
+        if (n > w && n <= TABLE_WIDTH - TABLE_REST_WIDTH)
+            w = n;
+    }
+    return (int)w;
+}
+
+static void table_row(FILE *out, const struct conf_run *run, int w, const char *name, unsigned t,
+                      unsigned g)
+{
+    const struct conf_cell *c = &run->results->cells[t][g];
+
+    fprintf(out, "%-*s %d %-12s %5u %5u %5u %6u %6u %7.2fs", w, name, conf_groups[g].number,
+            conf_groups[g].name, c->count[CONF_PASS], c->count[CONF_FAIL], c->count[CONF_SKIP],
+            c->count[CONF_WAIVED], c->count[CONF_NOTRUN], c->seconds);
+    if (conf_cell_not_tested(c))
+        not_tested(out, run, t, g);
+    fputc('\n', out);
+}
+
 void report_table(FILE *out, const struct conf_run *run)
 {
     const struct conf_results *rs = run->results;
     unsigned tot[CONF_NSTATUS] = {0};
+    int w = name_column(run);
 
-    fprintf(out, "\n%-24s %-14s %5s %5s %5s %6s %6s %8s\n", "target", "group", "pass", "fail",
+    fprintf(out, "\n%-*s %-14s %5s %5s %5s %6s %6s %8s\n", w, "target", "group", "pass", "fail",
             "skip", "waived", "notrun", "time");
     for (unsigned t = 0; t < run->ntargets; t++) {
+        const char *name = run->target_names[t];
+        bool own_line = (int)strlen(name) > w;
+        bool shown = false;
         for (unsigned g = 0; g < conf_ngroups; g++) {
             const struct conf_cell *c = &rs->cells[t][g];
             if (!c->ran)
                 continue;
-            fprintf(out, "%-24.24s %d %-12s %5u %5u %5u %6u %6u %7.2fs", run->target_names[t],
-                    conf_groups[g].number, conf_groups[g].name, c->count[CONF_PASS],
-                    c->count[CONF_FAIL], c->count[CONF_SKIP], c->count[CONF_WAIVED],
-                    c->count[CONF_NOTRUN], c->seconds);
-            if (conf_cell_not_tested(c))
-                not_tested(out, run, t, g);
-            fputc('\n', out);
+            if (own_line && !shown)
+                fprintf(out, "%s\n", name);
+            shown = true;
+            table_row(out, run, w, own_line ? "" : name, t, g);
             for (int s = 0; s < CONF_NSTATUS; s++)
                 tot[s] += c->count[s];
         }
     }
-    fprintf(out, "%-24s %-14s %5u %5u %5u %6u %6u %7.2fs\n", "total", "", tot[CONF_PASS],
+    fprintf(out, "%-*s %-14s %5u %5u %5u %6u %6u %7.2fs\n", w, "total", "", tot[CONF_PASS],
             tot[CONF_FAIL], tot[CONF_SKIP], tot[CONF_WAIVED], tot[CONF_NOTRUN], run->seconds);
     summary(out, run);
     fprintf(out, "verdict: %s (exit %d)\n",

@@ -6,8 +6,13 @@
 #include <string.h>
 
 #include <vdsokit/alt_layout.h>
+#include <vdsokit/version.h>
 
 #include "vdsoimg.h"
+
+#ifndef VDSOIMG_NAME /* vdsoimg-static says so in --version */
+#define VDSOIMG_NAME "vdsoimg"
+#endif
 
 static const char usage[] =
     "usage: vdsoimg COMMAND [ARGS]\n"
@@ -21,6 +26,7 @@ static const char usage[] =
     "  info FILE               class, byte order, machine, kernel version, build id, size,\n"
     "                          hash styles, alternatives\n"
     "  c FILE [--name IDENT]   emit a C source defining `const struct vdso_image_blob IDENT`\n"
+    "  --version               print the version\n"
     "  --help                  this text\n"
     "FILE may be '-' for stdin (stdout for dump-live).\n";
 
@@ -67,6 +73,10 @@ int main(int argc, char **argv)
         return usage_error("missing COMMAND");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(usage, stdout);
+        return VDSOIMG_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf(VDSOIMG_NAME " %s\n", VDSOKIT_VERSION_FULL);
         return VDSOIMG_OK;
     }
     if (strcmp(argv[1], "c") == 0)
