@@ -26,10 +26,7 @@
 #include "oracle.h"
 #include <vdsokit/live_layout.h>
 
-#if __has_include("vdsokit/imgcheck.h")
 #include <vdsokit/imgcheck.h>
-#define HAVE_IMGCHECK 1
-#endif
 
 static void vvar_readonly(struct conf_ctx *ctx, const struct live_maps *m)
 {
@@ -152,8 +149,8 @@ static void mremap_together(struct conf_ctx *ctx, const struct live_maps *m)
 
 static void image_check(struct conf_ctx *ctx)
 {
-#ifdef HAVE_IMGCHECK
     static struct imgcheck_report rep;
+
     if (imgcheck_run(ctx->target->text, ctx->target->text_size, &rep) != 0 ||
         imgcheck_has_errors(&rep)) {
         conf_fail(ctx, "the image checker reports %u error(s):", rep.errors);
@@ -164,10 +161,6 @@ static void image_check(struct conf_ctx *ctx)
     for (unsigned i = 0; i < rep.count && i < IMGCHECK_MAX_FINDINGS; i++)
         if (rep.findings[i].severity == IMGCHECK_WARNING)
             conf_note(ctx, "warning %s: %s", rep.findings[i].rule, rep.findings[i].text);
-#else
-    /* TODO(lead): link the image checker (vdsoimg check) when it lands. */
-    conf_skip(ctx, "the image checker (imgcheck.h) is not in this build");
-#endif
 }
 
 static void dlvsym_agrees(struct conf_ctx *ctx)

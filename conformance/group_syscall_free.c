@@ -207,6 +207,7 @@ void group_syscall_free(struct conf_ctx *ctx)
         CLOCK_TAI,      CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE};
     const unsigned nclocks = sizeof(clocks) / sizeof(clocks[0]);
     const struct conf_vdso_fns *f = &ctx->target->fn;
+
     /* Listing reads nothing of the target's, not even its clock mode. */
     int mode = ctx->target->clock_mode && !ctx->listing ? ctx->target->clock_mode(ctx->target) : -1;
     bool ready = false;

@@ -153,6 +153,7 @@ static int cmp_i64(const void *a, const void *b)
 int main(void)
 {
     struct live l = {0};
+
     find_mappings(&l);
     check_geometry(&l);
     struct vdso_time_data snap;
