@@ -89,19 +89,17 @@ static void child_read(const struct conf_target *t, struct ns_view *view)
     view->time_t_val = t->fn.time ? t->fn.time(NULL) : -1;
     /*
      * In a child namespace the time page holds the namespace page and the
-     * real data moves to the era's namespace slot; the probe gives both, or
-     * neither when the layout is not described.
+     * real data moves to the era's namespace slot; the probe snapshots both
+     * in the era's format, or neither when the layout is not described.
      */
-    const volatile struct vdso_time_data *p0 = NULL, *p1 = NULL;
-    if ((t->flags & CONF_TARGET_MAPPED) && t->live) {
-        p0 = live_layout_page(t->live, LIVE_PAGE_TIME);
-        p1 = live_layout_page(t->live, LIVE_PAGE_NS_REAL);
-    }
-    if (p0 && p1) {
-        view->page0_seq = p0->clock_data[0].seq;
-        view->page0_mode = p0->clock_data[0].clock_mode;
-        view->page1_seq = p1->clock_data[0].seq;
-        view->page1_mode = p1->clock_data[0].clock_mode;
+    struct vdso_time_data p0, p1;
+    if ((t->flags & CONF_TARGET_MAPPED) && t->live &&
+        live_layout_snapshot(t->live, LIVE_PAGE_TIME, &p0) &&
+        live_layout_snapshot(t->live, LIVE_PAGE_NS_REAL, &p1)) {
+        view->page0_seq = p0.clock_data[0].seq;
+        view->page0_mode = p0.clock_data[0].clock_mode;
+        view->page1_seq = p1.clock_data[0].seq;
+        view->page1_mode = p1.clock_data[0].clock_mode;
         view->layout_checked = true;
     }
     view->done = 1;

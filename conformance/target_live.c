@@ -5,9 +5,10 @@
  * layout era of the data pages; the entry points are resolved with the
  * project's hardened ELF resolver under version LINUX_2.6 (the cross-check
  * against the dynamic linker's dlvsym lives in the hygiene group). The data
- * pages are read only where the probe hands out a pointer: on a kernel
- * whose layout this build does not describe, the clock mode is unknown and
- * the tests that need it skip with the probe's sentence.
+ * pages are read only through the probe, as snapshots converted from the
+ * era's format: on a kernel whose layout this build does not describe, the
+ * clock mode is unknown and the tests that need it skip with the probe's
+ * sentence.
  */
 #define _GNU_SOURCE
 #include "target.h"
@@ -111,19 +112,23 @@ int conf_target_open_live(struct conf_target *t, char *err, size_t errlen)
     return 0;
 }
 
-/* The kernel's time data page (root namespace view), or NULL where the probe gave none. */
-static const volatile struct vdso_time_data *live_time_page(const struct conf_target *t)
+/*
+ * A snapshot of the kernel's time data page (root namespace view) in the
+ * 6.17 view, converted from the era's format; false where the probe gives
+ * none (the layout is not described, or the page never settled).
+ */
+static bool live_time_page(const struct conf_target *t, struct vdso_time_data *d)
 {
-    return t->live ? live_layout_time_data(t->live) : NULL;
+    return t->live && live_layout_snapshot(t->live, LIVE_PAGE_TIME, d);
 }
 
 int conf_live_clock_mode(const struct conf_target *t)
 {
-    const volatile struct vdso_time_data *d = live_time_page(t);
+    struct vdso_time_data d;
 
-    if (!d)
+    if (!live_time_page(t, &d))
         return -1;
-    int mode = d->clock_data[0].clock_mode;
+    int mode = d.clock_data[0].clock_mode;
     if (mode == VDSO_CLOCKMODE_PVCLOCK) {
         /* Without TSC_STABLE the vDSO must fall back: report that as NONE. */
         const volatile struct pvclock_vcpu_time_info *pv =
@@ -136,14 +141,15 @@ int conf_live_clock_mode(const struct conf_target *t)
 
 void conf_live_describe_state(const struct conf_target *t, FILE *out)
 {
-    const volatile struct vdso_time_data *d = live_time_page(t);
+    struct vdso_time_data snap;
+    const struct vdso_time_data *d = &snap;
 
-    if (!d) {
+    if (!live_time_page(t, &snap)) {
         if (t->live && t->live->base)
             fprintf(out, "kernel data page: not read: %s", conf_live_layout_why(t));
         return;
     }
-    const volatile struct vdso_clock *c = &d->clock_data[0];
+    const struct vdso_clock *c = &d->clock_data[0];
     fprintf(out,
             "kernel data page: seq=%u clock_mode=%d cycle_last=%" PRIu64 " mult=%u shift=%u "
             "max_cycles=%#" PRIx64 " hrtimer_res=%u tz=%d/%d",

@@ -112,7 +112,10 @@ int main(void)
     if (live_layout_probe(&l, &e) || !l.described || !l.maps.vclock.count)
         SKIP("reshaping starts from the 6.17-6.18 layout: %s", l.why);
     uintptr_t fixed = l.base - VDSO_DATA_PAGES * VDSO_PAGE_SIZE;
-    int mode = live_layout_time_data(&l)->clock_data[0].clock_mode;
+    struct vdso_time_data snap;
+    if (!live_layout_snapshot(&l, LIVE_PAGE_TIME, &snap))
+        SKIP("the time page never settled");
+    int mode = snap.clock_data[0].clock_mode;
     if (LIVE_RESHAPE_SANITIZED) {
         printf("%s\n", LIVE_RESHAPE_SANITIZED_WHY);
     } else {

@@ -33,17 +33,17 @@ static uint8_t *file_page(const struct vdso_datapages *dp, enum datapages_file_p
 
 static uint8_t *record(const struct layout_profile *p, uint8_t *page, int i)
 {
-    return page + p->records_at + (size_t)i * p->record_stride;
+    return page + p->rec->at + (size_t)i * p->rec->stride;
 }
 
 /* One record's fields except seq; basetime and offset share their bytes. */
 static void store_record(const struct layout_profile *p, uint8_t *rec, const struct vdso_clock *c)
 {
-    unsigned mask_at = layout_profile_mask_at(p), base_at = layout_profile_basetime_at(p);
+    unsigned mask_at = layout_records_mask_at(p->rec), base_at = layout_records_basetime_at(p->rec);
 
     put32(rec + offsetof(struct vdso_clock, clock_mode), (uint32_t)c->clock_mode);
     put64(rec + offsetof(struct vdso_clock, cycle_last), c->cycle_last);
-    if (p->has_max_cycles)
+    if (p->rec->has_max_cycles)
         put64(rec + offsetof(struct vdso_clock, max_cycles), c->max_cycles);
     put64(rec + mask_at, c->mask);
     put32(rec + mask_at + sizeof(uint64_t), c->mult);
@@ -91,9 +91,9 @@ void datapages_era_data(const struct vdso_datapages *dp)
     uint8_t *dst = file_page(dp, DATAPAGES_FILE_ERA_TIME);
     store_records(p, dst, src);
     /* Before 6.15 these sit in record 0; tz_at says where either way. */
-    put32(dst + p->tz_at, (uint32_t)__atomic_load_n(&src->tz_minuteswest, __ATOMIC_RELAXED));
-    put32(dst + p->tz_at + 4, (uint32_t)__atomic_load_n(&src->tz_dsttime, __ATOMIC_RELAXED));
-    put32(dst + p->tz_at + 8, __atomic_load_n(&src->hrtimer_res, __ATOMIC_RELAXED));
+    put32(dst + p->rec->tz_at, (uint32_t)__atomic_load_n(&src->tz_minuteswest, __ATOMIC_RELAXED));
+    put32(dst + p->rec->tz_at + 4, (uint32_t)__atomic_load_n(&src->tz_dsttime, __ATOMIC_RELAXED));
+    put32(dst + p->rec->tz_at + 8, __atomic_load_n(&src->hrtimer_res, __ATOMIC_RELAXED));
 }
 
 void datapages_era_timens(const struct vdso_datapages *dp)
@@ -111,10 +111,10 @@ void datapages_era_rng(const struct vdso_datapages *dp)
 {
     const struct layout_profile *p = era(dp);
 
-    if (!p || p->rng_at < 0)
+    if (!p || p->rec->rng_at < 0)
         return;
     const struct vdso_rng_data *src = datapages_rng(dp);
-    uint8_t *dst = file_page(dp, DATAPAGES_FILE_ERA_TIME) + p->rng_at;
+    uint8_t *dst = file_page(dp, DATAPAGES_FILE_ERA_TIME) + p->rec->rng_at;
     put64(dst + offsetof(struct vdso_rng_data, generation),
           __atomic_load_n(&src->generation, __ATOMIC_RELAXED));
     __atomic_store_n(dst + offsetof(struct vdso_rng_data, is_ready),

@@ -91,26 +91,41 @@ const void *live_layout_vdso(const struct live_layout *l, size_t *size)
     return ok ? (const void *)l->base : NULL;
 }
 
-/* How many bytes a reader of this page takes as a struct (abi.h). */
-static size_t page_bytes(enum live_page which)
-{
-    if (which == LIVE_PAGE_TIME || which == LIVE_PAGE_NS_REAL)
-        return sizeof(struct vdso_time_data);
-    return VDSO_PAGE_SIZE;
-}
-
-const volatile void *live_layout_page(const struct live_layout *l, enum live_page which)
+/* The start of a data page when the layout is described and the page lies inside its mapping. */
+static uintptr_t page_start(const struct live_layout *l, enum live_page which)
 {
     if (!l->described)
-        return NULL;
+        return 0;
     const struct layout_era *era = l->decision.era;
     const struct layout_page *pages[] = {&era->time, &era->ns_real, &era->pvclock, &era->hvclock};
     const struct layout_page *p = pages[which];
     const struct live_range *r = p->vma == LAYOUT_VMA_VVAR ? &l->maps.vvar : &l->maps.vclock;
-    size_t skip = which == LIVE_PAGE_TIME || which == LIVE_PAGE_NS_REAL ? era->records_at : 0;
-    uintptr_t at = r->lo + (uintptr_t)p->index * VDSO_PAGE_SIZE + skip;
+    uintptr_t at = r->lo + (uintptr_t)p->index * VDSO_PAGE_SIZE;
 
-    return live_range_holds(r, at, page_bytes(which)) ? (const volatile void *)at : NULL;
+    return live_range_holds(r, at, VDSO_PAGE_SIZE) ? at : 0;
+}
+
+static bool time_page(enum live_page which)
+{
+    return which == LIVE_PAGE_TIME || which == LIVE_PAGE_NS_REAL;
+}
+
+const volatile void *live_layout_page(const struct live_layout *l, enum live_page which)
+{
+    uintptr_t at = page_start(l, which);
+
+    /* A time page of another era's format is read only through the snapshot. */
+    if (at && time_page(which) && !layout_records_native(&l->decision.era->rec))
+        return NULL;
+    return (const volatile void *)at;
+}
+
+bool live_layout_snapshot(const struct live_layout *l, enum live_page which,
+                          struct vdso_time_data *out)
+{
+    uintptr_t at = time_page(which) ? page_start(l, which) : 0;
+
+    return at && layout_records_read(&l->decision.era->rec, (const volatile void *)at, out);
 }
 
 const volatile struct vdso_time_data *live_layout_time_data(const struct live_layout *l)

@@ -235,8 +235,8 @@ const struct vdso_clock *loader_reader_record(const struct vdso_loaded *l, enum 
 {
     const struct layout_profile *p = l->profile;
 
-    return (const void *)(l->base + (size_t)slot_page(p, slot) * VDSO_PAGE_SIZE + p->records_at +
-                          (size_t)i * p->record_stride);
+    return (const void *)(l->base + (size_t)slot_page(p, slot) * VDSO_PAGE_SIZE + p->rec->at +
+                          (size_t)i * p->rec->stride);
 }
 
 void loader_unload(struct vdso_loaded *l)

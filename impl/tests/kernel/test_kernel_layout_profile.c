@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <vdsokit/datapages_era.h>
+#include <vdsokit/layout_era.h>
 #include <vdsokit/layout_profile.h>
 #include <vdsokit/timekeeper_raw.h>
 
@@ -317,8 +318,19 @@ static void check_model_rules(void)
     CHECK_EQ_U64(tk_model_calc_ns_rule(LAYOUT_DELTA_6_10, &vc, 1ull << 41, base), (1ull << 41) + 7);
 }
 
+/* Each profile takes its record format from the era row of its own name (one table). */
+static void check_rows(void)
+{
+    CHECK_EQ_U64(layout_profile_count, layout_era_count);
+    for (size_t i = 0; i < layout_profile_count && i < layout_era_count; i++)
+        CHECK(strcmp(layout_profiles[i].era, layout_eras[i].name) == 0 &&
+                  layout_profiles[i].rec == &layout_eras[i].rec,
+              "profile %s takes the format of row %s", layout_profiles[i].era, layout_eras[i].name);
+}
+
 int main(void)
 {
+    check_rows();
     check_model_rules();
     for (size_t i = 0; i < sizeof eras / sizeof eras[0]; i++)
         check_era(&eras[i]);

@@ -34,8 +34,15 @@ static void test_table(void)
         }
         described += e->described;
     }
-    CHECK(described == 1 && layout_eras[layout_era_count - 1].described,
-          "only 6.17-6.18 is described (%u rows are)", described);
+    /* 6.1-6.9, 6.10-6.12 (held by real Debian kernels) and 6.17-6.18; not 6.13-6.16. */
+    CHECK(described == 3 && layout_eras[0].described && layout_eras[1].described &&
+              !layout_eras[2].described && !layout_eras[3].described &&
+              layout_eras[layout_era_count - 1].described,
+          "described rows: %u", described);
+    CHECK(layout_records_native(&layout_eras[layout_era_count - 1].rec), "6.17 is abi.h's format");
+    for (size_t i = 0; i + 1 < layout_era_count; i++)
+        CHECK(!layout_records_native(&layout_eras[i].rec), "row %s claims abi.h's format",
+              layout_eras[i].name);
 }
 
 struct era_case {
@@ -150,14 +157,24 @@ static void test_live_decide(void)
     CHECK_EQ_U64((uintptr_t)live_layout_vdso(&l, &size), l.base);
     CHECK_EQ_U64(size, 2 * VDSO_PAGE_SIZE);
 
-    /* Debian 12: recognised, named, never read. */
+    /* Debian 12: described; its time page only as a converted snapshot, never as abi.h's struct. */
     facts(&l, 4, 0, true, LAYOUT_VERSION(6, 1, 158), "6.1.0-40-amd64");
-    CHECK(!l.described && !live_layout_time_data(&l) && !live_layout_page(&l, LIVE_PAGE_PVCLOCK),
-          "6.1 must hand out no data page");
-    CHECK(strstr(l.why, "data-page layout of Linux 6.1.158 (6.1-6.9 era") &&
-              strstr(l.why, "records at byte 128") && strstr(l.why, "not described by this build"),
-          "6.1 why \"%s\"", l.why);
+    CHECK(l.described && !l.why[0], "6.1: described %d, why \"%s\"", l.described, l.why);
+    CHECK(strcmp(l.summary, "Linux 6.1.158, 6.1-6.9 layout") == 0, "summary \"%s\"", l.summary);
+    CHECK(!live_layout_time_data(&l) && !live_layout_page(&l, LIVE_PAGE_NS_REAL),
+          "6.1: no time page as abi.h's struct");
+    CHECK_EQ_U64((uintptr_t)live_layout_page(&l, LIVE_PAGE_PVCLOCK),
+                 l.maps.vvar.lo + VDSO_PAGE_SIZE);
+    CHECK_EQ_U64((uintptr_t)live_layout_page(&l, LIVE_PAGE_HVCLOCK),
+                 l.maps.vvar.lo + 2 * VDSO_PAGE_SIZE);
     CHECK(live_layout_vdso(&l, &size) && size == 2 * VDSO_PAGE_SIZE, "6.1: the [vdso] is usable");
+    facts(&l, 4, 0, true, LAYOUT_VERSION(6, 12, 57), "6.12.57+deb12-amd64");
+    CHECK(l.described && strstr(l.summary, "6.10-6.12 layout"), "6.12: %s", l.why);
+
+    facts(&l, VDSO_GENERIC_PAGES, VDSO_VCLOCK_PAGES, true, LAYOUT_VERSION(6, 15, 4), "6.15.4");
+    CHECK(!l.described && strstr(l.why, "data-page layout of Linux 6.15.4 (6.15-6.16 era") &&
+              strstr(l.why, "not described by this build"),
+          "6.15 why \"%s\"", l.why);
 
     facts(&l, 2, 2, true, LAYOUT_VERSION(6, 13, 0), "6.13.0");
     CHECK(!l.described && strstr(l.why, "6.13-6.14 era"), "6.13 why \"%s\"", l.why);

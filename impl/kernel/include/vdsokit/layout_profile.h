@@ -4,7 +4,9 @@
  * clock records and page-level fields sit inside its time page, how the
  * reader pages are arranged directly below the image text for a root task
  * and inside a child time namespace, and which delta rule its vDSO applies
- * (docs/abi.md §0.1, §1.2, §1.4, §2.4). The timekeeper keeps writing the
+ * (docs/abi.md §0.1, §1.2, §1.4, §2.4). The record format is the era
+ * row's own (vdsokit_live's layout_era.h), one table for the emulated
+ * writer and the live reader. The timekeeper keeps writing the
  * 6.17 format (a superset) into the canonical file pages; the era
  * serializer (datapages_era.h) mirrors that into the era's own file pages
  * under the same seqcount protocol, and the reader view maps those.
@@ -16,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <vdsokit/abi.h>
+#include <vdsokit/layout_records.h>
 
 /* How the era's x86 vDSO turns a counter reading into a delta (§2.4). */
 enum layout_delta_rule {
@@ -31,14 +34,10 @@ enum layout_delta_rule {
 #define LAYOUT_PAGE_NONE (-1)
 
 struct layout_profile {
-    const char *era;        /* the layout_era row this profile serializes ("6.10-6.12") */
-    bool native;            /* the canonical 6.17 format itself: nothing to mirror */
-    unsigned records_at;    /* byte of clock record 0 in the time (and namespace) page */
-    unsigned record_stride; /* bytes from one clock record to the next */
-    bool has_max_cycles;    /* the record has max_cycles at 0x10 (6.10+) */
-    unsigned tz_at;         /* byte of tz_minuteswest; tz_dsttime +4, hrtimer_res +8 */
-    int rng_at;             /* byte of the rng data in the time page; -1: on its own page */
-    int reader_root[VDSO_DATA_PAGES];   /* file page behind each of the 6 pages below the text */
+    const char *era;                  /* the layout_era row this profile serializes ("6.10-6.12") */
+    bool native;                      /* the canonical 6.17 format itself: nothing to mirror */
+    const struct layout_records *rec; /* the era's record format (its layout_era row's) */
+    int reader_root[VDSO_DATA_PAGES]; /* file page behind each of the 6 pages below the text */
     int reader_timens[VDSO_DATA_PAGES]; /* the same inside a child time namespace */
 };
 
@@ -57,9 +56,5 @@ enum layout_delta_rule layout_delta_rule_for_version(uint32_t version);
 
 /* The canonical (6.17-6.18) profile: what the timekeeper writes. */
 const struct layout_profile *layout_profile_native(void);
-
-/* Byte offsets inside a clock record of the profile's era. */
-unsigned layout_profile_mask_at(const struct layout_profile *p);
-unsigned layout_profile_basetime_at(const struct layout_profile *p);
 
 #endif /* VDSOKIT_LAYOUT_PROFILE_H */

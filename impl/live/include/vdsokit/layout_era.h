@@ -6,7 +6,7 @@
  * kernel version and the shape the mappings have and answers with the era,
  * or says why none applies (unknown version, mappings of another shape).
  * Facts only, no I/O: the live probe (live_layout.h) feeds it, and the
- * per-era profiles of issue 13 grow these rows.
+ * emulated kernel's layout profiles take their record formats from it.
  */
 #ifndef VDSOKIT_LAYOUT_ERA_H
 #define VDSOKIT_LAYOUT_ERA_H
@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <vdsokit/layout_records.h>
 
 /* LINUX_VERSION_CODE as the vDSO's `Linux` note carries it (patch saturates at 255). */
 #define LAYOUT_VERSION(major, minor, patch)                 \
@@ -40,12 +42,12 @@ struct layout_era {
     uint32_t first, last;       /* LAYOUT_VERSION range, both inclusive */
     unsigned vvar_pages;        /* size of [vvar] */
     unsigned vclock_pages;      /* size of [vvar_vclock]; 0: the era has no such mapping */
-    unsigned records_at;        /* byte of the first clock record in the time page */
+    struct layout_records rec;  /* where the records and page-level fields sit in the time page */
     struct layout_page time;    /* the time data (root namespace view) */
     struct layout_page ns_real; /* the real time data inside a child time namespace */
     struct layout_page pvclock; /* KVM pvclock record of vCPU 0 */
     struct layout_page hvclock; /* Hyper-V reference TSC page */
-    bool described;             /* this build reads its records (struct vdso_time_data of abi.h) */
+    bool described;             /* this build reads its records (verified on real kernels) */
 };
 
 /* The rows, oldest first, and their count. */

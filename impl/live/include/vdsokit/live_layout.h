@@ -3,8 +3,9 @@
  * [vvar] and [vvar_vclock] mappings (from /proc/self/maps), the kernel
  * version (from the vDSO's `Linux` note, with uname as a cross-check) and
  * the layout era these give (layout_era.h). It hands out a pointer into the
- * data pages only when the page lies inside a mapping it found and the era's
- * records are described by this build; otherwise it says why, so that a
+ * data pages (or a snapshot of a time page converted from the era's format)
+ * only when the page lies inside a mapping it found and the era's records
+ * are described by this build; otherwise it says why, so that a
  * reader can skip with that sentence instead of reading a guessed address.
  * Every reader of the live vDSO or its data pages goes through it.
  */
@@ -61,13 +62,23 @@ enum live_page {
 };
 
 /*
- * The start of a data page's contents (the time pages: the first record),
- * or NULL unless the layout is described and the bytes that abi.h's struct
- * describes lie inside the mapping found for that page.
+ * The start of a data page, or NULL unless the layout is described and the
+ * page lies inside the mapping found for it. The time pages are handed out
+ * only when their era's format is abi.h's struct itself (6.17-6.18); other
+ * described eras are read through live_layout_snapshot.
  */
 const volatile void *live_layout_page(const struct live_layout *l, enum live_page which);
 
-/* LIVE_PAGE_TIME as the record struct. */
+/* LIVE_PAGE_TIME as the record struct (6.17-6.18 only, as above). */
 const volatile struct vdso_time_data *live_layout_time_data(const struct live_layout *l);
+
+/*
+ * A consistent snapshot of a time page (LIVE_PAGE_TIME or LIVE_PAGE_NS_REAL)
+ * of any described era, converted to abi.h's 6.17 struct (layout_records.h).
+ * False when the layout is not described, the page is not mapped, or a
+ * record never settled; the other pages are not time pages: false.
+ */
+bool live_layout_snapshot(const struct live_layout *l, enum live_page which,
+                          struct vdso_time_data *out);
 
 #endif /* VDSOKIT_LIVE_LAYOUT_H */
