@@ -6,7 +6,8 @@
  * an era's profile must leave every field of both clock records, the
  * page-level fields, the rng data and the namespace page at those bytes,
  * with even seqs equal to the canonical page's, and the reader view must
- * show the era's pages in the era's order directly below the text.
+ * show the era's pages in the era's order directly below the text; the
+ * live reader (layout_records.h) must read both pages back as they were.
  */
 #define _GNU_SOURCE
 #include "../check.h"
@@ -91,6 +92,29 @@ static void check_untouched(const struct era_offsets *o, const uint8_t *page)
     CHECK(nonzero == 0, "%s: %zu bytes written before the first record", o->era, nonzero);
 }
 
+/* The live reader (layout_records.h) must give back what the serializer mirrored. */
+static void check_round_trip(const struct era_offsets *o, const struct layout_profile *p,
+                             const uint8_t *page, const struct vdso_time_data *want)
+{
+    struct vdso_time_data back;
+
+    CHECK(layout_records_read(p->rec, page, &back), "%s: the era page does not read", o->era);
+    for (int i = 0; i < VDSO_CS_BASES; i++) {
+        const struct vdso_clock *b = &back.clock_data[i], *w = &want->clock_data[i];
+        CHECK(b->seq == w->seq && b->clock_mode == w->clock_mode &&
+                  b->cycle_last == w->cycle_last && b->mask == w->mask && b->mult == w->mult &&
+                  b->shift == w->shift,
+              "%s rec %d: read back seq %u mode %d mult %u, canonical %u %d %u", o->era, i, b->seq,
+              b->clock_mode, b->mult, w->seq, w->clock_mode, w->mult);
+        CHECK_EQ_U64(b->max_cycles, o->max_cycles >= 0 ? w->max_cycles : 0);
+        CHECK(memcmp(b->basetime, w->basetime, sizeof(b->basetime)) == 0, "%s rec %d: bases",
+              o->era, i);
+    }
+    if (want->clock_data[0].clock_mode != VDSO_CLOCKMODE_TIMENS)
+        CHECK(back.tz_minuteswest == want->tz_minuteswest && back.hrtimer_res == want->hrtimer_res,
+              "%s: tz %d res %u read back", o->era, back.tz_minuteswest, back.hrtimer_res);
+}
+
 static void check_era(const struct era_offsets *o)
 {
     const struct layout_profile *p = layout_profile_for_era(o->era);
@@ -139,6 +163,8 @@ static void check_era(const struct era_offsets *o)
         CHECK_EQ_I64((int64_t)u64_at(r, o->bt + 16 * VDSO_CLOCK_BOOTTIME), -5);
     }
     check_untouched(o, ns);
+    check_round_trip(o, p, page, c);
+    check_round_trip(o, p, ns, datapages_timens(&dp));
 
     /* A hand-made update holds the era seq odd too, and its end publishes. */
     uint32_t before = u32_at(page, o->rec[0]);
