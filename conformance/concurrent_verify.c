@@ -129,6 +129,13 @@ struct judged {
     bool matched;
 };
 
+/* time() and the coarse clocks return a base: no counter read to order. */
+static bool reads_counter(const struct conc_reading *r)
+{
+    return r->op == CONC_GETTIMEOFDAY ||
+           (r->op == CONC_CLOCK && !(vdso_clock_bit(r->clk) & VDSO_COARSE));
+}
+
 static struct judged judge_state(struct vdso_loaded *l, const struct tk_log_entry *e,
                                  const struct conc_reading *r)
 {
@@ -150,7 +157,7 @@ static struct judged judge_state(struct vdso_loaded *l, const struct tk_log_entr
     if (j.outcome != TK_MODEL_OK)
         return j;
     model_value(l, e, r, j.cr.usable ? j.cr.hi : probe, &j.at_hi);
-    if (j.cr.usable && cl > j.cr.hi && r->op != CONC_TIME) {
+    if (j.cr.usable && cl > j.cr.hi && reads_counter(r)) {
         j.outcome = TK_MODEL_SPIN; /* inadmissible: published after the reader's last read */
         return j;
     }
