@@ -18,12 +18,6 @@ static struct conf_result *find(const struct conf_results *rs, unsigned target, 
     return NULL;
 }
 
-const struct conf_result *results_find(const struct conf_results *rs, unsigned target,
-                                       const char *id)
-{
-    return find(rs, target, id);
-}
-
 static struct conf_result *append(struct conf_results *rs)
 {
     if (rs->n == rs->cap) {

@@ -68,9 +68,6 @@ struct conf_record {
 /* Add or merge one result; strings are copied. */
 void results_add(struct conf_results *rs, unsigned target, unsigned group, const char *id,
                  enum conf_status status, const struct conf_record *rec);
-/* The result of (target, id), or NULL. */
-const struct conf_result *results_find(const struct conf_results *rs, unsigned target,
-                                       const char *id);
 /* Recount the cells from the items (after waivers changed statuses). */
 void results_tally(struct conf_results *rs);
 void results_free(struct conf_results *rs);

@@ -59,9 +59,6 @@ struct elfgen_out {
 int elfgen_build(const struct elfgen_desc *d, struct elfgen_out *out, char *err, size_t errlen);
 void elfgen_free(struct elfgen_out *out);
 
-/* The x86-64 6.18 export set (6 functions + 6 weak aliases + the version symbol). */
-const struct elfgen_sym *elfgen_x86_64_syms(unsigned *n);
-
 /* A description like the x86-64 kernel vDSO: both hashes, LINUX_2.6, one load. */
 void elfgen_desc_x86_64(struct elfgen_desc *d);
 

@@ -100,12 +100,6 @@ static const struct elfgen_sym ppc_syms[] = {
     VERSYM_SYM("LINUX_2.6.15"),
 };
 
-const struct elfgen_sym *elfgen_x86_64_syms(unsigned *n)
-{
-    *n = COUNT(x86_64_syms);
-    return x86_64_syms;
-}
-
 void elfgen_desc_x86_64(struct elfgen_desc *d)
 {
     memset(d, 0, sizeof(*d));

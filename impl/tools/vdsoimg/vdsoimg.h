@@ -19,7 +19,6 @@ int vdsoimg_write(const char *path, const void *data, size_t size);
 
 int vdsoimg_dump_live(const char *path);
 int vdsoimg_symbols(const char *path);
-int vdsoimg_check(const char *path);
 /* check, judging the image as built for linux_version (a LINUX_VERSION_CODE; 0: its note). */
 int vdsoimg_check_as(const char *path, uint32_t linux_version);
 int vdsoimg_info(const char *path);

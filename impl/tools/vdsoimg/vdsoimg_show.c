@@ -147,11 +147,6 @@ int vdsoimg_info(const char *path)
     return VDSOIMG_OK;
 }
 
-int vdsoimg_check(const char *path)
-{
-    return vdsoimg_check_as(path, 0);
-}
-
 int vdsoimg_check_as(const char *path, uint32_t linux_version)
 {
     static struct imgcheck_report report;
