@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "../check.h"
+#include "../era_offsets.h"
 #include "tk_test.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -23,28 +24,6 @@
 #include <vdsokit/timekeeper_raw.h>
 
 #define PAGE VDSO_PAGE_SIZE
-
-/* Where an era keeps what: byte offsets inside its time page. */
-struct era_offsets {
-    const char *era;
-    unsigned rec[2];                /* seq of clock_data[0], [1] */
-    int max_cycles;                 /* from the record start; -1: absent */
-    unsigned mask, mult, shift, bt; /* from the record start */
-    unsigned tz, dst, res;          /* page-level fields */
-    int rng;                        /* -1: not in the time page */
-};
-
-static const struct era_offsets eras[] = {
-    /* vdso_data[2] at byte 128, 240 bytes each (no max_cycles); the rng copy at 640 is
-     * read only from 6.11 (the profile writes it for the whole era, harmlessly). */
-    {"6.1-6.9", {128, 368}, -1, 16, 24, 28, 32, 352, 356, 360, 640},
-    /* 248-byte elements with max_cycles; rng at byte 640. */
-    {"6.10-6.12", {128, 376}, 16, 24, 32, 36, 40, 360, 364, 368, 640},
-    /* The same elements from byte 0: tz 0xe8, hrtimer_res 0xf0. */
-    {"6.13-6.14", {0, 248}, 16, 24, 32, 36, 40, 0xe8, 0xec, 0xf0, 640},
-    /* vdso_time_data: clock_data[0] 0x000, [1] 0x0e8, tz 0x1d0, res 0x1d8. */
-    {"6.15-6.16", {0, 0xe8}, 16, 24, 32, 36, 40, 0x1d0, 0x1d4, 0x1d8, -1},
-};
 
 static uint32_t u32_at(const uint8_t *page, unsigned off)
 {
@@ -358,8 +337,8 @@ int main(void)
 {
     check_rows();
     check_model_rules();
-    for (size_t i = 0; i < sizeof eras / sizeof eras[0]; i++)
-        check_era(&eras[i]);
+    for (size_t i = 0; i < ERA_OFFSETS_FOREIGN; i++)
+        check_era(&era_offsets[i]);
     check_native();
     check_maps();
     check_delta_rules();

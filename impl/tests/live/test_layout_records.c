@@ -8,28 +8,11 @@
  * makes the read fail instead of spinning.
  */
 #include "../check.h"
+#include "../era_offsets.h"
 #include <string.h>
 #include <vdsokit/layout_era.h>
 
 #define PAGE VDSO_PAGE_SIZE
-
-/* Where an era keeps what: byte offsets inside its time page. */
-struct era_offsets {
-    const char *era;
-    unsigned rec[2];                /* seq of clock_data[0], [1] */
-    int max_cycles;                 /* from the record start; -1: absent */
-    unsigned mask, mult, shift, bt; /* from the record start */
-    unsigned tz, dst, res;          /* page-level fields */
-};
-
-static const struct era_offsets eras[] = {
-    {"6.1-6.9", {128, 368}, -1, 16, 24, 28, 32, 352, 356, 360},
-    {"6.10-6.12", {128, 376}, 16, 24, 32, 36, 40, 360, 364, 368},
-    {"6.13-6.14", {0, 248}, 16, 24, 32, 36, 40, 0xe8, 0xec, 0xf0},
-    {"6.15-6.16", {0, 0xe8}, 16, 24, 32, 36, 40, 0x1d0, 0x1d4, 0x1d8},
-    /* abi.h's struct: two records, eight aux clocks, then tz at 0x910. */
-    {"6.17-6.18", {0, 0xe8}, 16, 24, 32, 36, 40, 0x910, 0x914, 0x918},
-};
 
 static _Alignas(PAGE) uint8_t page[PAGE];
 
@@ -112,7 +95,7 @@ static void check_era(const struct era_offsets *o)
 /* The namespace page holds seq 1 for good: taken as it is; an odd seq otherwise never settles. */
 static void test_odd_seq(void)
 {
-    const struct era_offsets *o = &eras[1];
+    const struct era_offsets *o = &era_offsets[1];
     const struct layout_era *e = row(o->era);
     struct vdso_time_data d;
 
@@ -131,8 +114,8 @@ static void test_odd_seq(void)
 
 int main(void)
 {
-    for (size_t i = 0; i < sizeof(eras) / sizeof(eras[0]); i++)
-        check_era(&eras[i]);
+    for (size_t i = 0; i < ERA_OFFSETS_COUNT; i++)
+        check_era(&era_offsets[i]);
     test_odd_seq();
     return check_finish();
 }
