@@ -25,6 +25,7 @@
 #include <vdsokit/alt_layout.h>
 #include <vdsokit/counter.h>
 #include <vdsokit/layout_era.h>
+#include <vdsokit/layout_records.h>
 
 #define TICK_HZ  250 /* the emulated kernel's HZ: coarse clocks advance per tick */
 #define CALIB_MS 20  /* TSC calibration per load (the timekeeper's rate source) */
@@ -190,8 +191,20 @@ static uint32_t tick_nsec(unsigned hz)
     return (uint32_t)((NSEC_PER_SEC + hz / 2) / hz);
 }
 
-/* with_writer: the group children's instance, whose writer thread ticks. */
-static int load(struct conf_target *t, bool with_writer, char *err, size_t errlen)
+/* A ,layout= the reference can run under: it reads abi.h's own layout. */
+static bool ref_runs_as(uint32_t version)
+{
+    const struct layout_era *era = layout_era_for_version(version);
+
+    return era && layout_records_native(&era->rec);
+}
+
+/*
+ * with_writer: the group children's instance, whose writer thread ticks.
+ * The parsed spec is left in s for the caller.
+ */
+static int load(struct conf_target *t, bool with_writer, struct inproc_spec *out, char *err,
+                size_t errlen)
 {
     struct inproc_spec s;
 
@@ -202,9 +215,7 @@ static int load(struct conf_target *t, bool with_writer, char *err, size_t errle
                  t->name, MIN_HZ, MAX_HZ);
         return 2;
     }
-    if (t->kind == CONF_TARGET_REF && s.layout_version &&
-        !(s.layout_version >= LAYOUT_VERSION(6, 17, 0) &&
-          s.layout_version <= LAYOUT_VERSION(6, 18, 255))) {
+    if (t->kind == CONF_TARGET_REF && s.layout_version && !ref_runs_as(s.layout_version)) {
         /* ref reads the 6.17 layout; a reference per era (ref@6.1) is not built yet. */
         snprintf(err, errlen, "--target %s: the reference image is built for 6.17-6.18 only",
                  t->name);
@@ -225,6 +236,8 @@ static int load(struct conf_target *t, bool with_writer, char *err, size_t errle
         return 2;
     }
     bind(t, l);
+    if (out)
+        *out = s;
     return 0;
 }
 
@@ -238,12 +251,11 @@ int conf_target_open_image(struct conf_target *t, const char *path, char *err, s
     t->oracle.gettimeofday = conf_inproc_oracle_gettimeofday;
     t->oracle.time = conf_inproc_oracle_time;
     t->oracle.clock_getres = conf_inproc_oracle_getres;
-    int rc = load(t, false, err, errlen);
+    struct inproc_spec s;
+    int rc = load(t, false, &s, err, errlen);
     if (rc)
         return rc;
     struct vdso_loaded *l = t->inproc;
-    struct inproc_spec s;
-    parse_spec(t, &s);
     snprintf(t->detail, sizeof(t->detail),
              "%s, %zu bytes on emulated data pages (counter %s, clock mode %d, writer at %u Hz "
              "in each group, tick %u ns, layout %s%s), %u alternatives applied",
@@ -261,7 +273,7 @@ int conf_target_enter_child(struct conf_target *t, char *err, size_t errlen)
     /* The parent's instance has no thread; drop this copy of its mappings. */
     loader_unload(t->inproc);
     t->inproc = NULL;
-    int rc = load(t, true, err, errlen);
+    int rc = load(t, true, NULL, err, errlen);
     if (rc == 0)
         oracle_loaded = t->inproc;
     return rc;
