@@ -425,6 +425,13 @@ static void report(struct conf_ctx *ctx, const struct conc_scenario *sc, struct 
               (unsigned long long)fallback, (unsigned long long)unver, TK_LOG_ENTRIES, fraction,
               (unsigned long long)getcpu, (unsigned long long)explained, (long long)worst,
               (unsigned long long)wrong);
+    /* For the HTML report's storm plot: the same counts, as numbers. */
+    conf_metric(ctx,
+                "readings=%llu verified=%llu served=%llu fallback=%llu unverifiable=%llu "
+                "wrong=%llu min_fraction=%.2f",
+                (unsigned long long)total, (unsigned long long)verified, (unsigned long long)served,
+                (unsigned long long)fallback, (unsigned long long)unver, (unsigned long long)wrong,
+                sc->min_fraction);
     if (fraction < sc->min_fraction)
         conf_fail(ctx,
                   "too few readings verified: %llu of %llu (need a fraction of %.2f at this "

@@ -79,6 +79,12 @@ void conf_host_finding(struct conf_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Add an evidence line without failing (printed only if the test fails). */
 void conf_note(struct conf_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Export counts of the test in progress as "key=value ..." terms (numbers;
+ * e.g. "readings=1200 verified=1180") for the plots of the HTML report;
+ * never evidence, never part of a verdict. A later call replaces them.
+ */
+void conf_metric(struct conf_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Mark the test skipped with its reason (ignored if it already failed). */
 void conf_skip(struct conf_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Finish the test: PASS unless it failed or was skipped. */

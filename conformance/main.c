@@ -2,9 +2,9 @@
  * vdsoconf: gate a vDSO implementation. Parses the command line, opens the
  * targets, calibrates, runs every selected group against every target (each
  * in a forked child with a deadline), applies waivers and writes the
- * reports. Exit status: 0 all passed (skips and waived failures allowed),
- * 1 any failure or test not run, 2 usage or setup error (a requested target
- * that offers no entry point at all is one, unless --allow-missing names it).
+ * reports; for --html it also runs the timing probes (probe.h). Exit status: 0 all passed (skips
+ * and waived failures allowed), 1 any failure or test not run, 2 usage or setup error (a requested
+ * target that offers no entry point at all is one, unless --allow-missing names it).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,7 +41,7 @@ struct options {
     const char *allow_missing[CONF_MAX_TARGETS];
     unsigned nallow_missing;
     bool list, tap, strict_waivers, allow_inconclusive, verbose;
-    const char *only, *junit, *json, *waivers;
+    const char *only, *junit, *json, *html, *waivers;
     unsigned long long seed;
     bool seed_given;
 };
@@ -66,6 +66,10 @@ static void usage(FILE *out)
                  "  --tap            TAP version 13 on stdout (human report goes to stderr)\n"
                  "  --junit FILE     JUnit XML report\n"
                  "  --json FILE      JSON report\n"
+                 "  --html FILE      one self-contained HTML page: the verdict, the table,\n"
+                 "                   the evidence, the calibration and plots drawn by gnuplot\n"
+                 "                   (adds a latency probe per target; a soak also records\n"
+                 "                   each clock's offset against the syscall per round)\n"
                  "  --waivers FILE   accept known deviations, each named by its evidence\n"
                  "                   (syntax: conformance/waivers.txt; the project's file is\n"
                  "                   installed as " VDSOCONF_WAIVERS_INSTALLED ")\n"
@@ -121,6 +125,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         O_TAP,
         O_JUNIT,
         O_JSON,
+        O_HTML,
         O_WAIVERS,
         O_STRICT,
         O_DEADLINE,
@@ -140,6 +145,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"tap", no_argument, 0, O_TAP},
         {"junit", required_argument, 0, O_JUNIT},
         {"json", required_argument, 0, O_JSON},
+        {"html", required_argument, 0, O_HTML},
         {"waivers", required_argument, 0, O_WAIVERS},
         {"strict-waivers", no_argument, 0, O_STRICT},
         {"deadline", required_argument, 0, O_DEADLINE},
@@ -204,6 +210,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case O_JSON:
             o->json = optarg;
+            break;
+        case O_HTML:
+            o->html = optarg;
             break;
         case O_WAIVERS:
             o->waivers = optarg;
@@ -295,8 +304,25 @@ static unsigned count_failures(const struct conf_results *rs)
     return n;
 }
 
+/* A soak's point of the HTML report's offset plot: every target's clocks now. */
+static void record_offsets(const struct conf_run *run, struct conf_soak *soak, int64_t t0)
+{
+    if (soak->n == soak->cap) {
+        unsigned cap = soak->cap ? soak->cap * 2 : 16;
+        void *p = realloc(soak->rounds, cap * sizeof(soak->rounds[0]));
+        if (!p)
+            return;
+        soak->rounds = p;
+        soak->cap = cap;
+    }
+    struct conf_soak_round *r = &soak->rounds[soak->n++];
+    r->t_s = (double)(mono_now_ns() - t0) / NSEC_PER_SEC;
+    for (unsigned t = 0; t < run->ntargets; t++)
+        probe_offsets(run->targets[t], &r->off[t]);
+}
+
 static void run_all(const struct options *o, struct conf_run *run, struct conf_ctx *proto,
-                    FILE *human)
+                    struct conf_soak *soak, FILE *human)
 {
     int64_t t0 = mono_now_ns();
 
@@ -305,8 +331,12 @@ static void run_all(const struct options *o, struct conf_run *run, struct conf_c
     } else {
         int64_t end = t0 + (int64_t)(o->duration_s * NSEC_PER_SEC);
         unsigned round = 0;
+        if (o->html)
+            record_offsets(run, soak, t0);
         while (mono_now_ns() < end) {
             run_round(o, run, proto, human);
+            if (o->html)
+                record_offsets(run, soak, t0);
             round++;
             fprintf(stderr, "soak: %.0f/%.0f s, round %u, %zu tests, %u failing\n",
                     (double)(mono_now_ns() - t0) / NSEC_PER_SEC, o->duration_s, round,
@@ -366,6 +396,8 @@ static int finish(const struct options *o, struct conf_run *run, FILE *human)
         ok |= report_junit(o->junit, run);
     if (o->json)
         ok |= report_json(o->json, run);
+    if (o->html)
+        ok |= report_html(o->html, run);
     return ok ? 2 : run->exit_code;
 }
 
@@ -431,11 +463,29 @@ int main(int argc, char **argv)
         conf_target_ident_print(human, &idents[t]);
         fputc('\n', human);
     }
-    run_all(&o, &run, &proto, human);
+    static struct probe_latency latency[CONF_MAX_TARGETS];
+    struct conf_soak soak = {0};
+    if (o.html) {
+        fprintf(human, "latency probe (for --html):");
+        for (unsigned t = 0; t < run.ntargets; t++) {
+            probe_latency(&targets[t], &latency[t]);
+            fprintf(human, "%s %s %.3f s%s%s", t ? "," : "", targets[t].name, latency[t].seconds,
+                    latency[t].measured ? "" : " (failed: ", latency[t].measured ? "" : ")");
+            if (!latency[t].measured)
+                fprintf(stderr, "vdsoconf: latency probe of %s: %s\n", targets[t].name,
+                        latency[t].why);
+        }
+        fputc('\n', human);
+        run.latency = latency;
+        if (o.tier == CONF_TIER_SOAK)
+            run.soak = &soak;
+    }
+    run_all(&o, &run, &proto, &soak, human);
     rc = finish(&o, &run, human);
     for (unsigned t = 0; t < run.ntargets; t++)
         conf_target_close(&targets[t]);
     waivers_free(&waivers);
     results_free(&results);
+    free(soak.rounds);
     return rc;
 }

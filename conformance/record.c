@@ -1,7 +1,7 @@
 /*
  * How a group records its tests: each call becomes one line on the record
  * pipe ("B id", "F evidence", "V key=value terms", "N note", "H host
- * finding", "S reason", "E"), written with one
+ * finding", "M key=value counts", "S reason", "E"), written with one
  * write(2) of at most PIPE_BUF bytes so that lines from a group and its
  * forked helpers never interleave, and so that everything recorded before
  * a crash reaches the runner.
@@ -171,6 +171,20 @@ void conf_note(struct conf_ctx *ctx, const char *fmt, ...)
     va_start(ap, fmt);
     vrecord(ctx, 'N', fmt, ap);
     va_end(ap);
+}
+
+void conf_metric(struct conf_ctx *ctx, const char *fmt, ...)
+{
+    char text[RECORD_LINE_MAX];
+    va_list ap;
+
+    if (!ctx->in_test)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    text[strcspn(text, "\n")] = 0; /* one record line */
+    emit(ctx, 'M', text);
 }
 
 void conf_skip(struct conf_ctx *ctx, const char *fmt, ...)

@@ -5,7 +5,8 @@
  * SKIP (TAP), <skipped/> (JUnit); WAIVED not ok # TODO (TAP), <skipped
  * message="waived: ..."/> with the evidence (JUnit); NOT RUN not ok ...
  * (NOT RUN), <error type="notrun"/>; FAIL not ok, <failure/>. A target x
- * group whose tests all skipped is NOT TESTED in every format.
+ * group whose tests all skipped is NOT TESTED in every format. The HTML
+ * report adds the plots of the timing probes and of the storms.
  */
 #ifndef VDSOCONF_REPORT_H
 #define VDSOCONF_REPORT_H
@@ -14,9 +15,21 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "probe.h"
 #include "results.h"
 #include "target_ident.h"
 #include "waiver.h"
+
+/* A soak's record of each clock's offset against the syscall, round by round. */
+struct conf_soak_round {
+    double t_s; /* since the run began */
+    struct probe_offsets off[CONF_MAX_TARGETS];
+};
+
+struct conf_soak {
+    unsigned n, cap;
+    struct conf_soak_round *rounds;
+};
 
 struct conf_run {
     unsigned ntargets;
@@ -30,6 +43,8 @@ struct conf_run {
     struct conf_waivers *waivers;
     double seconds;
     int exit_code;
+    const struct probe_latency *latency; /* per target; NULL: no latency pass (no --html) */
+    const struct conf_soak *soak;        /* NULL: not a soak, or no --html */
 };
 
 /* verbose: the evidence of WAIVED results too (else one line each). */
@@ -40,5 +55,7 @@ void report_tap(FILE *out, const struct conf_run *run);
 /* Write to a file; 0, or -1 after printing why. */
 int report_junit(const char *path, const struct conf_run *run);
 int report_json(const char *path, const struct conf_run *run);
+/* One self-contained HTML page with the tables, the evidence and the plots. */
+int report_html(const char *path, const struct conf_run *run);
 
 #endif /* VDSOCONF_REPORT_H */

@@ -25,6 +25,25 @@ void report_first_line(const char *text, char *buf, size_t len)
     buf[strcspn(buf, "\n")] = 0;
 }
 
+void report_html_escape(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '&')
+            fputs("&amp;", out);
+        else if (ch == '<')
+            fputs("&lt;", out);
+        else if (ch == '>')
+            fputs("&gt;", out);
+        else if (ch == '"')
+            fputs("&quot;", out);
+        else if (ch == '\'')
+            fputs("&#39;", out);
+        else if (ch >= 0x20 || ch == '\n' || ch == '\t')
+            fputc(ch, out);
+    }
+}
+
 FILE *report_open(const char *option, const char *path)
 {
     FILE *out = fopen(path, "w");

@@ -1,6 +1,6 @@
 /*
  * Helpers the reporters share (report_text.c, report_tap.c, report_junit.c,
- * report_json.c): the evidence of a result is multi-line text that some
+ * report_json.c, report_html.c): the evidence of a result is multi-line text that some
  * formats show indented line by line and others summarise by its first
  * line; the file reporters open their output the same way.
  */
@@ -17,6 +17,9 @@ void report_indented(FILE *out, const char *text);
 
 /* The first line of text (NULL: empty) into buf, cut to len - 1 bytes. */
 void report_first_line(const char *text, char *buf, size_t len);
+
+/* s (NULL: nothing) as HTML text or attribute value: & < > " ' escaped, control bytes dropped. */
+void report_html_escape(FILE *out, const char *s);
 
 /* Open path for writing; NULL after printing why, naming the option that gave it. */
 FILE *report_open(const char *option, const char *path);

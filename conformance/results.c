@@ -76,6 +76,11 @@ void results_add(struct conf_results *rs, unsigned target, unsigned group, const
         free(r->text);
         r->text = strdup(text);
     }
+    /* The counts belong to the run whose evidence is shown (the first failing one). */
+    if (rec->metrics && *rec->metrics && (take || !r->metrics)) {
+        free(r->metrics);
+        r->metrics = strdup(rec->metrics);
+    }
 }
 
 void results_tally(struct conf_results *rs)
@@ -96,6 +101,7 @@ void results_free(struct conf_results *rs)
         free(rs->items[i].evidence);
         free(rs->items[i].host_finding);
         free(rs->items[i].waiver_note);
+        free(rs->items[i].metrics);
     }
     free(rs->items);
     memset(rs, 0, sizeof(*rs));

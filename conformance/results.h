@@ -2,7 +2,8 @@
  * The runner's record of a run: one result per (target, test id), merged
  * across soak rounds (worst status wins, the first failure's evidence is
  * kept, structured evidence and the reasons a failure cannot be waived
- * accumulate), and one cell per (target, group) with its time. Reporters
+ * accumulate; the counts a test exported go with the run whose evidence
+ * is kept), and one cell per (target, group) with its time. Reporters
  * read this; nothing else writes it.
  */
 #ifndef VDSOCONF_RESULTS_H
@@ -40,6 +41,7 @@ struct conf_result {
     char *host_finding;    /* a host (not target) finding with its evidence (owned) */
     const char *waived_by; /* waiver reason when WAIVED */
     char *waiver_note;     /* why a waiver naming this test did not apply (owned) */
+    char *metrics;         /* key=value counts the test exported (conf_metric), or NULL (owned) */
 };
 
 struct conf_cell {
@@ -63,6 +65,7 @@ struct conf_record {
     const char *evidence;     /* canonical terms, or NULL */
     unsigned hard;            /* CONF_HARD_* */
     const char *host_finding; /* or NULL */
+    const char *metrics;      /* key=value counts (conf_metric), or NULL */
 };
 
 /* Add or merge one result; strings are copied. */

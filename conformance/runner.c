@@ -39,6 +39,7 @@ struct collector {
     char *evidence;     /* its structured terms (canonical), NULL if none */
     unsigned hard;      /* CONF_HARD_* of the open test */
     char *finding;      /* host finding lines of the open test */
+    char *metrics;      /* its exported counts (the last M record) */
     char partial[2048]; /* an incomplete line from the last read */
     size_t partial_len;
     struct id_list closed;  /* tests that got a result from this child */
@@ -105,14 +106,18 @@ static void close_test(struct collector *c, enum conf_status st)
 {
     if (c->text_len && c->text[c->text_len - 1] == '\n')
         c->text[--c->text_len] = 0;
-    struct conf_record rec = {
-        .text = c->text, .evidence = c->evidence, .hard = c->hard, .host_finding = c->finding};
+    struct conf_record rec = {.text = c->text,
+                              .evidence = c->evidence,
+                              .hard = c->hard,
+                              .host_finding = c->finding,
+                              .metrics = c->metrics};
     results_add(c->rs, c->target, c->group, c->open_id, st, &rec);
     ids_add(&c->closed, c->open_id);
     free(c->text);
     free(c->evidence);
     free(c->finding);
-    c->text = c->evidence = c->finding = NULL;
+    free(c->metrics);
+    c->text = c->evidence = c->finding = c->metrics = NULL;
     c->text_len = 0;
     c->hard = 0;
     c->open_id[0] = 0;
@@ -152,6 +157,10 @@ static void on_line(struct collector *c, const char *line)
         break;
     case 'H':
         finding_append(c, arg);
+        break;
+    case 'M':
+        free(c->metrics);
+        c->metrics = strdup(arg);
         break;
     case 'S':
         text_prepend(c, arg); /* the reason leads: reporters show the first line */
@@ -354,6 +363,7 @@ void conf_run_group(struct conf_results *rs, unsigned target, unsigned group,
     free(c.text);
     free(c.evidence);
     free(c.finding);
+    free(c.metrics);
     free(c.closed.ids);
     rs->cells[target][group].seconds += (double)(mono_now_ns() - t0) / NSEC_PER_SEC;
     rs->cells[target][group].ran = true;
