@@ -153,9 +153,13 @@ static void table(FILE *out, const struct conf_run *run)
     fputs("<section id=\"table\">\n<h2>Target × group</h2>\n<table id=\"results\">\n"
           "<thead><tr><th>target</th>",
           out);
-    for (unsigned g = 0; g < conf_ngroups; g++)
-        fprintf(out, "<th title=\"%s\">%d %s</th>", conf_groups[g].summary, conf_groups[g].number,
-                conf_groups[g].name);
+    for (unsigned g = 0; g < conf_ngroups; g++) {
+        fputs("<th title=\"", out);
+        report_html_escape(out, conf_groups[g].summary);
+        fprintf(out, "\">%d ", conf_groups[g].number);
+        report_html_escape(out, conf_groups[g].name);
+        fputs("</th>", out);
+    }
     fputs("</tr></thead>\n<tbody>\n", out);
     for (unsigned t = 0; t < run->ntargets; t++) {
         bool bad = false;

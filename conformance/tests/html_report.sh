@@ -3,13 +3,20 @@
 # in headless Chromium, dump the DOM it built and take a screenshot (both
 # into OUTDIR, the build tree), then check the DOM (html_report_check.py).
 #
-#   html_report.sh VDSOCONF CHECKER OUTDIR RC VDSOCONF-ARGS... -- CHECKER-ARGS...
+#   html_report.sh VDSOCONF CHECKER OUTDIR RC [--copy SRC DST]... VDSOCONF-ARGS... \
+#                  -- CHECKER-ARGS...
 #
-# RC is the exit status vdsoconf must give. Needs gnuplot and chromium
+# RC is the exit status vdsoconf must give; --copy puts a file (an image
+# under a name full of HTML's special characters) in place first. Needs gnuplot and chromium
 # (ci/setup installs both); a missing one fails the test, naming it.
 set -u
 conf=$1 check=$2 out=$3 want_rc=$4
 shift 4
+copies=()
+while [ "${1:-}" = --copy ]; do
+    copies+=("$2" "$3")
+    shift 3
+done
 conf_args=()
 while [ $# -gt 0 ] && [ "$1" != -- ]; do
     conf_args+=("$1")
@@ -27,6 +34,10 @@ done
 rm -rf "$out"
 mkdir -p "$out"
 html=$out/report.html
+for ((i = 0; i < ${#copies[@]}; i += 2)); do
+    mkdir -p "$(dirname "${copies[i + 1]}")"
+    cp "${copies[i]}" "${copies[i + 1]}" || exit 1
+done
 
 "$conf" "${conf_args[@]}" --html "$html" >"$out/vdsoconf.txt" 2>&1
 rc=$?
