@@ -469,11 +469,9 @@ int main(int argc, char **argv)
         fprintf(human, "latency probe (for --html):");
         for (unsigned t = 0; t < run.ntargets; t++) {
             probe_latency(&targets[t], &latency[t]);
-            fprintf(human, "%s %s %.3f s%s%s", t ? "," : "", targets[t].name, latency[t].seconds,
-                    latency[t].measured ? "" : " (failed: ", latency[t].measured ? "" : ")");
+            fprintf(human, "%s %s %.3f s", t ? "," : "", targets[t].name, latency[t].seconds);
             if (!latency[t].measured)
-                fprintf(stderr, "vdsoconf: latency probe of %s: %s\n", targets[t].name,
-                        latency[t].why);
+                fprintf(human, " (no numbers: %s)", latency[t].why);
         }
         fputc('\n', human);
         run.latency = latency;

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Check the DOM that headless Chromium dumped for a vdsoconf --html report.
 
-Asserts what a reader relies on: the verdict, every section, one row per
-target in the target x group table (in order, full names), every FAIL and
-NOT RUN row of the failure list linking to an element that exists (its
-evidence), every reference staying inside the page and resolving (nothing
-fetched), and each figure (the expected ones among them) holding an inline
-SVG with numeric axis tick labels and a data series (gnuplot's series group
-with drawing elements beyond its key sample).
-Exit 0 when all hold, 1 naming each that does not.
+Asserts what a reader relies on: the verdict; every section; one row per
+target in the target x group table (in order, full names) and five entry
+points per target in the latency table; every FAIL and NOT RUN row of the
+failure list linking to an evidence block that exists; every reference
+staying inside the page and resolving (nothing fetched); and each figure
+(the expected ones among them) holding an inline SVG with numeric axis
+tick labels and a data series (gnuplot's series group with drawing
+elements beyond its key sample). Exit 0 when all hold, 1 naming each that
+does not.
 """
 import argparse
 import re
@@ -139,6 +140,15 @@ def main():
             ref = n.attrs.get(attr)
             if ref is not None and (not ref.startswith("#") or ref[1:] not in ids):
                 errors.append(f"<{n.tag} {attr}={ref!r}> leads nowhere in the page")
+
+    # The latency probe: five entry points per target, each a number or "absent".
+    lat = ids.get("latency-table")
+    lat_rows = [[c.all_text().strip() for c in r.children if c.tag == "td"]
+                for r in (lat.walk() if lat else []) if r.tag == "tr"]
+    for name in a.target:
+        mine = [r for r in lat_rows if r and r[0] == name]
+        if len(mine) != 5 or not all(re.fullmatch(r"[0-9]+\.[0-9]|absent", r[2]) for r in mine):
+            errors.append(f"latency table: {name} has not five entry points with numbers: {mine}")
 
     figures = [n for n in nodes if n.tag == "figure" and "plot" in n.classes()]
     for pattern in a.figure:
