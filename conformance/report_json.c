@@ -1,8 +1,9 @@
 /*
  * JSON: the run (tier, seed, calibration, targets with their identity,
  * verdict, how many checks really ran), every result with its status,
- * evidence (prose and structured terms) and host finding, the per-cell
- * table (NOT TESTED cells with their skip reasons) and the stale waivers.
+ * evidence (prose and structured terms), host finding and exported
+ * counts, the per-cell table (NOT TESTED cells with their skip reasons)
+ * and the stale waivers.
  * The schema is documented in docs/gating.md.
  */
 #include "report.h"
@@ -80,6 +81,7 @@ static void results(FILE *out, const struct conf_run *run)
             optional(out, "unwaivable", conf_hard_reason(r->hard));
         optional(out, "waiver_note", r->waiver_note);
         optional(out, "host_finding", r->host_finding);
+        optional(out, "metrics", r->metrics);
         if (r->status == CONF_WAIVED) {
             fprintf(out, ", \"waiver\": ");
             json_string(out, r->waived_by);
