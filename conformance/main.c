@@ -2,9 +2,10 @@
  * vdsoconf: gate a vDSO implementation. Parses the command line, opens the
  * targets, calibrates, runs every selected group against every target (each
  * in a forked child with a deadline), applies waivers and writes the
- * reports; for --html it also runs the timing probes (probe.h). Exit status: 0 all passed (skips
- * and waived failures allowed), 1 any failure or test not run, 2 usage or setup error (a requested
- * target that offers no entry point at all is one, unless --allow-missing names it).
+ * reports; for --html it also runs the timing probes (probe.h). Exit
+ * status: 0 all passed (skips and waived failures allowed), 1 any failure
+ * or test not run, 2 usage or setup error (a requested target that offers
+ * no entry point at all is one, unless --allow-missing names it).
  */
 #define _GNU_SOURCE
 #include <errno.h>
