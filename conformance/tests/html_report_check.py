@@ -72,8 +72,9 @@ def check_figure(fig, errors):
         errors.append(f"figure {fid}: no <svg> ({why})")
         return
     svg = svgs[0]
-    ticks = [n for n in svg.walk() if n.tag in ("text", "tspan")
-             and re.fullmatch(r"\s*-?[0-9.]+(\s*x\s*10)?\s*", n.text or "")]
+    # A tick label is a number, or gnuplot's "1×10" with a superscript exponent.
+    ticks = [n for n in svg.walk() if n.tag == "text"
+             and re.fullmatch(r"\s*[-−]?[0-9.]+(\s*×\s*10[-−]?[0-9]+)?\s*", n.all_text())]
     if len(ticks) < 2:
         errors.append(f"figure {fid}: fewer than 2 numeric axis tick labels")
     series = [n for n in svg.walk() if n.tag == "g"
