@@ -286,12 +286,16 @@ static bool in_flight_falls_back(struct vdso_loaded *l, const struct conc_readin
  * and a candidate state (or the update in flight) in which the vDSO falls
  * back. Anything else about a trap is wrong, whatever the value.
  */
+static bool returned_trap_answer(const struct conc_reading *r)
+{
+    return r->traps == 1 && (long)r->ret == r->trap_ret &&
+           (r->ret != 0 || r->value_ns == r->trap_value);
+}
+
 static bool proven_fallback(struct vdso_loaded *l, const struct conc_reading *r,
                             bool fallback_possible)
 {
-    return r->traps == 1 && (long)r->ret == r->trap_ret &&
-           (r->ret != 0 || r->value_ns == r->trap_value) &&
-           (fallback_possible || in_flight_falls_back(l, r));
+    return returned_trap_answer(r) && (fallback_possible || in_flight_falls_back(l, r));
 }
 
 static const char *wrong_reason(const struct conc_reading *r, bool fallback_possible)
@@ -328,8 +332,8 @@ enum conc_verdict conc_verify(struct vdso_loaded *l, const struct conc_reading *
     if (r->traps && proven_fallback(l, r, fallback_possible))
         return CONC_FALLBACK;
     /* A lost candidate may be the one that served it or fell back. */
-    if ((!complete || n == 0 || pages_reprogrammed_twice(buf, n)) && r->traps <= 1 &&
-        (!r->traps || (long)r->ret == r->trap_ret))
+    if ((!complete || n == 0 || pages_reprogrammed_twice(buf, n)) &&
+        (!r->traps || returned_trap_answer(r)))
         return CONC_UNVERIFIABLE;
     describe_reading(r, why, len);
     size_t shown = 0;
