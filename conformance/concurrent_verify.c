@@ -11,9 +11,9 @@
  * fixed state, so the search is exact. A fallback is proven, not guessed:
  * the hermetic trap counts the reader's syscalls, so a trapped call must
  * be one the model says falls back and must return the emulated kernel's
- * answer, and an untrapped one must be served. A regression of a monotonic clock
- * is explained, where the scenario allows it, by the model of both states
- * at the earlier reading's counter.
+ * answer, and an untrapped one must be served. A regression of a
+ * monotonic clock is explained, where the scenario allows it, by the model
+ * of both states at the earlier reading's counter.
  */
 #include <inttypes.h>
 #include <sched.h>
