@@ -5,8 +5,9 @@
  * kernel's syscall says (the record's value, at the record's state), with
  * the emulated timezone; a CPU-time clock is trapped but answered by the
  * host; a NULL or wild pointer gets -EFAULT, not a crash; a moved image
- * keeps trapping; and this test's own syscalls are never trapped. Prints
- * the trap's cost per call.
+ * keeps trapping; an image without a timekeeper gets the host's answer,
+ * counted as foreign; and this test's own syscalls are never trapped.
+ * Prints the trap's cost per call.
  */
 #include "check.h"
 
@@ -112,6 +113,34 @@ static void test_moved(struct vdso_loaded *l)
     tk_set_clock_mode(l->tk, VDSO_CLOCKMODE_PVCLOCK);
 }
 
+/* An image with no timekeeper (zeroed pages: mode NONE) falls back to the
+ * host's syscall, counted as foreign. */
+static void test_foreign(void)
+{
+    const struct loader_options none = {.clock = LOADER_CLOCK_NONE};
+    struct vdso_loaded *l;
+    struct vdsokit_error err;
+    struct vdso_timespec ts;
+    struct timespec a, b;
+    struct loader_trap_counts c0, c1;
+    int rc = -1;
+
+    CHECK(loader_load_ref(&l, &none, &err) == 0, "%s", err.msg);
+    if (!l)
+        return;
+    loader_trap_totals(&c0);
+    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &a);
+    CHECK(TRAPS(rc = l->clock_gettime(CLOCK_MONOTONIC, &ts)) == 1 && rc == 0, "rc %d", rc);
+    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &b);
+    loader_trap_totals(&c1);
+    CHECK(c1.foreign == c0.foreign + 1, "foreign %llu -> %llu", (unsigned long long)c0.foreign,
+          (unsigned long long)c1.foreign);
+    int64_t v = ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+    CHECK(v >= ts_ns(&a) && v <= ts_ns(&b), "host MONOTONIC %lld outside [%lld, %lld]",
+          (long long)v, (long long)ts_ns(&a), (long long)ts_ns(&b));
+    loader_unload(l);
+}
+
 static void measure(struct vdso_loaded *l)
 {
     struct vdso_timespec ts;
@@ -151,5 +180,6 @@ int main(void)
               c.total == c.by_call[LOADER_TRAP_CLOCK_GETTIME] + c.by_call[LOADER_TRAP_GETTIMEOFDAY],
           "totals: %llu, foreign %llu", (unsigned long long)c.total, (unsigned long long)c.foreign);
     loader_unload(l);
+    test_foreign();
     return check_finish();
 }
