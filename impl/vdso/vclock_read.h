@@ -24,9 +24,10 @@
  * A TSC behind the record's stamp (a stale record, or TSC skew) counts as
  * no time elapsed: the 6.18 kernel image clamps the delta at 0, as a
  * differential state shows (6.12's does not: there the wrapped delta is
- * scaled as it is; VDSO_ERA_PVCLOCK_CLAMP). Shift counts are taken modulo the operand
- * width, as the x86 shift instructions the kernel's code compiles to do, so
- * that no page content makes the reference's arithmetic undefined.
+ * scaled as it is; VDSO_ERA_PVCLOCK_CLAMP). Shift counts are taken modulo
+ * the operand width, as the x86 shift instructions the kernel's code
+ * compiles to do, so that no page content makes the reference's arithmetic
+ * undefined.
  */
 static inline uint64_t vclock_pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift)
 {
