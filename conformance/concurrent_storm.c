@@ -184,7 +184,7 @@ static void check_monotonic(struct reader *rd, const struct conc_reading *r,
     if (r->op != CONC_CLOCK || !(s->sc->mono_mask & (1u << clk)) || v == CONC_FALLBACK ||
         v == CONC_WRONG || r->ret)
         return;
-    bool verified = v == CONC_SERVED;
+    bool verified = v == CONC_SERVED, stale = false;
     int64_t back;
     char detail[512];
     switch (conc_verify_monotonic(s->l, storm_policy(s), r, verified, m, before, &back, detail,
@@ -199,6 +199,10 @@ static void check_monotonic(struct reader *rd, const struct conc_reading *r,
     case CONC_MONO_UNATTRIBUTED:
         rd->unverifiable++;
         break;
+    case CONC_MONO_STALE:
+        rd->unverifiable++;
+        stale = true; /* judge later readings against this one */
+        break;
     case CONC_MONO_WRONG:
         record_wrong(rd, detail);
         break;
@@ -207,7 +211,7 @@ static void check_monotonic(struct reader *rd, const struct conc_reading *r,
         return;
     pthread_mutex_lock(&s->mono_lock);
     struct conc_mark *cur = &s->mono[clk];
-    if (!cur->set || r->value_ns > cur->value)
+    if (!cur->set || r->value_ns > cur->value || stale)
         *cur = (struct conc_mark){true, r->value_ns, verified ? m->generation : 0,
                                   verified ? m->counter_hi : 0, verified};
     pthread_mutex_unlock(&s->mono_lock);

@@ -380,6 +380,14 @@ static int64_t explained_regression(struct vdso_loaded *l, clockid_t clk, const 
     return va - vb + 1; /* plus the model's own truncation */
 }
 
+/* Whether state `generation` is still in the timekeeper's log (it keeps the newest 256). */
+static bool in_log(struct vdso_loaded *l, uint64_t generation)
+{
+    struct tk_log_entry e;
+
+    return tk_log_copy(l->tk, generation, generation, &e, 1) == 1;
+}
+
 enum conc_mono_verdict conc_verify_monotonic(struct vdso_loaded *l, enum conc_mono_policy policy,
                                              const struct conc_reading *r, bool verified,
                                              const struct conc_match *m,
@@ -390,6 +398,14 @@ enum conc_mono_verdict conc_verify_monotonic(struct vdso_loaded *l, enum conc_mo
     if (!before->set || r->value_ns >= before->value)
         return CONC_MONO_OK;
     *back = before->value - r->value_ns;
+    /*
+     * A regression the era's wrap explains (pre-6.10 images) can stand
+     * below the mark for seconds, longer than the log keeps the mark's
+     * state: once that state is gone the model cannot say either way.
+     */
+    if (policy == CONC_MONO_EXPLAIN && verified && before->verified &&
+        !in_log(l, before->generation))
+        return CONC_MONO_STALE;
     int64_t allow = 0;
     if (policy == CONC_MONO_EXPLAIN && verified)
         allow = explained_regression(l, r->clk, before, m->generation);

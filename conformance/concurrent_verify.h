@@ -86,6 +86,7 @@ enum conc_mono_verdict {
     CONC_MONO_OK,           /* not below the mark */
     CONC_MONO_EXPLAINED,    /* below it by no more than the model of the two states explains */
     CONC_MONO_UNATTRIBUTED, /* below it with one side unverified: neither explained nor wrong */
+    CONC_MONO_STALE,        /* below a mark whose state left the log: unjudgeable; restart it */
     CONC_MONO_WRONG,        /* below it, unexplained */
 };
 

@@ -8,11 +8,13 @@
  * clocks' resolution; default: the tick ref was built for, the host's for
  * an image file, with the writer at TICK_HZ) and ",layout=VERSION" (a
  * kernel version such as 6.12 whose layout profile the data pages take;
- * default: the one the image's `Linux` note names). The parent process
- * loads the image once, without a writer thread, to validate it and name
- * it in the report; every group child then loads its own instance with a
- * writer ticking at TICK_HZ (conf_target_enter_child), because threads,
- * locks and the log do not survive a fork in a usable state.
+ * default: the one the image's `Linux` note names; for ref it also picks
+ * the reference variant built for that version's era, vdso_ref.h). The
+ * parent process loads the image once, without a writer thread, to
+ * validate it and name it in the report; every group child then loads its
+ * own instance with a writer ticking at TICK_HZ (conf_target_enter_child),
+ * because threads, locks and the log do not survive a fork in a usable
+ * state.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,8 +27,6 @@
 #include "oracle.h"
 #include <vdsokit/alt_layout.h>
 #include <vdsokit/counter.h>
-#include <vdsokit/layout_era.h>
-#include <vdsokit/layout_records.h>
 #include <vdsokit/loader_trap.h>
 #include <vdsokit/tk_syscall.h>
 
@@ -194,14 +194,6 @@ static uint32_t tick_nsec(unsigned hz)
     return (uint32_t)((NSEC_PER_SEC + hz / 2) / hz);
 }
 
-/* A ,layout= the reference can run under: it reads abi.h's own layout. */
-static bool ref_runs_as(uint32_t version)
-{
-    const struct layout_era *era = layout_era_for_version(version);
-
-    return era && layout_records_native(&era->rec);
-}
-
 /*
  * with_writer: the group children's instance, whose writer thread ticks.
  * The parsed spec is left in s for the caller.
@@ -216,12 +208,6 @@ static int load(struct conf_target *t, bool with_writer, struct inproc_spec *out
                  "--target %s: options are ,counter=tsc|pvclock|hvclock, ,hz=N (%d-%d) and "
                  ",layout=VERSION (e.g. 6.12)",
                  t->name, MIN_HZ, MAX_HZ);
-        return 2;
-    }
-    if (t->kind == CONF_TARGET_REF && s.layout_version && !ref_runs_as(s.layout_version)) {
-        /* ref reads the 6.17 layout; a reference per era (ref@6.1) is not built yet. */
-        snprintf(err, errlen, "--target %s: the reference image is built for 6.17-6.18 only",
-                 t->name);
         return 2;
     }
     struct loader_options opt = {.clock = LOADER_CLOCK_HOST,
@@ -260,10 +246,10 @@ int conf_target_open_image(struct conf_target *t, const char *path, char *err, s
         return rc;
     struct vdso_loaded *l = t->inproc;
     snprintf(t->detail, sizeof(t->detail),
-             "%s, %zu bytes on emulated data pages (counter %s, clock mode %d, writer at %u Hz "
+             "%s%s, %zu bytes on emulated data pages (counter %s, clock mode %d, writer at %u Hz "
              "in each group, tick %u ns, layout %s%s), %u alternatives applied",
-             path ? "vDSO image file" : "embedded reference image", l->image_size,
-             counter_name(s.counter), inproc_clock_mode(t), s.hz ? s.hz : TICK_HZ,
+             path ? "vDSO image file" : "embedded reference image ", path ? "" : l->name,
+             l->image_size, counter_name(s.counter), inproc_clock_mode(t), s.hz ? s.hz : TICK_HZ,
              tk_low_res_nsec(l->tk), l->profile->era, s.layout_version ? " by override" : "",
              l->alt.applied);
     return 0;

@@ -1,10 +1,11 @@
 # Post-link lint of the reference vDSO image with readelf (cmake -P):
-#   cmake -DIMAGE=vdso-ref.so -DREADELF=readelf [-DKEEP=1] -P image_lint.cmake
+#   cmake -DIMAGE=vdso-ref.so -DREADELF=readelf [-DVERSION=0x060c00] [-DKEEP=1] -P image_lint.cmake
 # Enforces docs/abi.md §4.1: one R+X PT_LOAD at offset 0 / address 0, PT_DYNAMIC,
 # PT_NOTE and PT_GNU_EH_FRAME; no relocations; no writable content; DT_HASH
 # and DT_GNU_HASH; soname linux-vdso.so.1; versions BASE + LINUX_2.6; every
 # export and its weak alias typed FUNC with a size under LINUX_2.6, and
-# nothing else exported; the Linux version note. On a violation it names the
+# nothing else exported; the Linux version note (VERSION, default 0x061200:
+# the era the image is built for). On a violation it names the
 # rule, deletes the image (so the build cannot leave a bad one behind)
 # unless KEEP is set, and fails.
 
@@ -91,8 +92,22 @@ if(NOT out MATCHES "Flags: BASE +Index: 1 +Cnt: 1 +Name: linux-vdso\\.so\\.1"
    OR NOT out MATCHES "Flags: none +Index: 2 +Cnt: 1 +Name: LINUX_2\\.6")
   lint_fail("version definitions are not BASE linux-vdso.so.1 (1) + LINUX_2.6 (2)")
 endif()
-if(NOT out MATCHES "Linux +0x00000004[^\n]*\\(0x00000000\\)[^\n]*description data: 00 12 06 00")
-  lint_fail("no Linux note of type 0 with LINUX_VERSION_CODE 0x061200")
+if(NOT VERSION)
+  set(VERSION 0x061200)
+endif()
+# The note's four bytes, little-endian: 0x0MMmmpp is "pp mm MM 00".
+string(REGEX MATCH "^0x0*([0-9a-f]?[0-9a-f])([0-9a-f][0-9a-f])([0-9a-f][0-9a-f])u?$" _v ${VERSION})
+if(NOT _v)
+  message(FATAL_ERROR "VERSION ${VERSION}: want a LINUX_VERSION_CODE such as 0x061200")
+endif()
+set(_major ${CMAKE_MATCH_1})
+string(LENGTH ${_major} _len)
+if(_len EQUAL 1)
+  set(_major 0${_major})
+endif()
+set(_bytes "${CMAKE_MATCH_3} ${CMAKE_MATCH_2} ${_major} 00")
+if(NOT out MATCHES "Linux +0x00000004[^\n]*\\(0x00000000\\)[^\n]*description data: ${_bytes}")
+  lint_fail("no Linux note of type 0 with LINUX_VERSION_CODE ${VERSION}")
 endif()
 
 # Exports: exactly these, FUNC with a size, under LINUX_2.6.

@@ -1,6 +1,7 @@
 /*
  * The counter read for a clock mode (docs/abi.md §2.3): the ordered TSC, the KVM
- * pvclock page of vCPU0, or the Hyper-V TSC page, each masked to 63 bits;
+ * pvclock page of vCPU0, or the Hyper-V TSC page, each masked to 63 bits
+ * (from 6.5; before, a reading with bit 63 set is unusable, vdso_era.h);
  * all-ones (which the caller treats as "use the syscall") for an unstable
  * pvclock, an invalid Hyper-V page or any other mode. The optional pages are
  * touched only after the mode says they are in use: they may be unmapped.
@@ -13,6 +14,7 @@
 #include <vdsokit/abi.h>
 
 #include "vdso_arch.h"
+#include "vdso_era.h"
 #include "vdso_hotcold.h"
 #include "vdso_seq.h"
 
@@ -21,13 +23,15 @@
 /*
  * A TSC behind the record's stamp (a stale record, or TSC skew) counts as
  * no time elapsed: the 6.18 kernel image clamps the delta at 0, as a
- * differential state shows. Shift counts are taken modulo the operand
- * width, as the x86 shift instructions the kernel's code compiles to do, so
- * that no page content makes the reference's arithmetic undefined.
+ * differential state shows (6.12's does not: there the wrapped delta is
+ * scaled as it is; VDSO_ERA_PVCLOCK_CLAMP). Shift counts are taken modulo
+ * the operand width, as the x86 shift instructions the kernel's code
+ * compiles to do, so that no page content makes the reference's arithmetic
+ * undefined.
  */
 static inline uint64_t vclock_pvclock_scale(uint64_t delta, uint32_t mul, int8_t shift)
 {
-    if ((int64_t)delta < 0)
+    if (VDSO_ERA_PVCLOCK_CLAMP && (int64_t)delta < 0)
         delta = 0;
     if (shift < 0)
         delta >>= (unsigned)-shift & 63;
@@ -65,7 +69,7 @@ VDSO_HOT_INLINE uint64_t vclock_read_pvclock(void)
 
     if (!vclock_pvclock_ns(&ns))
         return VCLOCK_INVALID;
-    return ns & INT64_MAX;
+    return ns & VDSO_ERA_COUNTER_MASK;
 }
 
 static inline uint64_t vclock_read_hvclock(void)
@@ -87,13 +91,14 @@ static inline uint64_t vclock_read_hvclock(void)
         vdso_arch_read_point(VDSO_HVCLOCK_RETRY, &tp->tsc_sequence);
         vdso_read_barrier();
     } while (VDSO_UNLIKELY(VDSO_READ(tp->tsc_sequence) != sequence));
-    return ((uint64_t)(((unsigned __int128)tsc * scale) >> 64) + (uint64_t)offset) & INT64_MAX;
+    return ((uint64_t)(((unsigned __int128)tsc * scale) >> 64) + (uint64_t)offset) &
+           VDSO_ERA_COUNTER_MASK;
 }
 
 VDSO_HOT_INLINE uint64_t vclock_read(int32_t mode)
 {
     if (VDSO_LIKELY(mode == VDSO_CLOCKMODE_TSC))
-        return vdso_arch_rdtsc_ordered() & INT64_MAX;
+        return vdso_arch_rdtsc_ordered() & VDSO_ERA_COUNTER_MASK;
     if (mode == VDSO_CLOCKMODE_PVCLOCK) {
         vdso_compiler_barrier();
         return vclock_read_pvclock();
@@ -110,17 +115,18 @@ VDSO_HOT_INLINE uint64_t vclock_read(int32_t mode)
  * vclock_read() for a mode known at compile time, minus the 63-bit mask:
  * false when the counter is unusable, else *raw as read, for the caller to
  * check bit 63 (never set on hardware) and mask only then. That spares the
- * fast path a 64-bit mask constant held in a register.
+ * fast path a 64-bit mask constant held in a register. In an era without
+ * the mask, bit 63 makes the reading unusable here already.
  */
 VDSO_HOT_INLINE bool vclock_read_unmasked(int32_t mode, uint64_t *raw)
 {
     if (mode == VDSO_CLOCKMODE_TSC) {
         *raw = vdso_arch_rdtsc_ordered();
-        return true;
+        return VDSO_ERA_COUNTER_MASK == INT64_MAX || (int64_t)*raw >= 0;
     }
     if (mode == VDSO_CLOCKMODE_PVCLOCK) {
         vdso_compiler_barrier();
-        return vclock_pvclock_ns(raw);
+        return vclock_pvclock_ns(raw) && (VDSO_ERA_COUNTER_MASK == INT64_MAX || (int64_t)*raw >= 0);
     }
     *raw = vclock_read(mode);
     return (int64_t)*raw >= 0;

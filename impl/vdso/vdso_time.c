@@ -1,7 +1,9 @@
 /*
  * The time entry points of the reference vDSO: clock_gettime, gettimeofday,
  * time and clock_getres with the Linux 6.18 x86-64 semantics (docs/abi.md
- * §2.4-§2.8). One generic algorithm in the style of the kernel's lib/vdso:
+ * §2.4-§2.8), or those of an older era where vdso_era.h says how the era
+ * differs (page places, record layout, delta rule, aux clocks). One generic
+ * algorithm in the style of the kernel's lib/vdso:
  * classify the clock id, read a consistent snapshot of the data page under
  * its seqcount (taking the time-namespace path when the page says so),
  * compute outside the loop, and hand every case the data cannot serve to the
@@ -26,10 +28,10 @@
 #include "vdso_hotcold.h"
 #include "vdso_seq.h"
 
-/* Inside a time namespace the real data is the page after the namespace page. */
+/* Inside a time namespace the real data is a page after the namespace page (vdso_era.h). */
 static inline const struct vdso_time_data *vdso_real_data(const struct vdso_time_data *ns_page)
 {
-    return (const struct vdso_time_data *)((const char *)ns_page + VDSO_PAGE_SIZE);
+    return (const struct vdso_time_data *)((const char *)ns_page + VDSO_ERA_NS_REAL_OFFSET);
 }
 
 /*
@@ -43,18 +45,19 @@ static inline bool vdso_is_timens(const struct vdso_time_data *vd)
 }
 
 /*
- * Counter value to shifted nanoseconds plus the base, the x86 rule of 6.10+.
+ * Counter value to shifted nanoseconds plus the base, the x86 rule of 6.10+
+ * (older eras: vdso_era_delta() and no limit, so always the 64-bit product).
  * A delta above max_cycles is either a backwards step (both operands are
  * below 2^63, so it wrapped and has bit 62 set: clamp to the base) or a long
  * stall whose product needs 128 bits. Shift counts wrap as x86 shifts do.
  */
 VDSO_HOT_INLINE uint64_t vdso_calc_ns(const struct vdso_clock *vc, uint64_t cycles, uint64_t base)
 {
-    uint64_t delta = cycles - VDSO_READ(vc->cycle_last);
+    uint64_t delta = vdso_era_delta(cycles, VDSO_READ(vc->cycle_last));
     uint64_t mult = VDSO_READ(vc->mult);
     uint32_t shift = VDSO_READ(vc->shift);
 
-    if (VDSO_UNLIKELY(delta > VDSO_READ(vc->max_cycles))) {
+    if (VDSO_UNLIKELY(delta > vdso_era_max_cycles(vc))) {
         if (delta & (1ull << 62))
             return base >> (shift & 63);
         return (uint64_t)(((unsigned __int128)(delta & INT64_MAX) * mult + base) >> (shift & 127));
@@ -180,8 +183,8 @@ vdso_hres_read_fast(const struct vdso_clock *vc, const struct vdso_timestamp *ba
         if (VDSO_UNLIKELY(!vclock_read_unmasked(mode, &raw)))
             return VDSO_FAST_SYSCALL;
         vdso_arch_read_point(VDSO_READ_MID, &vc->seq);
-        delta = raw - VDSO_READ(vc->cycle_last);
-        if (VDSO_UNLIKELY(!vclock_ok(raw) || delta > VDSO_READ(vc->max_cycles))) {
+        delta = vdso_era_delta(raw, VDSO_READ(vc->cycle_last));
+        if (VDSO_UNLIKELY(!vclock_ok(raw) || delta > vdso_era_max_cycles(vc))) {
             resume->seq = seq;
             resume->cycles = raw & INT64_MAX;
             return VDSO_FAST_READ;
@@ -289,14 +292,14 @@ VDSO_HOT_INLINE int vdso_coarse(const struct vdso_time_data *vd, int32_t clk,
 static bool vdso_aux(const struct vdso_time_data *vd, int32_t clk, struct vdso_timespec *ts)
 {
     uint32_t idx = (uint32_t)clk - VDSO_CLOCK_AUX;
-    const struct vdso_clock *vc = &vd->aux_clock_data[idx];
+    const struct vdso_clock *vc = vdso_era_aux_clock(vd, idx);
     uint64_t sec, ns;
     uint32_t seq;
 
     do {
         if (!vdso_read_begin_or_timens(vc, &seq)) {
             vd = vdso_real_data(vd);
-            vc = &vd->aux_clock_data[idx];
+            vc = vdso_era_aux_clock(vd, idx);
             seq = vdso_read_begin(vc);
         }
         if (!vdso_hres_sample(vc, &vc->basetime[VDSO_BASE_AUX], VDSO_READ(vc->clock_mode), &sec,
@@ -420,7 +423,7 @@ VDSO_HOT_INLINE int vdso_gettime_hres(const struct vdso_clock *vc, int32_t clk,
 VDSO_EXPORT int VDSO_FN(clock_gettime)(int32_t clk, struct vdso_timespec *ts)
 {
     const struct vdso_time_data *vd = vdso_arch_time_data();
-    uint32_t bit = vdso_clock_bit(clk);
+    uint32_t bit = vdso_era_clock_bit(clk);
 
     /*
      * COARSE first: its whole read costs about what a taken branch does,
@@ -546,7 +549,7 @@ VDSO_ALIAS(time);
 /* The resolution of a clock the data serves; false = ask the syscall. */
 static bool vdso_clock_res(const struct vdso_time_data *vd, int32_t clk, uint64_t *ns)
 {
-    uint32_t bit = vdso_clock_bit(clk);
+    uint32_t bit = vdso_era_clock_bit(clk);
 
     if (bit & (VDSO_HRES | VDSO_RAW)) {
         if (VDSO_UNLIKELY(vdso_is_timens(vd)))

@@ -166,27 +166,34 @@ static long sys_gettime(int32_t clk, struct vdso_timespec *ts)
     return r < 0 ? -errno : r;
 }
 
-/* What the kernel image does, given its build (struct diff_kernel_config). */
-static struct tk_model_view kernel_view(const struct diff_pair *p, const struct tk_model_view *v)
+/* What an image does, given its build (struct diff_kernel_config). */
+static struct tk_model_view built_view(const struct diff_kernel_config *cfg,
+                                       const struct tk_model_view *v)
 {
     struct tk_model_view k = *v;
     const struct vdso_time_data *real = v->real ? v->real : v->page0;
 
-    if (!p->kcfg.hvclock && real->clock_data[0].clock_mode == VDSO_CLOCKMODE_HVCLOCK)
+    if (!cfg->hvclock && real->clock_data[0].clock_mode == VDSO_CLOCKMODE_HVCLOCK)
         k.counter = UINT64_MAX;
     return k;
 }
 
-static enum tk_model_outcome kernel_gettime(const struct diff_pair *p,
-                                            const struct tk_model_view *v, int32_t clk,
-                                            struct timespec *ts)
+/* An aux id the model serves, to an image built without aux clocks: the syscall. */
+static enum tk_model_outcome built_aux(const struct diff_kernel_config *cfg, int32_t clk,
+                                       enum tk_model_outcome o)
 {
-    struct tk_model_view k = kernel_view(p, v);
-    enum tk_model_outcome o = tk_model_clock_gettime(&k, clk, ts);
-
-    if (o == TK_MODEL_OK && !p->kcfg.aux_clocks && (vdso_clock_bit(clk) & VDSO_AUX))
+    if (o == TK_MODEL_OK && !cfg->aux_clocks && (vdso_clock_bit(clk) & VDSO_AUX))
         return TK_MODEL_FALLBACK;
     return o;
+}
+
+static enum tk_model_outcome built_gettime(const struct diff_kernel_config *cfg,
+                                           const struct tk_model_view *v, int32_t clk,
+                                           struct timespec *ts)
+{
+    struct tk_model_view k = built_view(cfg, v);
+
+    return built_aux(cfg, clk, tk_model_clock_gettime(&k, clk, ts));
 }
 
 /* One image's result against its expected outcome. */
@@ -223,8 +230,8 @@ void diff_clock_gettime(const struct diff_pair *p, const struct tk_model_view *v
 {
     struct vdso_timespec a, b, s1, s2;
     struct timespec m, mk;
-    enum tk_model_outcome o = tk_model_clock_gettime(v, clk, &m);
-    enum tk_model_outcome ok = kernel_gettime(p, v, clk, &mk);
+    enum tk_model_outcome o = built_gettime(&p->rcfg, v, clk, &m);
+    enum tk_model_outcome ok = built_gettime(&p->kcfg, v, clk, &mk);
     long r1, r2;
     int ra, rb;
 
@@ -317,14 +324,14 @@ static void gtod_call(const struct vdso_loaded *l, bool want_tv, bool want_tz,
 static void gtod_one(const struct diff_pair *p, const struct tk_model_view *v, bool want_tv,
                      bool want_tz)
 {
-    struct tk_model_view k = kernel_view(p, v);
+    struct tk_model_view r = built_view(&p->rcfg, v), k = built_view(&p->kcfg, v);
     struct vdso_timeval s1, s2;
     struct vdso_timezone stz;
     struct timeval mtv, ktv;
     struct timezone mtz, ktz;
     struct gtod_result a, b;
     enum tk_model_outcome o =
-        tk_model_gettimeofday(v, want_tv ? &mtv : NULL, want_tz ? &mtz : NULL);
+        tk_model_gettimeofday(&r, want_tv ? &mtv : NULL, want_tz ? &mtz : NULL);
     enum tk_model_outcome ok =
         tk_model_gettimeofday(&k, want_tv ? &ktv : NULL, want_tz ? &ktz : NULL);
 
@@ -402,7 +409,8 @@ static void getres_one(const struct diff_pair *p, const struct tk_model_view *v,
 {
     struct vdso_timespec a, b, s;
     struct timespec m;
-    enum tk_model_outcome o = tk_model_clock_getres(v, clk, want_res ? &m : NULL);
+    enum tk_model_outcome m0 = tk_model_clock_getres(v, clk, want_res ? &m : NULL);
+    enum tk_model_outcome o = built_aux(&p->rcfg, clk, m0), ok = built_aux(&p->kcfg, clk, m0);
     long rs;
     int ra, rb;
 
@@ -420,6 +428,13 @@ static void getres_one(const struct diff_pair *p, const struct tk_model_view *v,
     }
     ra = p->ref->clock_getres(clk, want_res ? &a : NULL);
     rb = p->kern->clock_getres(clk, want_res ? &b : NULL);
+    if (o != ok) {
+        /* One build serves the id, the other asks the syscall: each on its own. */
+        diff_stats.config_diff++;
+        CHECK((o == TK_MODEL_OK ? ra : rb) == 0, "%s getres clk %d: the serving image returns %d",
+              p->state, clk, o == TK_MODEL_OK ? ra : rb);
+        return;
+    }
     CHECK(ra == rb && !memcmp(&a, &b, sizeof a),
           "%s getres clk %d (res %d): ref %d {%lld, %lld}, kernel %d {%lld, %lld}", p->state, clk,
           want_res, ra, (long long)a.tv_sec, (long long)a.tv_nsec, rb, (long long)b.tv_sec,

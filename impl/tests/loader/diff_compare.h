@@ -13,10 +13,11 @@
 #include <vdsokit/tk_model.h>
 
 /*
- * What the kernel image was built with. A kernel without
- * CONFIG_POSIX_AUX_CLOCKS sends aux ids to the syscall, one without
- * CONFIG_HYPERV_TIMER falls back in HVCLOCK mode; the reference serves both.
- * Where they differ each image is held to its own expected outcome.
+ * What an image was built with, probed. A kernel without
+ * CONFIG_POSIX_AUX_CLOCKS (or older than 6.17) sends aux ids to the
+ * syscall, one without CONFIG_HYPERV_TIMER falls back in HVCLOCK mode; the
+ * reference serves both from 6.17 and the HVCLOCK mode in every era. Where
+ * the two images differ each is held to its own expected outcome.
  */
 struct diff_kernel_config {
     bool aux_clocks;
@@ -25,16 +26,17 @@ struct diff_kernel_config {
 
 struct diff_pair {
     struct vdso_loaded *ref;  /* the reference image */
-    struct vdso_loaded *kern; /* this kernel's vDSO, loaded */
+    struct vdso_loaded *kern; /* a kernel's vDSO (this one's, or a file), loaded */
     const char *state;        /* the state's name, for evidence */
     struct diff_kernel_config kcfg;
+    struct diff_kernel_config rcfg; /* the same for the reference */
 };
 
 struct diff_stats {
     unsigned long served, fallback, fault, skipped; /* per outcome, all entry points */
     unsigned long gettime, gettimeofday, time, getres;
     unsigned long fault_not_taken; /* the model said fault; neither image touched the page */
-    unsigned long config_diff;     /* served by the reference, fallback in this kernel's build */
+    unsigned long config_diff;     /* served by one image, fallback in the other's build */
 };
 
 extern struct diff_stats diff_stats;

@@ -1,22 +1,32 @@
 /*
- * The differential test: the reference image and this kernel's own vDSO
- * (copied out of this process at test time) loaded side by side, each on
- * its own emulated data pages, driven through the same states with the
- * manual counter (PVCLOCK, multiplier 0). First a table of raw states
- * written straight into the pages (diff_states.c), then a sequence of
- * operations of two scripted timekeepers run in lockstep; for each state
- * every clock id in [-20, 40], INT_MIN and INT_MAX goes through
- * clock_gettime and clock_getres (with and without res), and gettimeofday
- * and time in every argument combination (diff_compare.c). Then getcpu on
- * every CPU. Prints the coverage.
+ * The differential test: two images loaded side by side, each on its own
+ * emulated data pages with identical contents, driven through the same
+ * states with the manual counter (PVCLOCK, multiplier 0). One image is the
+ * reference, the other a kernel's vDSO: this kernel's own (copied out of
+ * this process at test time) or an image file (--kernel, e.g. a guest's
+ * dump from ci/kernel-matrix). The reference is the variant built for the
+ * kernel image's era (its `Linux` note; vdso_ref.h), so that both read the
+ * same era's data pages, which the emulated kernel lays out by that note.
+ * First a table of raw states written straight into the pages
+ * (diff_states.c), then --random N seeded random states (diff_random.c),
+ * then a sequence of operations of two scripted timekeepers run in
+ * lockstep; for each state every clock id in [-20, 40], INT_MIN and
+ * INT_MAX goes through clock_gettime and clock_getres (with and without
+ * res), and gettimeofday and time in every argument combination
+ * (diff_compare.c), each under the era's delta rule. Then getcpu on every
+ * CPU. Prints the coverage.
  *
- * Usage: test_loader_diff [REFERENCE-IMAGE]  (default: the embedded image)
+ * Usage: test_loader_diff [--kernel IMAGE] [--random N] [REFERENCE-IMAGE]
+ * (default: this kernel's vDSO, 2000 random states, the embedded
+ * reference of the kernel image's era)
  */
 #define _GNU_SOURCE
 #include "check.h"
 #include "diff_compare.h"
+#include "diff_random.h"
 #include "diff_states.h"
 
+#include <vdsokit/datapages_era.h>
 #include <vdsokit/elf.h>
 #include <vdsokit/elf_sections.h>
 #include <vdsokit/loader.h>
@@ -24,24 +34,46 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 static uint32_t low_res_nsec;
 
-static struct vdso_loaded *load_ref(const char *path, const struct loader_options *opt)
+/* The command line. */
+static const char *ref_path;  /* NULL: the embedded reference of the kernel's era */
+static const char *kern_path; /* NULL: this kernel's vDSO */
+static unsigned long random_states = 2000;
+
+/* The kernel image: a file, or this process's vDSO. */
+static struct vdso_loaded *load_kernel(const struct loader_options *opt)
 {
     struct vdso_loaded *l = NULL;
     struct vdsokit_error err;
-    int rc = path ? loader_load_file(&l, path, opt, &err) : loader_load_ref(&l, opt, &err);
+    int rc =
+        kern_path ? loader_load_file(&l, kern_path, opt, &err) : loader_load_live(&l, opt, &err);
 
+    CHECK(rc == 0, "loading the kernel image: %s", err.msg);
+    return l;
+}
+
+/* The reference: a file, or the embedded variant for the kernel's version (0: native). */
+static struct vdso_loaded *load_ref(const struct loader_options *opt, uint32_t version)
+{
+    struct loader_options o = *opt;
+    struct vdso_loaded *l = NULL;
+    struct vdsokit_error err;
+    int rc;
+
+    o.linux_version = ref_path ? 0 : version;
+    rc = ref_path ? loader_load_file(&l, ref_path, &o, &err) : loader_load_ref(&l, &o, &err);
     CHECK(rc == 0, "loading the reference image: %s", err.msg);
     return l;
 }
 
-/* The data-page layout of docs/abi.md §1.2 is that of kernels 6.17 and later. */
-static void require_kernel_layout(void)
+/* This kernel's vDSO must be there and carry a version (its era's data pages). */
+static void require_live_image(void)
 {
     struct vdsokit_error err;
     struct vdsokit_error eerr;
@@ -55,17 +87,37 @@ static void require_kernel_layout(void)
         SKIP("%s", err.msg);
     if (elf_open(&img, bytes, size, &eerr) || elf_notes_read(&img, NULL, &notes, &eerr))
         SKIP("the live vDSO does not parse: %s", eerr.msg);
-    if (!notes.has_linux_version || notes.linux_version < 0x061100)
-        SKIP("the live vDSO is not from a 6.17+ kernel (Linux note %s): other data layout",
-             notes.has_linux_version
-                 ? (elf_linux_version_format(notes.linux_version, v, sizeof v), v)
-                 : "absent");
+    if (!notes.has_linux_version)
+        SKIP("the live vDSO has no `Linux` note: its data-page era is unknown");
     elf_linux_version_format(notes.linux_version, v, sizeof v);
     printf("live vDSO: Linux %s, %zu bytes\n", v, size);
 }
 
+static void parse_args(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--kernel") && i + 1 < argc) {
+            kern_path = argv[++i];
+        } else if (!strcmp(argv[i], "--random") && i + 1 < argc) {
+            char *end;
+            random_states = strtoul(argv[++i], &end, 10);
+            if (*end) {
+                fprintf(stderr, "test_loader_diff: --random %s: not a count\n", argv[i]);
+                exit(2);
+            }
+        } else if (argv[i][0] != '-' && !ref_path) {
+            ref_path = argv[i];
+        } else {
+            fprintf(stderr,
+                    "usage: test_loader_diff [--kernel IMAGE] [--random N] [REFERENCE-IMAGE]\n");
+            exit(2);
+        }
+    }
+}
+
 /* --- raw states --------------------------------------------------------- */
 
+/* The canonical pages, then (for an older era) their mirror in the era's format. */
 static void write_state(struct vdso_loaded *l, const struct diff_state *s)
 {
     struct vdsokit_error err;
@@ -74,15 +126,18 @@ static void write_state(struct vdso_loaded *l, const struct diff_state *s)
     memcpy(datapages_timens(&l->dp), &s->ns, sizeof s->ns);
     memcpy(datapages_pvclock(&l->dp), &s->pv, sizeof s->pv);
     memcpy(datapages_hvclock(&l->dp), &s->hv, sizeof s->hv);
+    datapages_era_seqs(&l->dp);
+    datapages_era_data(&l->dp);
+    datapages_era_timens(&l->dp);
     CHECK(loader_set_layout(l, s->timens ? LOADER_LAYOUT_TIMENS : LOADER_LAYOUT_ROOT, &err) == 0,
           "%s", err.msg);
 }
 
 /*
- * Which optional paths this kernel's vDSO was built with: probe an aux
- * clock and the Hyper-V page with valid data; a fallback means "without".
+ * Which optional paths an image was built with: probe an aux clock and the
+ * Hyper-V page with valid data; a fallback means "without".
  */
-static struct diff_kernel_config probe_kernel(struct vdso_loaded *kern)
+static struct diff_kernel_config probe_build(struct vdso_loaded *kern, const char *who)
 {
     static struct diff_state s;
     struct diff_kernel_config k = {false, false};
@@ -97,25 +152,83 @@ static struct diff_kernel_config probe_kernel(struct vdso_loaded *kern)
         k.hvclock = kern->clock_gettime(VDSO_CLOCK_MONOTONIC_RAW, &ts) == 0 &&
                     ts.tv_sec == (int64_t)s.time.clock_data[1].basetime[4].sec;
     }
-    printf("kernel vDSO build: aux clocks %s, HVCLOCK %s (the reference serves both)\n",
-           k.aux_clocks ? "served" : "to the syscall", k.hvclock ? "served" : "to the syscall");
+    printf("%s build: aux clocks %s, HVCLOCK %s\n", who, k.aux_clocks ? "served" : "to the syscall",
+           k.hvclock ? "served" : "to the syscall");
     return k;
 }
 
+/* States whose counter depends on when each image reads the TSC: not compared. */
+static unsigned long tsc_dependent;
+
+/*
+ * The counter as the era reads it: up to 6.4 a reading with bit 63 set is
+ * not cut to 63 bits but unusable (diff_state_counter() cuts it).
+ */
+static uint64_t era_counter(const struct diff_state *s, enum layout_delta_rule rule)
+{
+    uint64_t raw = s->time.clock_data[0].clock_mode == VDSO_CLOCKMODE_HVCLOCK
+                       ? (uint64_t)s->hv.tsc_offset
+                       : s->pv.system_time;
+    uint64_t c = diff_state_counter(s);
+
+    return rule == LAYOUT_DELTA_6_1 && c != UINT64_MAX && (raw >> 63) ? UINT64_MAX : c;
+}
+
+/*
+ * A pvclock record stamped ahead of the TSC with a nonzero multiplier: an
+ * era that does not clamp the pvclock's delta at 0 (before 6.17) scales
+ * the wrapped delta, so the counter depends on the TSC at each read.
+ */
+static bool counter_is_tsc_dependent(const struct diff_state *s, const struct vdso_loaded *kern)
+{
+    uint32_t v = kern->layout_version;
+
+    return v && v < LAYOUT_PROFILE_VERSION(6, 17) &&
+           s->time.clock_data[0].clock_mode == VDSO_CLOCKMODE_PVCLOCK && s->pv.tsc_to_system_mul &&
+           (int64_t)(__builtin_ia32_rdtsc() - s->pv.tsc_timestamp) < 0;
+}
+
+static void run_state(struct vdso_loaded *ref, struct vdso_loaded *kern,
+                      struct diff_kernel_config rcfg, struct diff_kernel_config kcfg,
+                      const struct diff_state *s)
+{
+    struct diff_pair p = {ref, kern, s->name, kcfg, rcfg};
+    struct tk_model_view v = {s->timens ? &s->ns : &s->time, s->timens ? &s->time : NULL,
+                              era_counter(s, kern->delta), low_res_nsec, kern->delta};
+
+    if (counter_is_tsc_dependent(s, kern)) {
+        tsc_dependent++;
+        return;
+    }
+    write_state(ref, s);
+    write_state(kern, s);
+    diff_all(&p, &v);
+}
+
 static unsigned run_raw_states(struct vdso_loaded *ref, struct vdso_loaded *kern,
-                               struct diff_kernel_config kcfg)
+                               struct diff_kernel_config rcfg, struct diff_kernel_config kcfg)
 {
     static struct diff_state s;
     unsigned n = 0;
 
-    for (; diff_state_build(n, &s); n++) {
-        struct diff_pair p = {ref, kern, s.name, kcfg};
-        struct tk_model_view v = {s.timens ? &s.ns : &s.time, s.timens ? &s.time : NULL,
-                                  diff_state_counter(&s), low_res_nsec, LAYOUT_DELTA_6_10};
-        write_state(ref, &s);
-        write_state(kern, &s);
-        diff_all(&p, &v);
-    }
+    for (; diff_state_build(n, &s); n++)
+        run_state(ref, kern, rcfg, kcfg, &s);
+    return n;
+}
+
+/* The random states that run (see diff_random.h); *drawn counts the seeds tried. */
+static unsigned run_random_states(struct vdso_loaded *ref, struct vdso_loaded *kern,
+                                  struct diff_kernel_config rcfg, struct diff_kernel_config kcfg,
+                                  unsigned long *drawn)
+{
+    static struct diff_state s;
+    unsigned n = 0;
+
+    for (*drawn = 0; n < random_states; (*drawn)++)
+        if (diff_random_state(*drawn, kern->delta, &s)) {
+            run_state(ref, kern, rcfg, kcfg, &s);
+            n++;
+        }
     return n;
 }
 
@@ -274,15 +387,14 @@ static void check_same_pages(const struct vdso_loaded *a, const struct vdso_load
           "after \"%s\" the two timekeepers wrote different pages", step);
 }
 
-static unsigned run_tk_sequence(const char *ref_path, struct diff_kernel_config kcfg)
+static unsigned run_tk_sequence(struct diff_kernel_config rcfg, struct diff_kernel_config kcfg)
 {
     const struct loader_options opt = {.clock = LOADER_CLOCK_SCRIPTED, .script = &script};
-    struct vdso_loaded *ref = load_ref(ref_path, &opt), *kern = NULL;
-    struct vdsokit_error err;
+    struct vdso_loaded *kern = load_kernel(&opt);
+    struct vdso_loaded *ref = kern ? load_ref(&opt, kern->layout_version) : NULL;
     char name[96];
     unsigned n = 0;
 
-    CHECK(loader_load_live(&kern, &opt, &err) == 0, "%s", err.msg);
     if (!ref || !kern)
         goto out;
     for (; n < sizeof tk_ops / sizeof tk_ops[0]; n++) {
@@ -290,8 +402,8 @@ static unsigned run_tk_sequence(const char *ref_path, struct diff_kernel_config 
         bool ns = ref->layout == LOADER_LAYOUT_TIMENS;
         struct vdso_time_data *t = datapages_time(&ref->dp), *z = datapages_timens(&ref->dp);
         struct tk_model_view v = {ns ? z : t, ns ? t : NULL, tk_read_counter(ref->tk), low_res_nsec,
-                                  LAYOUT_DELTA_6_10};
-        struct diff_pair p = {ref, kern, name, kcfg};
+                                  kern->delta};
+        struct diff_pair p = {ref, kern, name, kcfg, rcfg};
 
         snprintf(name, sizeof name, "tk step %u \"%s\"", n, tk_ops[n].name);
         CHECK(ra == 0 && rb == 0, "%s: returns %d / %d", name, ra, rb);
@@ -344,44 +456,59 @@ static unsigned run_getcpu(struct vdso_loaded *ref, struct vdso_loaded *kern)
 int main(int argc, char **argv)
 {
     const struct loader_options raw = {.clock = LOADER_CLOCK_NONE};
-    const char *ref_path = argc > 1 ? argv[1] : NULL;
-    struct vdso_loaded *ref, *kern = NULL;
-    struct vdsokit_error err;
+    struct vdso_loaded *ref = NULL, *kern;
     struct vdso_timespec res;
-    struct diff_kernel_config kcfg;
-    unsigned raw_states, tk_states, cpus;
+    struct diff_kernel_config rcfg, kcfg;
+    unsigned raw_states, rnd_states, tk_states, cpus;
+    unsigned long drawn;
 
-    require_kernel_layout();
+    parse_args(argc, argv);
+    if (!kern_path)
+        require_live_image();
     diff_guard_init();
     syscall(SYS_clock_getres, VDSO_CLOCK_MONOTONIC_COARSE, &res);
     low_res_nsec = (uint32_t)res.tv_nsec;
-    ref = load_ref(ref_path, &raw);
-    CHECK(loader_load_live(&kern, &raw, &err) == 0, "%s", err.msg);
+    kern = load_kernel(&raw);
+    if (kern)
+        ref = load_ref(&raw, kern->layout_version);
     if (!ref || !kern)
         return check_finish();
-    printf("reference: %s at %p, kernel: %s at %p\n", ref->name, (void *)ref->text, kern->name,
-           (void *)kern->text);
+    printf("reference: %s at %p, kernel: %s at %p; layout %s, delta rule of %s\n", ref->name,
+           (void *)ref->text, kern->name, (void *)kern->text, kern->profile->era,
+           kern->delta == LAYOUT_DELTA_6_10  ? "6.10+"
+           : kern->delta == LAYOUT_DELTA_6_5 ? "6.5-6.9"
+                                             : "6.1-6.4");
+    CHECK(ref->profile == kern->profile && ref->delta == kern->delta,
+          "the reference (%s) and the kernel image (%s) read different eras", ref->profile->era,
+          kern->profile->era);
 
-    kcfg = probe_kernel(kern);
-    raw_states = run_raw_states(ref, kern, kcfg);
+    rcfg = probe_build(ref, "reference");
+    kcfg = probe_build(kern, "kernel vDSO");
+    raw_states = run_raw_states(ref, kern, rcfg, kcfg);
+    rnd_states = run_random_states(ref, kern, rcfg, kcfg, &drawn);
     cpus = run_getcpu(ref, kern);
     loader_unload(ref);
     loader_unload(kern);
-    tk_states = run_tk_sequence(ref_path, kcfg);
+    tk_states = run_tk_sequence(rcfg, kcfg);
 
-    printf("coverage: %u raw states + %u timekeeper states = %u states x %d clock ids\n",
-           raw_states, tk_states, raw_states + tk_states, DIFF_NCLOCKS);
+    printf("coverage: %u raw states + %u random states (of %lu drawn) + %u timekeeper states = "
+           "%u states x %d clock ids\n",
+           raw_states, rnd_states, drawn, tk_states, raw_states + rnd_states + tk_states,
+           DIFF_NCLOCKS);
     printf("  clock_gettime %lu, clock_getres %lu (res and NULL), gettimeofday %lu (4 argument "
            "forms), time %lu comparisons\n",
            diff_stats.gettime, diff_stats.getres, diff_stats.gettimeofday, diff_stats.time);
     printf("  model outcome: %lu served from the pages, %lu fallback, %lu fault, %lu spin "
            "(skipped)\n",
            diff_stats.served, diff_stats.fallback, diff_stats.fault, diff_stats.skipped);
-    printf("  %lu calls served by the reference where this kernel's build falls back\n",
+    printf("  %lu calls served by one image where the other's build falls back\n",
            diff_stats.config_diff);
     printf("  %lu calls the model says fault where neither image reads the absent page (both "
            "identical)\n",
            diff_stats.fault_not_taken);
+    printf("  %lu states not compared: a pvclock stamped ahead of the TSC, which this era does "
+           "not clamp (the counter depends on the TSC at each read)\n",
+           tsc_dependent);
     printf("  getcpu: %u CPUs pinned in turn\n", cpus);
     check_passed += diff_checks_passed();
     check_failed += diff_checks_failed();

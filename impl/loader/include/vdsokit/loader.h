@@ -21,6 +21,7 @@
 
 #include <vdsokit/altpatch.h>
 #include <vdsokit/datapages.h>
+#include <vdsokit/error.h>
 #include <vdsokit/layout_profile.h>
 #include <vdsokit/timekeeper.h>
 #include <vdsokit/vdso_ref.h>
@@ -118,17 +119,30 @@ int loader_load_file(struct vdso_loaded **out, const char *path, const struct lo
 int loader_load_blob(struct vdso_loaded **out, const struct vdso_image_blob *blob, const char *name,
                      const struct loader_options *opt, struct vdsokit_error *err);
 /*
- * Load the embedded reference image. Inline so that only its callers need
- * the object that holds it (built into vdsokit when vdsoimg exists).
+ * Load the embedded reference image: the native one, or with
+ * opt->linux_version the variant built for that version's range
+ * (vdso_ref.h), loaded under that version; a version no variant covers
+ * fails naming it. Inline so that only its callers need the objects that
+ * hold the images (built into vdsokit when vdsoimg exists).
  */
 static inline int loader_load_ref(struct vdso_loaded **out, const struct loader_options *opt,
                                   struct vdsokit_error *err)
 {
     struct loader_options ref = *opt;
+    const struct vdso_ref_era *era =
+        opt->linux_version ? vdso_ref_era_for(opt->linux_version) : NULL;
 
+    *out = NULL;
+    if (opt->linux_version && !era)
+        return vdsokit_fail(err,
+                            "ref: Linux %u.%u.%u: no variant of the reference covers this version "
+                            "(built for 6.1 to 6.18)",
+                            opt->linux_version >> 16, (opt->linux_version >> 8) & 0xff,
+                            opt->linux_version & 0xff);
     if (!ref.tick_nsec)
         ref.tick_nsec = vdso_ref_tick_nsec;
-    return loader_load_blob(out, &vdso_ref_image, "ref", &ref, err);
+    return loader_load_blob(out, era ? era->image : &vdso_ref_image, era ? era->label : "ref", &ref,
+                            err);
 }
 /* Load this process's own vDSO (AT_SYSINFO_EHDR) as a private copy. */
 int loader_load_live(struct vdso_loaded **out, const struct loader_options *opt,

@@ -12,6 +12,8 @@
 #include <vdsokit/abi.h>
 #include <vdsokit/vdso_hosted.h>
 
+#include "vdso_era.h"
+
 #define VDSO_FN(name) vdso_hosted_##name
 #define VDSO_EXPORT
 

@@ -1,10 +1,12 @@
 /*
  * The image's two alternatives sites, written as the kernel's
  * .altinstructions records (docs/abi.md §4.3) so that one patcher serves this
- * image and kernel images alike. A record is 14 bytes: s32 offset of the
+ * image and kernel images alike, in the format of the era the image is
+ * built for (vdso_era.h). A record is 14 bytes from 6.3: s32 offset of the
  * original instruction and s32 offset of the replacement (each relative to
  * the field itself), u32 feature number (flags in the high half), u8
- * original length, u8 replacement length. Each original is padded with NOPs
+ * original length, u8 replacement length; 12 bytes before 6.3, whose
+ * feature word is a u16 and which numbers LFENCE_RDTSC 3*32+18. Each original is padded with NOPs
  * to the length of its replacements, and each replacement is padded to the
  * same length, so a patcher that copies without NOP-filling is still right.
  * Where several records name one site they are applied in order, so the
@@ -16,8 +18,18 @@
 #include <stdint.h>
 #include <vdsokit/abi.h>
 
+#include "vdso_era.h"
+
 #define VDSO_ALT_STR_(x) #x
 #define VDSO_ALT_STR(x)  VDSO_ALT_STR_(x)
+
+#if VDSO_ERA_FROM(6, 3)
+#define VDSO_ALT_FEATURE_WORD ".long"
+#define VDSO_ALT_LFENCE_RDTSC X86_FEATURE_LFENCE_RDTSC
+#else
+#define VDSO_ALT_FEATURE_WORD ".word"
+#define VDSO_ALT_LFENCE_RDTSC (3 * 32 + 18)
+#endif
 
 /* One record: original [orig, orig_end), replacement [repl, repl_end). */
 // clang-format off
@@ -25,7 +37,7 @@
     " .pushsection .altinstructions, \"a\"\n"                                                      \
     " .long " orig " - .\n"                                                                        \
     " .long " repl " - .\n"                                                                        \
-    " .long " VDSO_ALT_STR(feature) "\n"                                                           \
+    " " VDSO_ALT_FEATURE_WORD " " VDSO_ALT_STR(feature) "\n"                                       \
     " .byte " orig_end " - " orig "\n"                                                             \
     " .byte " repl_end " - " repl "\n"                                                             \
     " .popsection\n"
@@ -51,7 +63,7 @@ static inline __attribute__((always_inline)) uint64_t vdso_arch_rdtsc_ordered(vo
         "143: rdtscp\n"
         " .byte 0x66, 0x90\n" /* xchg %ax, %ax */
         "144:\n"
-        " .popsection\n" VDSO_ALT_RECORD("140b", "141b", "142b", "143b", X86_FEATURE_LFENCE_RDTSC)
+        " .popsection\n" VDSO_ALT_RECORD("140b", "141b", "142b", "143b", VDSO_ALT_LFENCE_RDTSC)
             VDSO_ALT_RECORD("140b", "141b", "143b", "144b", X86_FEATURE_RDTSCP)
         : "=a"(lo), "=d"(hi)
         :

@@ -1,7 +1,8 @@
 /*
  * Arch hooks for the real image (x86-64, freestanding, position independent).
  * The data pages are reached PC-relatively through symbols the linker script
- * places six to one pages below the image, the fallback is an inline
+ * places six to one pages below the image (which of them holds what is the
+ * era's choice, vdso_era.h), the fallback is an inline
  * `syscall` whose raw result is returned, and the CPU-dependent reads (the
  * ordered TSC read, the CPU/node word) are alternatives sites that a loader
  * patches for the running CPU (vdso_alternative.h).
@@ -13,6 +14,7 @@
 #include <vdsokit/abi.h>
 
 #include "vdso_alternative.h"
+#include "vdso_era.h"
 
 #define VDSO_FN(name) __vdso_##name
 /*
@@ -39,19 +41,19 @@ extern unsigned char vdso_ref_data_pages[VDSO_DATA_PAGES * VDSO_PAGE_SIZE]
 
 static inline const struct vdso_time_data *vdso_arch_time_data(void)
 {
-    return (const struct vdso_time_data *)&vdso_ref_data_pages[VDSO_TIME_PAGE * VDSO_PAGE_SIZE];
+    return (const struct vdso_time_data *)&vdso_ref_data_pages[VDSO_ERA_TIME_PAGE * VDSO_PAGE_SIZE];
 }
 
 static inline const struct pvclock_vcpu_time_info *vdso_arch_pvclock(void)
 {
     return (const struct pvclock_vcpu_time_info
-                *)&vdso_ref_data_pages[VDSO_PVCLOCK_PAGE * VDSO_PAGE_SIZE];
+                *)&vdso_ref_data_pages[VDSO_ERA_PV_PAGE * VDSO_PAGE_SIZE];
 }
 
 static inline const struct ms_hyperv_tsc_page *vdso_arch_hvclock(void)
 {
     return (
-        const struct ms_hyperv_tsc_page *)&vdso_ref_data_pages[VDSO_HVCLOCK_PAGE * VDSO_PAGE_SIZE];
+        const struct ms_hyperv_tsc_page *)&vdso_ref_data_pages[VDSO_ERA_HV_PAGE * VDSO_PAGE_SIZE];
 }
 
 /* The syscall the kernel would have served; its raw result, never errno. */

@@ -1,13 +1,12 @@
 /*
  * The image's "Linux" ELF note of type 0: the LINUX_VERSION_CODE of the
- * kernel whose vDSO ABI the image implements (6.18.0). Loaders and the image
- * checker read it to pick the data-page layout.
+ * kernel whose vDSO ABI the image implements (6.18.0, or the era's version
+ * it is built for, vdso_era.h). Loaders and the image checker read it to
+ * pick the data-page layout and the alternatives format.
  */
 #include <stdint.h>
 
-#ifndef VDSO_LINUX_VERSION_CODE
-#define VDSO_LINUX_VERSION_CODE 0x061200u /* KERNEL_VERSION(6, 18, 0) */
-#endif
+#include "vdso_era.h"
 
 /* The kernel's version note has type 0, a number <elf.h> gives no name. */
 #define VDSO_NOTE_LINUX_VERSION 0
