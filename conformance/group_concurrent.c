@@ -88,7 +88,22 @@ static void tick_wrap(struct timekeeper *tk, uint64_t tick, void *arg)
         tk_set_seq(tk, 0xfffffff0u); /* the next updates wrap past 2^32 */
 }
 
-/* An odd version makes every pvclock reader wait; then a new even one. */
+static void spin_ns(int64_t ns)
+{
+    int64_t until = mono_now_ns() + ns;
+
+    while (mono_now_ns() < until) {
+    }
+}
+
+/*
+ * An odd version makes every pvclock reader wait, then a new even one.
+ * Halfway through, the timekeeper commits a suspend of 1 us to 1 ms
+ * (REALTIME, TAI and BOOTTIME jump forward): a reader held in its counter
+ * read after it checked the seq must retry; one that does not re-check the
+ * seq after its counter read returns the old state's time past the old
+ * state's supersede point (group 4's time window per state).
+ */
 static void tick_pvclock_version(struct timekeeper *tk, uint64_t tick, void *arg)
 {
     struct conc_writer *w = arg;
@@ -96,9 +111,9 @@ static void tick_pvclock_version(struct timekeeper *tk, uint64_t tick, void *arg
     uint32_t v = __atomic_load_n(&pv->version, __ATOMIC_RELAXED) | 1;
 
     tk_pvclock_set_version(tk, v);
-    int64_t until = mono_now_ns() + 5000;
-    while (mono_now_ns() < until) {
-    }
+    spin_ns(2500);
+    tk_inject_sleep(tk, random_step_ns(arg) / 1000 + 1000);
+    spin_ns(2500);
     tk_pvclock_set_version(tk, v + 1);
 }
 
@@ -306,7 +321,7 @@ static const struct conc_scenario scenarios[] = {
      .min_fraction = 0.0,
      .setup = setup_wrap},
     {.id = "concurrent.pvclock_version",
-     .hz = 250,
+     .hz = 2000,
      .tick = tick_pvclock_version,
      .mono_mask = ALL_MONO,
      .policy = CONC_MONO_STRICT,
