@@ -1,7 +1,9 @@
 /*
  * Calibration. Latency is the spread of back-to-back clock_gettime
  * syscalls: the minimum is the cost of one call, the 99th percentile is
- * what a loaded VM adds; tolerances use the latter.
+ * what a loaded VM adds; tolerances use the latter. The cross-CPU TSC skew
+ * is measured over every pair of allowed CPUs (vdsokit/tsc_skew.h): it is
+ * the only allowance group 4 gives a counter read past a state's end.
  */
 #define _GNU_SOURCE
 #include "calib.h"
@@ -12,8 +14,10 @@
 #include <sys/timex.h>
 
 #include "oracle.h"
+#include <vdsokit/tsc_skew.h>
 
 #define LAT_SAMPLES 2001
+#define SKEW_MS     10 /* per CPU pair: thousands of handoffs even on a loaded VM */
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -71,15 +75,24 @@ void conf_calibrate(struct conf_calib *cal)
     struct timex tx = {0};
     if (adjtimex(&tx) >= 0)
         cal->tai_offset = tx.tai;
+    struct tsc_skew skew;
+    if (tsc_skew_measure(&cal->allowed, SKEW_MS, &skew) == 0) {
+        cal->tsc_skew = skew.max_back;
+        cal->skew_pairs = skew.pairs;
+        cal->skew_handoffs = skew.handoffs;
+    }
 }
 
 void conf_calib_print(const struct conf_calib *cal, FILE *out)
 {
     fprintf(out,
             "calibration: syscall latency min %lld ns, median %lld ns, p99 %lld ns; "
-            "hres resolution %lld ns; tick %lld ns; %d CPUs (%d allowed)%s; TAI offset %ld s\n",
+            "hres resolution %lld ns; tick %lld ns; %d CPUs (%d allowed)%s; TAI offset %ld s; "
+            "cross-CPU TSC skew %llu cycles (%u CPU pairs, %llu handoffs)\n",
             (long long)cal->sys_lat_min_ns, (long long)cal->sys_lat_med_ns,
             (long long)cal->sys_lat_p99_ns, (long long)cal->res_ns[CLOCK_MONOTONIC],
             (long long)cal->tick_ns, cal->ncpus, cal->nallowed,
-            cal->hypervisor ? ", under a hypervisor" : "", cal->tai_offset);
+            cal->hypervisor ? ", under a hypervisor" : "", cal->tai_offset,
+            (unsigned long long)cal->tsc_skew, cal->skew_pairs,
+            (unsigned long long)cal->skew_handoffs);
 }

@@ -45,6 +45,7 @@ struct storm {
     struct conc_mark mono[NCLOCKS];
     int ncpus; /* the allowed CPUs and their sysfs nodes, for churn */
     int cpus[MAX_READERS], nodes[MAX_READERS];
+    uint64_t skew; /* calibration's cross-CPU TSC skew: the window's allowance */
 };
 
 struct reader {
@@ -273,6 +274,7 @@ static void one_reading(struct reader *rd, unsigned op)
     struct conc_reading r = {0};
     bool range_ok;
     take(rd, op, &r, &range_ok);
+    r.skew = s->skew;
     char why[WHY_LEN];
     struct conc_match m = {0};
     if (!range_ok) {
@@ -485,6 +487,7 @@ void conc_storm_run(struct conf_ctx *ctx, struct vdso_loaded *l, const struct co
     s.fn = &ctx->target->fn;
     s.sc = sc;
     s.writer = (struct conc_writer){.l = l, .hz = sc->hz, .rng = ctx->seed | 1};
+    s.skew = ctx->calib->tsc_skew;
     pthread_mutex_init(&s.mono_lock, NULL);
     if (sc->setup)
         sc->setup(l->tk);

@@ -53,19 +53,23 @@ static void widen(struct counter_range *cr, uint64_t a, uint64_t b)
         cr->hi = b;
 }
 
-/* The counter values a vDSO could read during the call, in mode `mode`. */
-static struct counter_range range_for(const struct conc_reading *r, int32_t mode)
+/*
+ * The counter values a vDSO could read in mode `mode` with the TSC in
+ * [t0, t1] (a mode's counter is monotonic in the TSC for one page, and the
+ * page may be either one the reader saw).
+ */
+static struct counter_range range_for(const struct conc_reading *r, int32_t mode, uint64_t t0,
+                                      uint64_t t1)
 {
     struct counter_range cr = {0};
 
     if (mode == VDSO_CLOCKMODE_TSC) {
-        widen(&cr, r->tsc0, r->tsc1);
+        widen(&cr, t0, t1);
     } else if (mode == VDSO_CLOCKMODE_PVCLOCK) {
         const struct pvclock_vcpu_time_info *pv[2] = {&r->pv0, &r->pv1};
         for (int i = 0; i < 2; i++) {
             if (pv[i]->flags & PVCLOCK_TSC_STABLE_BIT)
-                widen(&cr, counter_pvclock_scale(pv[i], r->tsc0),
-                      counter_pvclock_scale(pv[i], r->tsc1));
+                widen(&cr, counter_pvclock_scale(pv[i], t0), counter_pvclock_scale(pv[i], t1));
             else
                 cr.may_fallback = true;
         }
@@ -73,8 +77,7 @@ static struct counter_range range_for(const struct conc_reading *r, int32_t mode
         const struct ms_hyperv_tsc_page *hv[2] = {&r->hv0, &r->hv1};
         for (int i = 0; i < 2; i++) {
             if (hv[i]->tsc_sequence)
-                widen(&cr, counter_hvclock_scale(hv[i], r->tsc0),
-                      counter_hvclock_scale(hv[i], r->tsc1));
+                widen(&cr, counter_hvclock_scale(hv[i], t0), counter_hvclock_scale(hv[i], t1));
             else
                 cr.may_fallback = true;
         }
@@ -125,11 +128,21 @@ static bool match_in_range(struct vdso_loaded *l, const struct tk_log_entry *e,
     return model_value(l, e, r, lo, &v) == TK_MODEL_OK && v == r->value_ns;
 }
 
+/*
+ * cr: the admissible counters (the window); reader_hi: the top of the
+ * counters the reader's own reads allow, which the window may cut short at
+ * the state's supersede point.
+ */
 struct judged {
     enum tk_model_outcome outcome;
     struct counter_range cr;
-    int64_t at_lo, at_hi;
+    int64_t at_lo, at_hi; /* the model over [cr.lo, reader_hi] */
     bool matched;
+    uint64_t reader_hi;
+    bool windowed;      /* the state ended (superseded + skew) before reader_hi */
+    uint64_t end_tsc;   /* then: the TSC of its end, supersede point plus skew */
+    bool ended_before;  /* ... and that was before the call began */
+    bool only_past_end; /* the result matches only at a counter past the end */
 };
 
 /* time() and the coarse clocks return a base: no counter read to order. */
@@ -139,13 +152,64 @@ static bool reads_counter(const struct conc_reading *r)
            (r->op == CONC_CLOCK && !(vdso_clock_bit(r->clk) & VDSO_COARSE));
 }
 
+/*
+ * The end of e's time window for r, as a TSC: the supersede point plus the
+ * skew, when it falls before the reader's last read. Only entry points that
+ * re-check the seq have one: time() reads its seconds without a seq, and
+ * may still read a state after the next update made the seq odd.
+ */
+static bool window_end(const struct tk_log_entry *e, const struct conc_reading *r, uint64_t *end)
+{
+    if (r->op == CONC_TIME || e->superseded_tsc == TK_NOT_SUPERSEDED)
+        return false;
+    *end = e->superseded_tsc > UINT64_MAX - r->skew ? UINT64_MAX : e->superseded_tsc + r->skew;
+    return *end < r->tsc1;
+}
+
+/*
+ * Cut j's range at the state's end (docs/abi.md §2.2): a vDSO whose seq
+ * re-check passed read its counter before the writer's supersede point
+ * (up to the skew), so a match only past it is no match. The range before
+ * the cut is kept for the evidence (only_past_end).
+ */
+static void cut_at_end(struct vdso_loaded *l, const struct tk_log_entry *e,
+                       const struct conc_reading *r, struct judged *j)
+{
+    int32_t mode = e->data.clock_data[0].clock_mode;
+
+    j->windowed = window_end(e, r, &j->end_tsc);
+    if (!j->windowed)
+        return;
+    j->ended_before = j->end_tsc < r->tsc0;
+    uint64_t top = j->ended_before ? 0 : range_for(r, mode, r->tsc0, j->end_tsc).hi;
+    if (!j->cr.usable) {
+        /* No counter range (a coarse clock on a NONE state, say): all or nothing. */
+        j->only_past_end = j->ended_before && j->matched;
+        j->matched &= !j->ended_before;
+        return;
+    }
+    if (j->ended_before || top < j->cr.lo) {
+        j->only_past_end = j->matched;
+        j->matched = false;
+        j->cr.hi = j->cr.lo; /* empty: nothing below the end */
+        return;
+    }
+    if (top >= j->cr.hi)
+        return;
+    j->cr.hi = top;
+    if (j->matched) {
+        j->matched = match_in_range(l, e, r, j->cr.lo, top);
+        j->only_past_end = !j->matched;
+    }
+}
+
 static struct judged judge_state(struct vdso_loaded *l, const struct tk_log_entry *e,
                                  const struct conc_reading *r)
 {
     struct judged j = {0};
     int32_t mode = e->data.clock_data[0].clock_mode;
 
-    j.cr = range_for(r, mode);
+    j.cr = range_for(r, mode, r->tsc0, r->tsc1);
     /*
      * A correct vDSO reads the counter after it saw the state, unless the
      * scenario publishes a cycle_last ahead of the counter on purpose (as a
@@ -155,6 +219,7 @@ static struct judged judge_state(struct vdso_loaded *l, const struct tk_log_entr
     uint64_t cl = r->lead_ok ? 0 : e->data.clock_data[0].cycle_last;
     if (j.cr.usable && cl > j.cr.lo && cl <= j.cr.hi)
         j.cr.lo = cl;
+    j.reader_hi = j.cr.hi;
     uint64_t probe = j.cr.usable ? j.cr.lo : COUNTER_INVALID;
     j.outcome = model_value(l, e, r, probe, &j.at_lo);
     if (j.outcome != TK_MODEL_OK)
@@ -165,6 +230,7 @@ static struct judged judge_state(struct vdso_loaded *l, const struct tk_log_entr
         return j;
     }
     j.matched = j.cr.usable ? match_in_range(l, e, r, j.cr.lo, j.cr.hi) : j.at_lo == r->value_ns;
+    cut_at_end(l, e, r, &j);
     return j;
 }
 
@@ -189,8 +255,19 @@ static void describe_reading(const struct conc_reading *r, char *why, size_t len
         snprintf(why + n, len - n, "; no syscall trapped");
 }
 
-static void describe_candidate(const struct tk_log_entry *e, const struct judged *j, char *why,
-                               size_t len)
+static const char *candidate_outcome(const struct judged *j)
+{
+    if (j->outcome == TK_MODEL_SPIN)
+        return "inadmissible (cycle_last above the reader's counter)";
+    if (j->only_past_end)
+        return "MATCHES ONLY PAST ITS SUPERSEDE POINT";
+    if (j->ended_before)
+        return "superseded before the call began";
+    return tk_model_outcome_name(j->outcome);
+}
+
+static void describe_candidate(const struct tk_log_entry *e, const struct judged *j,
+                               const struct conc_reading *r, char *why, size_t len)
 {
     size_t n = strlen(why);
 
@@ -198,10 +275,21 @@ static void describe_candidate(const struct tk_log_entry *e, const struct judged
              "\n  state %" PRIu64 " (mode %d, cycle_last %" PRIu64 ", mult %u, shift %u): %s, "
              "counter [%" PRIu64 ", %" PRIu64 "]%s, model %" PRId64 " .. %" PRId64,
              e->generation, e->data.clock_data[0].clock_mode, e->data.clock_data[0].cycle_last,
-             e->data.clock_data[0].mult, e->data.clock_data[0].shift,
-             j->outcome == TK_MODEL_SPIN ? "inadmissible (cycle_last above the reader's counter)"
-                                         : tk_model_outcome_name(j->outcome),
-             j->cr.lo, j->cr.hi, j->cr.may_fallback ? " or invalid" : "", j->at_lo, j->at_hi);
+             e->data.clock_data[0].mult, e->data.clock_data[0].shift, candidate_outcome(j),
+             j->cr.lo, j->reader_hi, j->cr.may_fallback ? " or invalid" : "", j->at_lo, j->at_hi);
+    if (!j->windowed)
+        return;
+    n = strlen(why);
+    if (j->ended_before)
+        snprintf(why + n, len - n,
+                 "; window empty: superseded at TSC %" PRIu64 " (+ skew %" PRIu64 " = %" PRIu64
+                 ") before the call began at TSC %" PRIu64,
+                 e->superseded_tsc, r->skew, j->end_tsc, r->tsc0);
+    else
+        snprintf(why + n, len - n,
+                 "; window [%" PRIu64 ", %" PRIu64 "]: superseded at TSC %" PRIu64
+                 " (+ skew %" PRIu64 " = %" PRIu64 ")",
+                 j->cr.lo, j->cr.hi, e->superseded_tsc, r->skew, j->end_tsc);
 }
 
 /*
@@ -339,7 +427,7 @@ enum conc_verdict conc_verify(struct vdso_loaded *l, const struct conc_reading *
     size_t shown = 0;
     for (size_t i = n; i-- > 0 && shown < 4; shown++) {
         struct judged j = judge_state(l, &buf[i], r);
-        describe_candidate(&buf[i], &j, why, len);
+        describe_candidate(&buf[i], &j, r, why, len);
     }
     size_t k = strlen(why);
     snprintf(why + k, len - k, "\n  %s", wrong_reason(r, fallback_possible));

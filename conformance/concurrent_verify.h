@@ -5,8 +5,10 @@
  * and after, a syscall bracket where fallback is possible); the verdict
  * says whether the result equals the 128-bit model of one committed state
  * in [gen before, gen after] at a counter the vDSO could have read in that
- * state (between the reader's own reads and not below the state's
- * cycle_last), whether it was a legitimate fallback, or whether the writer
+ * state (its time window: between the reader's own reads, not below the
+ * state's cycle_last and, for entry points that re-check the seq, not past
+ * the point where the next update made the seq odd, plus the measured
+ * cross-CPU skew), whether it was a legitimate fallback, or whether the writer
  * outran the log so that the reading cannot be verified. A second check
  * judges a monotonic clock's reading against the highest one that was
  * complete before the call began.
@@ -43,6 +45,7 @@ struct conc_reading {
     uint64_t trap_generation; /* ... and the newest state when it answered */
     bool lead_ok;             /* states may carry a cycle_last ahead of the counter (skew) */
     bool in_flight;           /* an update was in progress when gen1 was loaded */
+    uint64_t skew;            /* the cross-CPU TSC skew allowance (calibration), cycles */
 };
 
 enum conc_verdict {

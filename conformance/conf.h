@@ -34,6 +34,11 @@ struct conf_calib {
     int nallowed;
     bool hypervisor; /* running under a hypervisor (cpuinfo flag) */
     long tai_offset; /* adjtimex tai */
+    /* The cross-CPU TSC skew bound (vdsokit/tsc_skew.h) over the allowed
+     * CPUs: group 4's only allowance past a state's supersede point. */
+    uint64_t tsc_skew;
+    unsigned skew_pairs;
+    uint64_t skew_handoffs;
 };
 
 /* What a group sees. */

@@ -21,6 +21,8 @@
  * (concurrent_storm.c) runs a scenario; the verifier (concurrent_verify.c)
  * judges each reading.
  */
+#include <time.h>
+
 #include "concurrent_storm.h"
 #include "oracle.h"
 #include <vdsokit/timekeeper_raw.h>
@@ -88,18 +90,43 @@ static void tick_wrap(struct timekeeper *tk, uint64_t tick, void *arg)
         tk_set_seq(tk, 0xfffffff0u); /* the next updates wrap past 2^32 */
 }
 
-/* An odd version makes every pvclock reader wait; then a new even one. */
+#define VERSION_PULSES 8        /* per tick */
+#define PULSE_REST_NS  10000ull /* asked for; a timer wakes the writer later */
+
+static void spin_ns(int64_t ns)
+{
+    int64_t until = mono_now_ns() + ns;
+
+    while (mono_now_ns() < until) {
+    }
+}
+
+/*
+ * Odd versions make every pvclock reader wait, each until a new even one;
+ * while one is odd the timekeeper commits a suspend of 1 us to 1 ms
+ * (REALTIME, TAI and BOOTTIME jump forward). Between pulses the writer
+ * sleeps, and each wakeup preempts a reader at some point of its call:
+ * one caught between its seq check and its counter read (or waiting on
+ * the odd version there) must retry; one that does not re-check the seq
+ * after its counter read returns the old state's time past that state's
+ * supersede point (group 4's time window per state). Eight wakeups per
+ * tick catch such a reader in every quick run; one per tick did in about
+ * half of them.
+ */
 static void tick_pvclock_version(struct timekeeper *tk, uint64_t tick, void *arg)
 {
     struct conc_writer *w = arg;
     struct pvclock_vcpu_time_info *pv = datapages_pvclock(&w->l->dp);
-    uint32_t v = __atomic_load_n(&pv->version, __ATOMIC_RELAXED) | 1;
+    const struct timespec rest = {0, PULSE_REST_NS};
 
-    tk_pvclock_set_version(tk, v);
-    int64_t until = mono_now_ns() + 5000;
-    while (mono_now_ns() < until) {
+    for (int i = 0; i < VERSION_PULSES; i++) {
+        uint32_t v = __atomic_load_n(&pv->version, __ATOMIC_RELAXED) | 1;
+        tk_pvclock_set_version(tk, v);
+        spin_ns(1000);
+        tk_inject_sleep(tk, random_step_ns(arg) / 1000 + 1000);
+        tk_pvclock_set_version(tk, v + 1);
+        nanosleep(&rest, NULL);
     }
-    tk_pvclock_set_version(tk, v + 1);
 }
 
 /* The state the writer just committed (the callback runs after the tick). */
@@ -305,7 +332,7 @@ static const struct conc_scenario scenarios[] = {
      .min_fraction = 0.0,
      .setup = setup_wrap},
     {.id = "concurrent.pvclock_version",
-     .hz = 250,
+     .hz = 1000,
      .tick = tick_pvclock_version,
      .mono_mask = ALL_MONO,
      .policy = CONC_MONO_STRICT,

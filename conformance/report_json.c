@@ -33,11 +33,12 @@ static void calibration(FILE *out, const struct conf_calib *c)
     fprintf(out,
             "  \"calibration\": {\"syscall_latency_ns\": {\"min\": %lld, \"median\": %lld, "
             "\"p99\": %lld}, \"hres_resolution_ns\": %lld, \"tick_ns\": %lld, \"cpus\": %d, "
-            "\"cpus_allowed\": %d, \"hypervisor\": %s, \"tai_offset_s\": %ld},\n",
+            "\"cpus_allowed\": %d, \"hypervisor\": %s, \"tai_offset_s\": %ld, "
+            "\"tsc_skew_cycles\": %llu, \"tsc_skew_pairs\": %u},\n",
             (long long)c->sys_lat_min_ns, (long long)c->sys_lat_med_ns,
             (long long)c->sys_lat_p99_ns, (long long)c->res_ns[CLOCK_MONOTONIC],
             (long long)c->tick_ns, c->ncpus, c->nallowed, c->hypervisor ? "true" : "false",
-            c->tai_offset);
+            c->tai_offset, (unsigned long long)c->tsc_skew, c->skew_pairs);
 }
 
 static void optional(FILE *out, const char *key, const char *value)

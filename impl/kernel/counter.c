@@ -16,6 +16,15 @@ uint64_t counter_rdtsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+uint64_t counter_rdtsc_after_stores(void)
+{
+    uint32_t lo, hi;
+
+    /* mfence drains the store buffer; lfence keeps rdtsc from starting before it. */
+    __asm__ __volatile__("mfence\n\tlfence\n\trdtsc" : "=a"(lo), "=d"(hi)::"memory");
+    return ((uint64_t)hi << 32) | lo;
+}
+
 uint64_t counter_pvclock_scale(const struct pvclock_vcpu_time_info *snap, uint64_t tsc)
 {
     uint64_t delta = tsc - snap->tsc_timestamp;

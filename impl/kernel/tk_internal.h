@@ -34,7 +34,8 @@ struct tk_log {
     pthread_mutex_t lock;
     struct tk_log_entry *ring; /* size entries, slot = generation % size */
     uint64_t size;
-    uint64_t newest; /* generation of the newest entry, 0 = empty */
+    uint64_t newest;    /* generation of the newest entry, 0 = empty */
+    uint64_t open_from; /* the oldest generation not yet superseded */
 };
 
 struct tk_writer {
@@ -156,6 +157,9 @@ int tk_log_reset(struct tk_log *log, unsigned entries);
 void tk_log_fini(struct tk_log *log);
 void tk_log_append(struct tk_log *log, uint64_t generation, uint32_t seq,
                    const struct vdso_time_data *data);
+/* The next update has made the seq odd at TSC tsc: every logged state not
+ * yet superseded ends there. */
+void tk_log_supersede(struct tk_log *log, uint64_t tsc);
 
 /* tk_domain.c: counter domains (reading them, programming their pages). */
 bool tk_kind_is_manual(enum tk_counter_kind kind);

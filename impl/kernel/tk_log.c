@@ -14,6 +14,7 @@ int tk_log_init(struct tk_log *log, unsigned entries)
     if (!log->ring)
         return -ENOMEM;
     log->newest = 0;
+    log->open_from = 1;
     int err = pthread_mutex_init(&log->lock, NULL);
     if (err) {
         free(log->ring);
@@ -41,6 +42,7 @@ int tk_log_reset(struct tk_log *log, unsigned entries)
         }
     }
     log->newest = 0;
+    log->open_from = 1;
     pthread_mutex_unlock(&log->lock);
     return err;
 }
@@ -60,7 +62,22 @@ void tk_log_append(struct tk_log *log, uint64_t generation, uint32_t seq,
     e->generation = generation;
     e->seq = seq;
     e->data = *data;
+    e->superseded_tsc = TK_NOT_SUPERSEDED;
     log->newest = generation;
+    pthread_mutex_unlock(&log->lock);
+}
+
+/*
+ * Aux-only commits between two updates of the main clocks carry the main
+ * clocks' data unchanged, so they all end at the same point.
+ */
+void tk_log_supersede(struct tk_log *log, uint64_t tsc)
+{
+    pthread_mutex_lock(&log->lock);
+    uint64_t oldest = log->newest >= log->size ? log->newest - log->size + 1 : 1;
+    for (uint64_t g = log->open_from > oldest ? log->open_from : oldest; g <= log->newest; g++)
+        log->ring[g % log->size].superseded_tsc = tsc;
+    log->open_from = log->newest + 1;
     pthread_mutex_unlock(&log->lock);
 }
 

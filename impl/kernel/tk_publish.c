@@ -83,6 +83,14 @@ static void store_seq(struct vdso_clock *page_clock, uint32_t seq)
     __atomic_store_n(&page_clock->seq, seq, __ATOMIC_RELAXED);
 }
 
+/*
+ * The odd seq ends the committed state's time window: the counter is read
+ * once the odd seq is globally visible (in the era pages too) and logged as
+ * the state's supersede point. A reader whose re-check still saw the old
+ * even seq loaded it before this store became visible, and its counter read
+ * precedes that re-check, so its counter is below the logged one up to the
+ * cross-CPU skew (docs/abi.md §2.2, "the time window of a state").
+ */
 void tk_write_begin(struct timekeeper *tk)
 {
     struct vdso_time_data *page = datapages_time(tk->dp);
@@ -90,6 +98,7 @@ void tk_write_begin(struct timekeeper *tk)
     for (int i = 0; i < VDSO_CS_BASES; i++)
         store_seq(&page->clock_data[i], ++tk->st.shadow.clock_data[i].seq);
     datapages_era_seqs(tk->dp);
+    tk_log_supersede(&tk->log, counter_rdtsc_after_stores());
     __atomic_thread_fence(__ATOMIC_RELEASE);
 }
 

@@ -17,6 +17,9 @@
 
 /* lfence; rdtsc: the full 64-bit TSC, ordered against earlier loads. */
 uint64_t counter_rdtsc(void);
+/* mfence; lfence; rdtsc: the TSC read after every earlier store of this
+ * thread is globally visible (a writer's "after my seq store" point). */
+uint64_t counter_rdtsc_after_stores(void);
 
 /* Pure formulas on a consistent snapshot, no masking:
  * pvclock: system_time + ((tsc - tsc_timestamp) shifted by tsc_shift) * mul >> 32

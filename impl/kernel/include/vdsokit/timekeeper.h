@@ -130,8 +130,15 @@ struct tk_log_entry {
     uint64_t generation;
     uint32_t seq;               /* the even seq value published */
     struct vdso_time_data data; /* page 0 as committed (seq words included) */
+    /* The end of this state's time window: the raw TSC the writer read right
+     * after the next update of the main clocks made their seq odd, once that
+     * store was globally visible (counter_rdtsc_after_stores). A vDSO whose
+     * seq re-check passed read its counter before it (docs/abi.md §2.2).
+     * TK_NOT_SUPERSEDED while no later update has begun. */
+    uint64_t superseded_tsc;
 };
-#define TK_LOG_ENTRIES 256 /* the default size of the log */
+#define TK_NOT_SUPERSEDED UINT64_MAX
+#define TK_LOG_ENTRIES    256 /* the default size of the log */
 uint64_t tk_generation(const struct timekeeper *tk);
 /* Copy the logged states with generation in [lo, hi], oldest first, at most
  * max; returns the count (states that fell out of the ring are missing). */
