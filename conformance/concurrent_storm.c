@@ -127,6 +127,7 @@ static void take(struct reader *rd, unsigned op, struct conc_reading *r, bool *r
     struct timespec ts = {0};
     struct timeval tv = {0};
     r->gen0 = tk_generation(tk);
+    r->breaks0 = tk_counter_page_breaks(tk);
     counter_pages(s->l, &r->pv0, &r->hv0);
     uint64_t traps0 = loader_trap_thread_count();
     r->tsc0 = counter_rdtsc();
@@ -147,6 +148,7 @@ static void take(struct reader *rd, unsigned op, struct conc_reading *r, bool *r
     if (r->traps)
         trap_answer(r);
     counter_pages(s->l, &r->pv1, &r->hv1);
+    r->breaks1 = tk_counter_page_breaks(tk);
     r->gen1 = tk_generation(tk);
     /*
      * An update whose data time() may have read is either in gen1 or still

@@ -39,13 +39,14 @@ struct conc_reading {
     uint64_t tsc0, tsc1; /* raw TSC before and after */
     struct pvclock_vcpu_time_info pv0, pv1;
     struct ms_hyperv_tsc_page hv0, hv1;
-    uint64_t traps;           /* syscalls the trap took from this thread during the call */
-    long trap_ret;            /* the last one's return, as the emulated kernel answered */
-    int64_t trap_value;       /* ... and its value, in value_ns's units */
-    uint64_t trap_generation; /* ... and the newest state when it answered */
-    bool lead_ok;             /* states may carry a cycle_last ahead of the counter (skew) */
-    bool in_flight;           /* an update was in progress when gen1 was loaded */
-    uint64_t skew;            /* the cross-CPU TSC skew allowance (calibration), cycles */
+    uint64_t traps;            /* syscalls the trap took from this thread during the call */
+    long trap_ret;             /* the last one's return, as the emulated kernel answered */
+    int64_t trap_value;        /* ... and its value, in value_ns's units */
+    uint64_t trap_generation;  /* ... and the newest state when it answered */
+    bool lead_ok;              /* states may carry a cycle_last ahead of the counter (skew) */
+    bool in_flight;            /* an update was in progress when gen1 was loaded */
+    uint64_t skew;             /* the cross-CPU TSC skew allowance (calibration), cycles */
+    uint64_t breaks0, breaks1; /* tk_counter_page_breaks before and after the call */
 };
 
 enum conc_verdict {

@@ -132,8 +132,15 @@ static void write_record(struct timekeeper *tk, enum tk_counter_kind kind)
 
     if (kind_is_pvclock(kind))
         counter_pvclock_write(datapages_pvclock(dp), &tk->st.pv);
-    if (kind_is_hvclock(kind))
+    if (kind_is_hvclock(kind)) {
+        tk_note_page_break(tk); /* the page's sequence is 0 while it is written */
         counter_hvclock_write(datapages_hvclock(dp), tk->st.hv.tsc_scale, tk->st.hv.tsc_offset);
+    }
+}
+
+uint64_t tk_counter_page_breaks(const struct timekeeper *tk)
+{
+    return __atomic_load_n(&tk->counter_page_breaks, __ATOMIC_SEQ_CST);
 }
 
 /* How many counter units one TSC cycle makes in a host-scaled domain. */

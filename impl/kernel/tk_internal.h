@@ -112,7 +112,8 @@ struct timekeeper {
     bool have_rate;           /* the host's TSC calibration, kept across resets */
     struct tsc_rate rate;
     struct tk_state st;
-    uint64_t generation; /* atomic */
+    uint64_t generation;          /* atomic */
+    uint64_t counter_page_breaks; /* atomic: see tk_counter_page_breaks() */
     struct tk_log log;
     struct tk_writer writer;
     struct tk_sys_snap sys;
@@ -129,6 +130,12 @@ void tk_sys_load(const struct timekeeper *tk, struct tk_sys_state *out);
  * thread's calls go through, and every other thread waits here until
  * tk_update_end, as it would for one long critical section.
  */
+/* Count a counter page becoming unusable, before a reader can see it so. */
+static inline void tk_note_page_break(struct timekeeper *tk)
+{
+    __atomic_add_fetch(&tk->counter_page_breaks, 1, __ATOMIC_SEQ_CST);
+}
+
 static inline void tk_lock(struct timekeeper *tk)
 {
     pthread_mutex_lock(&tk->lock);

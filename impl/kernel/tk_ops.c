@@ -200,6 +200,7 @@ static int set_counter_locked(struct timekeeper *tk, uint64_t value)
     }
     if (st->cs.kind == TK_COUNTER_HVCLOCK_MANUAL) {
         st->hv.tsc_offset = (int64_t)value;
+        tk_note_page_break(tk);
         counter_hvclock_write(datapages_hvclock(tk->dp), 0, st->hv.tsc_offset);
         return 0;
     }

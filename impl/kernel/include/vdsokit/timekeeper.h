@@ -122,6 +122,17 @@ int tk_rng_set_ready(struct timekeeper *tk, bool ready);
 int tk_aux_enable(struct timekeeper *tk, unsigned idx, struct timespec base);
 int tk_aux_disable(struct timekeeper *tk, unsigned idx);
 
+/*
+ * How many times a counter page became unusable for the vDSO: the pvclock
+ * page's TSC_STABLE bit cleared, or the Hyper-V page's sequence set to 0
+ * for a rewrite. Counted before the page shows it, so a reader that loads
+ * the count before and after its call and sees it unchanged knows that no
+ * such break can have sent its call to the syscall, even one that the
+ * page snapshots around the call missed. Not logged as states: the
+ * hypervisor writes these pages, not the timekeeper's update.
+ */
+uint64_t tk_counter_page_breaks(const struct timekeeper *tk);
+
 /* The log of committed states. Generation n is the n-th committed update
  * (the first is 1). The generation counter is advanced (store-release)
  * before the new seq is stored, so a reader that loads the generation
