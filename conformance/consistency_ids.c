@@ -246,4 +246,5 @@ void group_consistency(struct conf_ctx *ctx)
 {
     consistency_ids(ctx);
     consistency_relations(ctx);
+    consistency_exact(ctx);
 }
