@@ -49,8 +49,8 @@ struct exact_pair {
     enum tk_model_outcome outcome;
 };
 
-static struct exact_pair read_pair(const struct conf_target *t, struct vdso_loaded *l,
-                                   unsigned i, const struct conf_inproc_now *now)
+static struct exact_pair read_pair(const struct conf_target *t, struct vdso_loaded *l, unsigned i,
+                                   const struct conf_inproc_now *now)
 {
     struct tk_model_view v = conf_inproc_view(l, &now->state, now->counter);
     struct exact_pair p = {0};
@@ -112,10 +112,9 @@ static void compare(struct conf_ctx *ctx, struct vdso_loaded *l, unsigned i, uin
                   "%s returned %d, value %lld %s; the model of state %llu at the frozen counter "
                   "%llu (mult %u, shift %u) gives exactly %lld %s (tolerance 0)",
                   exact_tests[i].name, p.ret, (long long)p.got, units[exact_tests[i].op],
-                  (unsigned long long)now.state.generation,
-                  (unsigned long long)now.counter, now.state.data.clock_data[0].mult,
-                  now.state.data.clock_data[0].shift, (long long)p.want,
-                  units[exact_tests[i].op]);
+                  (unsigned long long)now.state.generation, (unsigned long long)now.counter,
+                  now.state.data.clock_data[0].mult, now.state.data.clock_data[0].shift,
+                  (long long)p.want, units[exact_tests[i].op]);
         return;
     }
     conf_note(ctx, "%u of %u readings at a frozen counter compared exactly", served, iters);
@@ -127,8 +126,7 @@ static void exact_one(struct conf_ctx *ctx, struct vdso_loaded *l, unsigned i)
     int err = tk_switch_counter(l->tk, TK_COUNTER_PVCLOCK_MANUAL);
 
     if (err) {
-        conf_fail(ctx, "the emulated kernel cannot switch to a frozen pvclock: %s",
-                  strerror(-err));
+        conf_fail(ctx, "the emulated kernel cannot switch to a frozen pvclock: %s", strerror(-err));
         return;
     }
     compare(ctx, l, i, &rng);
