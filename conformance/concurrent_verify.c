@@ -59,6 +59,9 @@ static struct counter_range range_for(const struct conc_reading *r, int32_t mode
         widen(&cr, r->tsc0, r->tsc1);
     } else if (mode == VDSO_CLOCKMODE_PVCLOCK) {
         const struct pvclock_vcpu_time_info *pv[2] = {&r->pv0, &r->pv1};
+        /* Rewritten during the call (a late writer catching up can clear
+         * and set the stable bit within it): a record between may be unstable. */
+        cr.may_fallback = r->pv0.version != r->pv1.version;
         for (int i = 0; i < 2; i++) {
             if (pv[i]->flags & PVCLOCK_TSC_STABLE_BIT)
                 widen(&cr, counter_pvclock_scale(pv[i], r->tsc0),
@@ -68,6 +71,7 @@ static struct counter_range range_for(const struct conc_reading *r, int32_t mode
         }
     } else if (mode == VDSO_CLOCKMODE_HVCLOCK) {
         const struct ms_hyperv_tsc_page *hv[2] = {&r->hv0, &r->hv1};
+        cr.may_fallback = r->hv0.tsc_sequence != r->hv1.tsc_sequence; /* as for pvclock */
         for (int i = 0; i < 2; i++) {
             if (hv[i]->tsc_sequence)
                 widen(&cr, counter_hvclock_scale(hv[i], r->tsc0),
