@@ -323,7 +323,7 @@ static uint32_t page_seq(struct vdso_loaded *l)
  */
 bool conf_inproc_snapshot(struct vdso_loaded *l, struct conf_inproc_now *now)
 {
-    int64_t give_up = mono_now_ns() + SNAPSHOT_WAIT_NS;
+    int64_t give_up = 0; /* the clock is a syscall: read only once the first tries failed */
 
     for (unsigned tries = 0;; tries++) {
         uint32_t seq = page_seq(l);
@@ -337,10 +337,13 @@ bool conf_inproc_snapshot(struct vdso_loaded *l, struct conf_inproc_now *now)
             if (page_seq(l) == seq && tk_generation(l->tk) == g)
                 return true;
         }
-        if (mono_now_ns() > give_up)
+        if (tries < SNAPSHOT_SPINS)
+            continue;
+        if (!give_up)
+            give_up = mono_now_ns() + SNAPSHOT_WAIT_NS;
+        else if (mono_now_ns() > give_up)
             return false;
-        if (tries >= SNAPSHOT_SPINS)
-            sched_yield();
+        sched_yield();
     }
 }
 
