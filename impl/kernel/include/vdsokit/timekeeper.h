@@ -3,10 +3,12 @@
  * shifted wall and raw nanoseconds, wall_to_monotonic, boot and TAI offsets,
  * the current clocksource's mult/shift) and publishes it into the data pages
  * exactly as the kernel's update_vsyscall() does (docs/abi.md §2.1): both clocks'
- * seq odd, release fence, data, release fence, seq even. It runs either
- * following the host (bases from the host's clocks, rates calibrated against
- * CLOCK_MONOTONIC_RAW / CLOCK_MONOTONIC) or scripted (every input chosen by
- * the caller, with a manual counter for determinism). Every operation takes
+ * seq odd, release fence, data, release fence, seq even. It runs following
+ * the host (bases from the host's clocks, rates calibrated against
+ * CLOCK_MONOTONIC_RAW / CLOCK_MONOTONIC), seeded (the same real counter and
+ * rates, every constant from a seed and unlike the host's, a writer that
+ * varies the state every tick) or scripted (every input chosen by the
+ * caller, with a manual counter for determinism). Every operation takes
  * the timekeeper lock, so a writer thread and test threads may mix them.
  * Each committed update is logged (a bounded ring) for oracles. The levers
  * that only tests and fuzzers need are in vdsokit/timekeeper_raw.h.
