@@ -411,8 +411,8 @@ static void rates(struct conf_ctx *ctx)
             conf_fail(ctx,
                       "rate %.7f outside 1 +- %g: target advanced %.0f ns while the syscall "
                       "advanced between %.0f and %.0f ns (bracket widths %lld and %lld ns)",
-                      dv / ((lo + hi) / 2), tol, dv, lo, hi,
-                      (long long)(start[i].s2 - start[i].s1), (long long)(end[i].s2 - end[i].s1));
+                      dv / ((lo + hi) / 2), tol, dv, lo, hi, (long long)(start[i].s2 - start[i].s1),
+                      (long long)(end[i].s2 - end[i].s1));
         conf_test_end(ctx);
     }
 }
