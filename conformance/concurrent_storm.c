@@ -4,7 +4,8 @@
  * scenario's operation after each tick; each reader is pinned to one CPU
  * and calls a random mix of the target's entry points, recording around
  * each call what the verifier needs (log generations, raw TSC, counter
- * pages, a syscall bracket where fallback is possible). In a churn
+ * pages, the thread's trap count and the emulated kernel's answer to a
+ * trapped syscall, which prove a fallback). In a churn
  * scenario the first reader moves to the next allowed CPU before each
  * getcpu (the others stay pinned, so the storm's time readings do not
  * starve while it migrates).
@@ -24,6 +25,7 @@
 #include "concurrent_storm.h"
 #include "oracle.h"
 #include <vdsokit/counter.h>
+#include <vdsokit/loader_trap.h>
 #include <vdsokit/timekeeper_raw.h>
 
 #define MAX_READERS 64
@@ -87,16 +89,20 @@ static void counter_pages(struct vdso_loaded *l, struct pvclock_vcpu_time_info *
     counter_hvclock_snapshot(datapages_hvclock(&l->dp), hv);
 }
 
-static int64_t syscall_value(enum conc_op op, clockid_t clk)
+/* The last trap's answer, in the reading's units (loader_trap.h). */
+static void trap_answer(struct conc_reading *r)
 {
-    struct timespec ts;
-    struct timeval tv;
+    struct loader_trap_record rec;
 
-    if (op == CONC_CLOCK)
-        return sys_clock_gettime(clk, &ts) ? INT64_MIN : ts_ns(&ts);
-    if (op == CONC_GETTIMEOFDAY)
-        return sys_gettimeofday(&tv, NULL) ? INT64_MIN : tv_us(&tv);
-    return sys_time(NULL);
+    loader_trap_thread_last(&rec);
+    r->trap_ret = rec.ret;
+    r->trap_generation = rec.trace.generation;
+    if (r->op == CONC_CLOCK)
+        r->trap_value = ts_ns(&rec.ts);
+    else if (r->op == CONC_GETTIMEOFDAY)
+        r->trap_value = tv_us(&rec.tv);
+    else
+        r->trap_value = rec.t;
 }
 
 static bool reading_in_range(const struct conc_reading *r, const struct timespec *ts,
@@ -116,14 +122,12 @@ static void take(struct reader *rd, unsigned op, struct conc_reading *r, bool *r
 
     r->op = op < NREADER_CLOCKS ? CONC_CLOCK : op == NREADER_CLOCKS ? CONC_GETTIMEOFDAY : CONC_TIME;
     r->clk = op < NREADER_CLOCKS ? reader_clocks[op] : CLOCK_REALTIME;
-    r->bracketed = s->sc->bracket;
     r->lead_ok = s->sc->lead_ok;
     struct timespec ts = {0};
     struct timeval tv = {0};
     r->gen0 = tk_generation(tk);
     counter_pages(s->l, &r->pv0, &r->hv0);
-    if (r->bracketed)
-        r->sys0 = syscall_value(r->op, r->clk);
+    uint64_t traps0 = loader_trap_thread_count();
     r->tsc0 = counter_rdtsc();
     atomic_store_explicit(&rd->in_call, (int)op + 1, memory_order_relaxed);
     if (r->op == CONC_CLOCK) {
@@ -138,8 +142,9 @@ static void take(struct reader *rd, unsigned op, struct conc_reading *r, bool *r
     }
     atomic_store_explicit(&rd->in_call, 0, memory_order_relaxed);
     r->tsc1 = counter_rdtsc();
-    if (r->bracketed)
-        r->sys1 = syscall_value(r->op, r->clk);
+    r->traps = loader_trap_thread_count() - traps0;
+    if (r->traps)
+        trap_answer(r);
     counter_pages(s->l, &r->pv1, &r->hv1);
     r->gen1 = tk_generation(tk);
     /*
@@ -416,15 +421,16 @@ static void report(struct conf_ctx *ctx, const struct conc_scenario *sc, struct 
     }
     uint64_t verified = served + fallback, total = verified + unver;
     double fraction = total ? (double)verified / (double)total : 0;
-    conf_note(ctx,
-              "%d readers, %lld writer ticks%s: %llu served exactly, %llu fell back (in the "
-              "syscall bracket), %llu unverifiable (the writer outran the %d-entry log), "
-              "verified %.4f; %llu getcpu checks; %llu regressions explained by the model "
-              "(worst %lld ns); %llu wrong",
-              n, (long long)ticks, sc->hz ? "" : " (back to back)", (unsigned long long)served,
-              (unsigned long long)fallback, (unsigned long long)unver, TK_LOG_ENTRIES, fraction,
-              (unsigned long long)getcpu, (unsigned long long)explained, (long long)worst,
-              (unsigned long long)wrong);
+    conf_note(
+        ctx,
+        "%d readers, %lld writer ticks%s: %llu served exactly, %llu fell back (trapped, "
+        "the emulated kernel's answer), %llu unverifiable (the writer outran the %d-entry log), "
+        "verified %.4f; %llu getcpu checks; %llu regressions explained by the model "
+        "(worst %lld ns); %llu wrong",
+        n, (long long)ticks, sc->hz ? "" : " (back to back)", (unsigned long long)served,
+        (unsigned long long)fallback, (unsigned long long)unver, TK_LOG_ENTRIES, fraction,
+        (unsigned long long)getcpu, (unsigned long long)explained, (long long)worst,
+        (unsigned long long)wrong);
     if (fraction < sc->min_fraction)
         conf_fail(ctx,
                   "too few readings verified: %llu of %llu (need a fraction of %.2f at this "

@@ -28,7 +28,6 @@ struct conc_scenario {
     tk_tick_fn tick;    /* run by the writer after each tick, with a struct conc_writer */
     unsigned mono_mask; /* bit per clock id */
     enum conc_mono_policy policy;
-    bool bracket;        /* fallback possible: take the syscall around each call */
     bool need_fallback;  /* the scenario must show both served and fallen-back calls */
     double min_fraction; /* of readings verified */
     void (*setup)(struct timekeeper *tk);

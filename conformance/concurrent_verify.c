@@ -8,9 +8,12 @@
  * cycle_last, because a correct vDSO reads the counter after it saw the
  * state), and a binary search finds whether some counter in that range
  * gives exactly the result; the model is monotonic in the counter for a
- * fixed state, so the search is exact. A regression of a monotonic clock
- * is explained, where the scenario allows it, by the model of both states
- * at the earlier reading's counter.
+ * fixed state, so the search is exact. A fallback is proven, not guessed:
+ * the hermetic trap counts the reader's syscalls, so a trapped call must
+ * be one the model says falls back and must return the emulated kernel's
+ * answer, and an untrapped one must be served. A regression of a
+ * monotonic clock is explained, where the scenario allows it, by the model
+ * of both states at the earlier reading's counter.
  */
 #include <inttypes.h>
 #include <sched.h>
@@ -179,11 +182,15 @@ static void describe_reading(const struct conc_reading *r, char *why, size_t len
              "]; TSC [%" PRIu64 ", %" PRIu64 "]",
              ops[r->op], r->op == CONC_CLOCK ? clock_name(r->clk, buf, sizeof(buf)) : "", r->ret,
              r->value_ns, r->gen0, r->gen1, r->tsc0, r->tsc1);
-    if (r->bracketed) {
-        size_t n = strlen(why);
-        snprintf(why + n, len - n, "; syscall bracket [%" PRId64 ", %" PRId64 "]", r->sys0,
-                 r->sys1);
-    }
+    size_t n = strlen(why);
+    if (r->traps)
+        snprintf(why + n, len - n,
+                 "; trapped %" PRIu64
+                 " syscall(s), the emulated kernel answered %ld, value %" PRId64 " (state %" PRIu64
+                 ")",
+                 r->traps, r->trap_ret, r->trap_value, r->trap_generation);
+    else
+        snprintf(why + n, len - n, "; no syscall trapped");
 }
 
 static void describe_candidate(const struct tk_log_entry *e, const struct judged *j, char *why,
@@ -278,6 +285,38 @@ static bool in_flight_falls_back(struct vdso_loaded *l, const struct conc_readin
     return j.outcome == TK_MODEL_FALLBACK || j.cr.may_fallback;
 }
 
+/*
+ * A trapped call is a fallback: one syscall, its answer returned as is,
+ * and a candidate state (or the update in flight) in which the vDSO falls
+ * back. Anything else about a trap is wrong, whatever the value.
+ */
+static bool returned_trap_answer(const struct conc_reading *r)
+{
+    return r->traps == 1 && (long)r->ret == r->trap_ret &&
+           (r->ret != 0 || r->value_ns == r->trap_value);
+}
+
+static bool proven_fallback(struct vdso_loaded *l, const struct conc_reading *r,
+                            bool fallback_possible)
+{
+    return returned_trap_answer(r) && (fallback_possible || in_flight_falls_back(l, r));
+}
+
+static const char *wrong_reason(const struct conc_reading *r, bool fallback_possible)
+{
+    if (r->traps > 1)
+        return "one call made several syscalls";
+    if (r->traps && !fallback_possible)
+        return "the call trapped (a syscall) but no candidate state falls back: it should "
+               "have been served";
+    if (r->traps)
+        return "the call trapped but did not return the emulated kernel's answer";
+    if (fallback_possible)
+        return "a candidate falls back, but no syscall was trapped and no served state "
+               "gives this value: computed, not the syscall's";
+    return "no candidate state gives this value";
+}
+
 enum conc_verdict conc_verify(struct vdso_loaded *l, const struct conc_reading *r,
                               struct tk_log_entry *buf, struct conc_match *m, char *why, size_t len)
 {
@@ -287,17 +326,18 @@ enum conc_verdict conc_verify(struct vdso_loaded *l, const struct conc_reading *
 
     for (size_t i = n; i-- > 0;) {
         struct judged j = judge_state(l, &buf[i], r);
-        if (r->ret == 0 && j.matched) {
+        if (!r->traps && r->ret == 0 && j.matched) {
             m->generation = buf[i].generation;
             m->counter_hi = j.cr.hi;
             return CONC_SERVED;
         }
         fallback_possible |= j.outcome == TK_MODEL_FALLBACK || j.cr.may_fallback;
     }
-    if (r->bracketed && r->ret == 0 && r->value_ns >= r->sys0 && r->value_ns <= r->sys1 &&
-        (fallback_possible || in_flight_falls_back(l, r)))
+    if (r->traps && proven_fallback(l, r, fallback_possible))
         return CONC_FALLBACK;
-    if (!complete || n == 0 || pages_reprogrammed_twice(buf, n))
+    /* A lost candidate may be the one that served it or fell back. */
+    if ((!complete || n == 0 || pages_reprogrammed_twice(buf, n)) &&
+        (!r->traps || returned_trap_answer(r)))
         return CONC_UNVERIFIABLE;
     describe_reading(r, why, len);
     size_t shown = 0;
@@ -306,10 +346,7 @@ enum conc_verdict conc_verify(struct vdso_loaded *l, const struct conc_reading *
         describe_candidate(&buf[i], &j, why, len);
     }
     size_t k = strlen(why);
-    snprintf(why + k, len - k, "\n  %s",
-             fallback_possible ? "a candidate falls back, but the result is outside the "
-                                 "syscall bracket"
-                               : "no candidate state falls back, so a fallback is wrong too");
+    snprintf(why + k, len - k, "\n  %s", wrong_reason(r, fallback_possible));
     return CONC_WRONG;
 }
 

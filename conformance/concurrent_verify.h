@@ -37,17 +37,20 @@ struct conc_reading {
     uint64_t tsc0, tsc1; /* raw TSC before and after */
     struct pvclock_vcpu_time_info pv0, pv1;
     struct ms_hyperv_tsc_page hv0, hv1;
-    bool bracketed; /* sys0/sys1 taken: the syscall's answer around the call */
-    int64_t sys0, sys1;
-    bool lead_ok;   /* states may carry a cycle_last ahead of the counter (skew) */
-    bool in_flight; /* an update was in progress when gen1 was loaded */
+    uint64_t traps;           /* syscalls the trap took from this thread during the call */
+    long trap_ret;            /* the last one's return, as the emulated kernel answered */
+    int64_t trap_value;       /* ... and its value, in value_ns's units */
+    uint64_t trap_generation; /* ... and the newest state when it answered */
+    bool lead_ok;             /* states may carry a cycle_last ahead of the counter (skew) */
+    bool in_flight;           /* an update was in progress when gen1 was loaded */
 };
 
 enum conc_verdict {
     CONC_SERVED,       /* equals the model of a candidate state */
-    CONC_FALLBACK,     /* a candidate falls back and the result is the syscall's */
+    CONC_FALLBACK,     /* trapped once, the trap's answer, and a candidate falls back */
     CONC_UNVERIFIABLE, /* candidate states fell out of the 256-entry log */
-    CONC_WRONG,        /* neither: torn, stale, or a fallback that should not be */
+    CONC_WRONG,        /* neither: torn, stale, a trap no candidate explains, or an
+                        * untrapped value no served state gives */
 };
 
 /* The state and counter a served reading was matched to. */

@@ -8,7 +8,10 @@
  * no syscall. A positive control (a CPU-time clock, always a syscall) must
  * trap, or the filter is not working and the group proves nothing.
  * Traps raised by a sanitizer runtime are not the target's and are listed
- * but not counted.
+ * but not counted. In-process targets already run under the hermetic trap
+ * (loader_trap.h, installed by the group child): a second filter and
+ * SIGSYS handler would take the image's syscalls away from the emulated
+ * kernel, so there the group counts the hermetic trap's own (per thread).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -28,11 +31,13 @@
 #include "conf.h"
 #include "oracle.h"
 #include <vdsokit/abi.h>
+#include <vdsokit/loader_trap.h>
 
 #define PASS_TAG  0x76646f73636f6e66ull /* "vdosconf": arg 6 of our own syscalls */
 #define MAX_TRAPS 64
 
 static _Atomic unsigned trap_count;
+static bool hermetic; /* the in-process target's own trap counts (this thread's) */
 static void *_Atomic trap_addr[MAX_TRAPS];
 static _Atomic int trap_nr[MAX_TRAPS];
 
@@ -100,9 +105,31 @@ static bool from_sanitizer(void *addr)
            strstr(info.dli_fname, "libubsan");
 }
 
+static unsigned traps_now(void)
+{
+    return hermetic ? (unsigned)loader_trap_thread_count() : atomic_load(&trap_count);
+}
+
+/* The hermetic trap keeps the last record only: every trap is the image's. */
+static unsigned hermetic_traps(struct conf_ctx *ctx, unsigned first, bool report)
+{
+    unsigned n = traps_now() - first;
+
+    if (report && n) {
+        struct loader_trap_record r;
+        loader_trap_thread_last(&r);
+        conf_note(ctx, "last: %s (syscall %ld) from the image's text, %s answered %ld",
+                  loader_trap_call_name(loader_trap_call_of(r.nr)), r.nr,
+                  r.emulated ? "the emulated kernel" : "the host", r.ret);
+    }
+    return n;
+}
+
 /* Traps since `first` that count against the target; evidence for each. */
 static unsigned target_traps(struct conf_ctx *ctx, unsigned first, bool report)
 {
+    if (hermetic)
+        return hermetic_traps(ctx, first, report);
     unsigned end = atomic_load(&trap_count), counted = 0;
 
     for (unsigned k = first; k < end; k++) {
@@ -125,7 +152,7 @@ static unsigned target_traps(struct conf_ctx *ctx, unsigned first, bool report)
 #define STEADY(ctx, what, call)                                                             \
     do {                                                                                    \
         call;                                                                               \
-        unsigned first_ = atomic_load(&trap_count);                                         \
+        unsigned first_ = traps_now();                                                      \
         unsigned n_ = conf_budget_iters(ctx, 2000);                                         \
         for (unsigned i_ = 0; i_ < n_; i_++)                                                \
             call;                                                                           \
@@ -182,9 +209,9 @@ static void clock_test(struct conf_ctx *ctx, clockid_t clk, int mode, bool getre
 static bool control(struct conf_ctx *ctx)
 {
     struct timespec v, s;
-    unsigned first = atomic_load(&trap_count);
+    unsigned first = traps_now();
     int r = ctx->target->fn.clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &v);
-    unsigned got = atomic_load(&trap_count) - first;
+    unsigned got = traps_now() - first;
 
     sys_clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &s);
     if (got == 0) {
@@ -216,6 +243,10 @@ void group_syscall_free(struct conf_ctx *ctx)
     if (!ctx->listing) {
         if (!f->clock_gettime)
             snprintf(why, sizeof(why), "target lacks clock_gettime: %s", ctx->target->missing);
+        else if ((ctx->target->flags & CONF_TARGET_IN_PROCESS) && !loader_trap_installed())
+            snprintf(why, sizeof(why), "the hermetic trap is not installed in this child");
+        else if (ctx->target->flags & CONF_TARGET_IN_PROCESS)
+            ready = hermetic = true;
         else if (install_filter() != 0)
             snprintf(why, sizeof(why), "cannot install the seccomp filter: %s", strerror(errno));
         else

@@ -7,8 +7,12 @@
  * what the groups need: the loaded instance, and an oracle that answers
  * from the emulated kernel the way the syscall answers for `live`: the
  * 128-bit model of the state current at the moment of the call, read at
- * the counter value of that moment, falling back to the real syscall
- * exactly where the model says the vDSO falls back.
+ * the counter value of that moment, and the emulated kernel's own syscall
+ * (tk_syscall.h) exactly where the model says the vDSO falls back. The
+ * host's clock is never read, except for the CPU-time clocks (the
+ * process's CPU time is the host's). The group child runs hermetic
+ * (loader_trap.h): the image's own time syscalls are trapped and answered
+ * by the same emulated kernel, and counted.
  */
 #ifndef VDSOCONF_INPROC_H
 #define VDSOCONF_INPROC_H
@@ -60,7 +64,8 @@ void conf_inproc_print_state(FILE *out, const struct tk_log_entry *e);
 /*
  * The oracle for the in-process target current in this process (set by
  * conf_target_enter_child): raw convention (0 / -errno), the model of
- * "now" where it serves the call, the real syscall where it falls back.
+ * "now" where it serves the call, the emulated kernel's syscall where it
+ * falls back; -ENXIO outside a group child (no instance).
  */
 int conf_inproc_oracle_gettime(clockid_t clk, struct timespec *ts);
 int conf_inproc_oracle_gettimeofday(struct timeval *tv, struct timezone *tz);

@@ -18,6 +18,7 @@
  * locks and the log do not survive a fork in a usable state.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
@@ -30,6 +31,8 @@
 #include <vdsokit/counter.h>
 #include <vdsokit/layout_era.h>
 #include <vdsokit/layout_records.h>
+#include <vdsokit/loader_trap.h>
+#include <vdsokit/tk_syscall.h>
 
 #define TICK_HZ          250 /* the emulated kernel's HZ: coarse clocks advance per tick */
 #define CALIB_MS         20  /* TSC calibration per load (the timekeeper's rate source) */
@@ -283,6 +286,13 @@ int conf_target_enter_child(struct conf_target *t, char *err, size_t errlen)
     /* The parent's instance has no thread; drop this copy of its mappings. */
     loader_unload(t->inproc);
     t->inproc = NULL;
+    /* Hermetic: the image's time syscalls go to the emulated kernel, before
+     * any of its code runs (threads created later inherit the filter). */
+    struct vdsokit_error lerr;
+    if (loader_trap_install(&lerr) != 0) {
+        snprintf(err, errlen, "--target %s: %s", t->name, lerr.msg);
+        return 2;
+    }
     int rc = load(t, true, NULL, err, errlen);
     if (rc == 0)
         oracle_loaded = t->inproc;
@@ -364,41 +374,82 @@ int64_t conf_inproc_state_age_ns(const struct conf_target *t, clockid_t clk)
     return ts_ns(&cur) - ts_ns(&then);
 }
 
+/*
+ * Where the model says the image falls back, the answer is the emulated
+ * kernel's syscall (tk_syscall.h) with the kernel's copy-out rules (a NULL
+ * timespec is -EFAULT for gettime, no error for getres); only the clocks
+ * it does not own (CPU time) are the host's.
+ */
+static int emulated_gettime(clockid_t clk, struct timespec *ts)
+{
+    struct timespec k;
+    int r = tk_sys_clock_gettime(oracle_loaded->tk, clk, &k, NULL);
+
+    if (r == TK_SYS_HOST)
+        return sys_clock_gettime(clk, ts);
+    if (r == 0 && !ts)
+        return -EFAULT;
+    if (r == 0)
+        *ts = k;
+    return r;
+}
+
+static int emulated_getres(clockid_t clk, struct timespec *res)
+{
+    struct timespec k;
+    int r = tk_sys_clock_getres(oracle_loaded->tk, clk, &k, NULL);
+
+    if (r == TK_SYS_HOST)
+        return sys_clock_getres(clk, res);
+    if (r == 0 && res)
+        *res = k;
+    return r;
+}
+
 int conf_inproc_oracle_gettime(clockid_t clk, struct timespec *ts)
 {
     struct conf_inproc_now now;
+    struct timespec v;
 
-    if (oracle_loaded && conf_inproc_snapshot(oracle_loaded, &now)) {
-        struct tk_model_view v = conf_inproc_view(oracle_loaded, &now.state, now.counter);
-        if (tk_model_clock_gettime(&v, clk, ts) == TK_MODEL_OK)
+    if (!oracle_loaded)
+        return -ENXIO;
+    if (ts && conf_inproc_snapshot(oracle_loaded, &now)) {
+        struct tk_model_view mv = conf_inproc_view(oracle_loaded, &now.state, now.counter);
+        if (tk_model_clock_gettime(&mv, clk, &v) == TK_MODEL_OK) {
+            *ts = v;
             return 0;
+        }
     }
-    return sys_clock_gettime(clk, ts);
+    return emulated_gettime(clk, ts);
 }
 
 int conf_inproc_oracle_gettimeofday(struct timeval *tv, struct timezone *tz)
 {
     struct conf_inproc_now now;
 
-    if (oracle_loaded && conf_inproc_snapshot(oracle_loaded, &now)) {
+    if (!oracle_loaded)
+        return -ENXIO;
+    if (conf_inproc_snapshot(oracle_loaded, &now)) {
         struct tk_model_view v = conf_inproc_view(oracle_loaded, &now.state, now.counter);
         if (tk_model_gettimeofday(&v, tv, tz) == TK_MODEL_OK)
             return 0;
     }
-    return sys_gettimeofday(tv, tz);
+    return tk_sys_gettimeofday(oracle_loaded->tk, tv, tz, NULL);
 }
 
 int conf_inproc_oracle_getres(clockid_t clk, struct timespec *res)
 {
     struct conf_inproc_now now;
 
-    if (oracle_loaded && (vdso_clock_bit(clk) & (VDSO_HRES | VDSO_RAW | VDSO_COARSE)) &&
+    if (!oracle_loaded)
+        return -ENXIO;
+    if ((vdso_clock_bit(clk) & (VDSO_HRES | VDSO_RAW | VDSO_COARSE)) &&
         conf_inproc_snapshot(oracle_loaded, &now)) {
         struct tk_model_view v = conf_inproc_view(oracle_loaded, &now.state, now.counter);
         if (tk_model_clock_getres(&v, clk, res) == TK_MODEL_OK)
             return 0;
     }
-    return sys_clock_getres(clk, res);
+    return emulated_getres(clk, res);
 }
 
 long conf_inproc_oracle_time(long *t)
@@ -406,7 +457,9 @@ long conf_inproc_oracle_time(long *t)
     struct conf_inproc_now now;
     int64_t v;
 
-    if (oracle_loaded && conf_inproc_snapshot(oracle_loaded, &now)) {
+    if (!oracle_loaded)
+        return -ENXIO;
+    if (conf_inproc_snapshot(oracle_loaded, &now)) {
         struct tk_model_view mv = conf_inproc_view(oracle_loaded, &now.state, now.counter);
         if (tk_model_time(&mv, &v) == TK_MODEL_OK) {
             if (t)
@@ -414,5 +467,8 @@ long conf_inproc_oracle_time(long *t)
             return (long)v;
         }
     }
-    return sys_time(t);
+    v = tk_sys_time(oracle_loaded->tk, NULL);
+    if (t)
+        *t = (long)v;
+    return (long)v;
 }

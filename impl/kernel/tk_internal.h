@@ -74,6 +74,35 @@ struct tk_state {
     struct vdso_time_data shadow; /* page 0 as this writer last wrote it */
 };
 
+/*
+ * What the emulated syscalls read (tk_syscall.c): the kernel's internal
+ * time state, not the pages (which clock mode NONE leaves stale). It is
+ * copied out at every tk_unlock under a seqcount of its own, in 64-bit
+ * words with relaxed atomics, so a SIGSYS handler reads it lock-free: the
+ * handler may interrupt a thread that holds the timekeeper lock.
+ */
+struct tk_sys_state {
+    uint64_t generation;
+    uint64_t kind; /* enum tk_counter_kind: the clocksource the kernel reads */
+    uint64_t cycle_last, mask, mult, raw_mult, shift;
+    uint64_t xtime_sec, xtime_nsec, coarse_nsec;
+    int64_t wtm_sec, wtm_nsec, boot_sec, boot_nsec, tai_offset;
+    uint64_t raw_sec, raw_nsec;
+    uint64_t hrtimer_res, low_res_nsec;
+    int64_t tz_minuteswest, tz_dsttime;
+    uint64_t aux_enabled[VDSO_MAX_AUX_CLOCKS], aux_mult[VDSO_MAX_AUX_CLOCKS];
+    uint64_t aux_sec[VDSO_MAX_AUX_CLOCKS], aux_nsec[VDSO_MAX_AUX_CLOCKS];
+    struct pvclock_vcpu_time_info pv; /* the records as programmed */
+    struct ms_hyperv_tsc_page hv;
+};
+#define TK_SYS_WORDS (sizeof(struct tk_sys_state) / sizeof(uint64_t))
+_Static_assert(sizeof(struct tk_sys_state) % sizeof(uint64_t) == 0, "whole words");
+
+struct tk_sys_snap {
+    uint32_t seq; /* odd while tk_sys_store writes */
+    uint64_t words[TK_SYS_WORDS];
+};
+
 struct timekeeper {
     struct vdso_datapages *dp;
     pthread_mutex_t lock;     /* the timekeeper lock (not recursive) */
@@ -90,7 +119,13 @@ struct timekeeper {
     uint64_t generation; /* atomic */
     struct tk_log log;
     struct tk_writer writer;
+    struct tk_sys_snap sys;
 };
+
+/* tk_snap.c (lowest): the syscalls' snapshot. Store with the lock held;
+ * load from anywhere, a signal handler included. */
+void tk_sys_store(struct timekeeper *tk);
+void tk_sys_load(const struct timekeeper *tk, struct tk_sys_state *out);
 
 /*
  * The timekeeper lock. A hand-made update (timekeeper_raw.h) is ownership,
@@ -108,6 +143,7 @@ static inline void tk_lock(struct timekeeper *tk)
 
 static inline void tk_unlock(struct timekeeper *tk)
 {
+    tk_sys_store(tk);
     tk->holder = (pthread_t)0;
     pthread_mutex_unlock(&tk->lock);
 }

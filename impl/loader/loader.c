@@ -1,12 +1,12 @@
 /*
  * The loader's second step: place a prepared image in this process the way
- * the kernel maps a vDSO. One PROT_NONE reservation of six data pages plus
- * the text, at a random page-aligned hint, is filled with MAP_FIXED pieces:
- * the read-only reader view of the data-page memfd at its start and an
- * anonymous mapping for the text right after it. The text is written while
+ * the kernel maps a vDSO. A random place of six data pages plus the text in
+ * the loader's PROT_NONE window (loader_window.c) is filled with MAP_FIXED
+ * pieces: the read-only reader view of the data-page memfd at its start and
+ * an anonymous mapping for the text right after it. The text is written while
  * the mapping is read-write and only then turned read+execute, so no page is
- * ever writable and executable at once. Unload returns the reservation, the
- * memfd and the timekeeper.
+ * ever writable and executable at once. Unload returns the place to the
+ * window (PROT_NONE again), the memfd and the timekeeper.
  */
 #define _GNU_SOURCE /* mremap */
 #include <errno.h>
@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 
 #include <vdsokit/abi.h>
 #include <vdsokit/layout_era.h>
@@ -24,10 +23,6 @@
 
 #define DATA_BYTES ((size_t)VDSO_DATA_PAGES * VDSO_PAGE_SIZE)
 
-/* Random hints fall in [1 TiB, 64 TiB): inside the 47-bit user half. */
-#define HINT_LOW  (1ull << 40)
-#define HINT_SPAN (63ull << 40)
-
 /* Prefix err with the image's name, keeping the finding. */
 static void name_error(struct vdsokit_error *err, const char *name)
 {
@@ -35,16 +30,6 @@ static void name_error(struct vdsokit_error *err, const char *name)
 
     memcpy(finding, err->msg, sizeof finding);
     snprintf(err->msg, sizeof err->msg, "%.96s: refused: %.200s", name, finding);
-}
-
-/* A page-aligned address the kernel may take as a hint (or ignore). */
-static void *random_hint(void)
-{
-    uint64_t r = 0;
-
-    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r)
-        return NULL; /* no hint: the kernel's own mmap randomisation */
-    return (void *)(uintptr_t)((HINT_LOW + r % HINT_SPAN) & ~(uint64_t)(VDSO_PAGE_SIZE - 1));
 }
 
 static int map_text(struct vdso_loaded *l, const struct loader_prepared *p,
@@ -84,12 +69,11 @@ static enum datapages_layout dp_layout(enum loader_layout layout)
 static int map_all(struct vdso_loaded *l, const struct loader_prepared *p,
                    const struct loader_options *opt, struct vdsokit_error *err)
 {
-    void *res = mmap(random_hint(), p->map_len, PROT_NONE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    uint8_t *res;
     int rc;
 
-    if (res == MAP_FAILED)
-        return vdsokit_fail(err, "reserving 0x%zx bytes: %s", p->map_len, strerror(errno));
+    if (loader_window_claim(l, p->map_len, &res, err))
+        return -1;
     l->base = res;
     l->map_len = p->map_len;
     l->text = l->base + DATA_BYTES;
@@ -192,24 +176,23 @@ int loader_set_layout(struct vdso_loaded *l, enum loader_layout layout, struct v
  */
 int loader_move(struct vdso_loaded *l, struct vdsokit_error *err)
 {
-    uint8_t *dst = mmap(random_hint(), l->map_len, PROT_NONE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    uint8_t *dst;
 
-    if (dst == MAP_FAILED)
-        return vdsokit_fail(err, "%s: reserving 0x%zx bytes to move to: %s", l->name, l->map_len,
-                            strerror(errno));
+    if (loader_window_claim(l, l->map_len, &dst, err))
+        return -1;
     for (size_t off = 0; off < l->map_len;) {
         size_t len = off < DATA_BYTES ? VDSO_PAGE_SIZE : l->map_len - off;
         if (mremap(l->base + off, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst + off) ==
             MAP_FAILED) {
             int e = errno;
             /* Drop what moved; unload then returns the rest of the old range. */
-            munmap(dst, l->map_len);
+            loader_window_release(dst, l->map_len, false);
             return vdsokit_fail(err, "%s: mremap of 0x%zx bytes at offset 0x%zx: %s", l->name, len,
                                 off, strerror(e));
         }
         off += len;
     }
+    loader_window_release(l->base, l->map_len, true);
     l->base = dst;
     l->text = dst + DATA_BYTES;
     bind_functions(l);
@@ -245,7 +228,7 @@ void loader_unload(struct vdso_loaded *l)
         return;
     loader_detach_timekeeper(l);
     if (l->base)
-        munmap(l->base, l->map_len);
+        loader_window_release(l->base, l->map_len, false);
     if (l->dp.memfd >= 0 || l->dp.rw)
         datapages_destroy(&l->dp);
     free(l);

@@ -3,7 +3,9 @@
  * embedded reference, a file, this host's own vDSO dumped from memory) in
  * user space on emulated data pages, laid out as the kernel maps a vDSO:
  * six read-only data pages immediately before a private copy of the image
- * text, at a randomised page-aligned address. Loading is two steps. Prepare
+ * text, at a randomised page-aligned address inside one process-wide
+ * reserved window (so that the hermetic trap of loader_trap.h can tell an
+ * image's syscalls by their instruction pointer). Loading is two steps. Prepare
  * works on bytes only (gate checks, mapping plan, alternatives applied to a
  * heap copy, symbol table) and is safe on arbitrary input; the fuzzers stop
  * there (loader_prepare.h). Load then maps the data pages and the text,
@@ -146,8 +148,9 @@ int loader_set_layout(struct vdso_loaded *l, enum loader_layout layout, struct v
 
 /*
  * Move the data pages and the text together to a new address with mremap
- * (as a process may move [vvar] and [vdso]); base, text and the entry
- * points are updated. Returns 0, or -1 with err (l is then unusable).
+ * (as a process may move [vvar] and [vdso]), a random place in another slot
+ * of the window; base, text and the entry points are updated. Returns 0,
+ * or -1 with err (l is then unusable).
  */
 int loader_move(struct vdso_loaded *l, struct vdsokit_error *err);
 
