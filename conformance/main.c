@@ -425,7 +425,7 @@ int main(int argc, char **argv)
                            .waivers = &waivers};
     char err[512];
     for (unsigned t = 0; t < o.ntargets; t++) {
-        if (conf_target_open(&targets[t], o.targets[t], err, sizeof(err)) != 0) {
+        if (conf_target_open(&targets[t], o.targets[t], o.seed, err, sizeof(err)) != 0) {
             fprintf(stderr, "vdsoconf: setup error: %s\n", err);
             return 2;
         }
@@ -464,6 +464,8 @@ int main(int argc, char **argv)
                 targets[t].detail, targets[t].missing[0] ? "; missing: " : "", targets[t].missing);
         conf_target_ident_print(human, &idents[t]);
         fputc('\n', human);
+        if (targets[t].emulated[0])
+            fprintf(human, "  emulated kernel: %s\n", targets[t].emulated);
     }
     static struct probe_latency latency[CONF_MAX_TARGETS];
     struct conf_soak soak = {0};

@@ -155,6 +155,10 @@ int report_json(const char *path, const struct conf_run *run)
         json_string(out, run->target_names[t]);
         fprintf(out, ", \"detail\": ");
         json_string(out, run->targets[t]->detail);
+        if (run->targets[t]->emulated[0]) {
+            fprintf(out, ", \"emulated\": ");
+            json_string(out, run->targets[t]->emulated);
+        }
         const struct conf_target_ident *id = &run->idents[t];
         if (id->has_kernel) {
             char v[16];

@@ -41,9 +41,11 @@ static int open_kind(struct conf_target *t, const char *spec, char *err, size_t 
     return 2;
 }
 
-int conf_target_open(struct conf_target *t, const char *spec, char *err, size_t errlen)
+int conf_target_open(struct conf_target *t, const char *spec, unsigned long long seed, char *err,
+                     size_t errlen)
 {
     memset(t, 0, sizeof(*t));
+    t->seed = seed;
     if (strlen(spec) >= sizeof(t->name)) {
         snprintf(err, errlen, "--target %.40s...: spec too long", spec);
         return 2;

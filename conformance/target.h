@@ -59,6 +59,10 @@ struct conf_target {
     struct conf_vdso_fns oracle;
     char missing[160]; /* why entry points are NULL (no vDSO, symbol absent) */
     char detail[640];  /* one line for the report header */
+    /* In-process targets: the emulated kernel's constants, chosen from the
+     * run's seed (and the host's beside them), for the header and --json. */
+    char emulated[1024];
+    unsigned long long seed; /* the run's --seed */
 
     /* The image text as mapped (live: AT_SYSINFO_EHDR and the [vdso] size). */
     const void *text;
@@ -86,10 +90,12 @@ struct conf_target {
 };
 
 /*
- * Open a target from its command-line spec. Returns 0, or 2 (setup error)
- * with a message in err naming what is missing.
+ * Open a target from its command-line spec; seed is the run's (in-process
+ * targets take their emulated kernel's constants from it). Returns 0, or 2
+ * (setup error) with a message in err naming what is missing.
  */
-int conf_target_open(struct conf_target *t, const char *spec, char *err, size_t errlen);
+int conf_target_open(struct conf_target *t, const char *spec, unsigned long long seed, char *err,
+                     size_t errlen);
 void conf_target_close(struct conf_target *t);
 /*
  * Called in each group's forked child before the group runs: an in-process

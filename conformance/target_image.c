@@ -1,8 +1,11 @@
 /*
  * The in-process targets: `ref` (the embedded reference image) and
  * `image:PATH` (any x86-64 Linux-ABI vDSO image file), each run by the
- * loader on six emulated data pages written by a timekeeper that follows
- * the host. The spec may end in ",counter=tsc|pvclock|hvclock" to choose
+ * loader on six emulated data pages written by a hermetic timekeeper: the
+ * host's counter, every constant (epoch, offsets, tz, fractions, per-state
+ * slews and shifts, resolution profile, suspends) chosen from the run's
+ * seed and unlike the host's, printed as the target's `emulated kernel`
+ * line. The spec may end in ",counter=tsc|pvclock|hvclock" to choose
  * the counter the timekeeper publishes (default tsc) and ",hz=N" for the
  * emulated kernel's tick (its writer rate and TICK_NSEC, the coarse
  * clocks' resolution; default: the tick ref was built for, the host's for
@@ -19,6 +22,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +34,12 @@
 #include <vdsokit/loader_trap.h>
 #include <vdsokit/tk_syscall.h>
 
-#define TICK_HZ  250 /* the emulated kernel's HZ: coarse clocks advance per tick */
-#define CALIB_MS 20  /* TSC calibration per load (the timekeeper's rate source) */
-#define MIN_HZ   24  /* the HZ choices Linux offers are 100, 250, 300 and 1000 */
-#define MAX_HZ   10000
+#define TICK_HZ          250 /* the emulated kernel's HZ: coarse clocks advance per tick */
+#define CALIB_MS         20  /* TSC calibration per load (the timekeeper's rate source) */
+#define MIN_HZ           24  /* the HZ choices Linux offers are 100, 250, 300 and 1000 */
+#define MAX_HZ           10000
+#define SNAPSHOT_WAIT_NS (2 * NSEC_PER_SEC) /* a writer preempted inside an update */
+#define SNAPSHOT_SPINS   100                /* tries before yielding to the writer */
 
 static const struct {
     const char *name;
@@ -213,6 +219,8 @@ static int load(struct conf_target *t, bool with_writer, struct inproc_spec *out
     struct loader_options opt = {.clock = LOADER_CLOCK_HOST,
                                  .counter = s.counter,
                                  .calib_ms = CALIB_MS,
+                                 .seeded = true,
+                                 .seed = t->seed,
                                  .tick_hz = with_writer ? (s.hz ? s.hz : TICK_HZ) : 0,
                                  .tick_nsec = s.hz ? tick_nsec(s.hz) : 0,
                                  .linux_version = s.layout_version};
@@ -252,6 +260,8 @@ int conf_target_open_image(struct conf_target *t, const char *path, char *err, s
              l->image_size, counter_name(s.counter), inproc_clock_mode(t), s.hz ? s.hz : TICK_HZ,
              tk_low_res_nsec(l->tk), l->profile->era, s.layout_version ? " by override" : "",
              l->alt.applied);
+    tk_constants_describe(tk_constants_of(l->tk), tk_low_res_nsec(l->tk), t->emulated,
+                          sizeof(t->emulated));
     return 0;
 }
 
@@ -294,19 +304,43 @@ struct tk_model_view conf_inproc_view(struct vdso_loaded *l, const struct tk_log
                                   .delta = l->delta};
 }
 
+/* The time page's seq as a reader loads it (odd: an update is in flight). */
+static uint32_t page_seq(struct vdso_loaded *l)
+{
+    return __atomic_load_n(&datapages_time(&l->dp)->clock_data[0].seq, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The reader's protocol on the log: a state counts as now only while the
+ * page's seq is even and unchanged around the counter read, so a counter
+ * read during an update (whose new rate starts at a cycle_last before it)
+ * is never paired with the old state. The writer may be preempted inside
+ * an update on a loaded machine: the wait is bounded in time.
+ */
 bool conf_inproc_snapshot(struct vdso_loaded *l, struct conf_inproc_now *now)
 {
-    for (int tries = 0; tries < 100000; tries++) {
+    int64_t give_up = 0; /* the clock is a syscall: read only once the first tries failed */
+
+    for (unsigned tries = 0;; tries++) {
+        uint32_t seq = page_seq(l);
         uint64_t g = tk_generation(l->tk);
-        if (tk_log_copy(l->tk, g, g, &now->state, 1) != 1)
+        if (!(seq & 1) && tk_log_copy(l->tk, g, g, &now->state, 1) == 1) {
+            /* Read as the vDSO would in that state's mode (its own seqlocks). */
+            now->counter =
+                counter_read_for_mode(now->state.data.clock_data[0].clock_mode,
+                                      datapages_pvclock(&l->dp), datapages_hvclock(&l->dp));
+            __atomic_thread_fence(__ATOMIC_ACQUIRE);
+            if (page_seq(l) == seq && tk_generation(l->tk) == g)
+                return true;
+        }
+        if (tries < SNAPSHOT_SPINS)
             continue;
-        /* Read as the vDSO would in that state's mode (its own seqlocks). */
-        now->counter = counter_read_for_mode(now->state.data.clock_data[0].clock_mode,
-                                             datapages_pvclock(&l->dp), datapages_hvclock(&l->dp));
-        if (tk_generation(l->tk) == g)
-            return true;
+        if (!give_up)
+            give_up = mono_now_ns() + SNAPSHOT_WAIT_NS;
+        else if (mono_now_ns() > give_up)
+            return false;
+        sched_yield();
     }
-    return false;
 }
 
 int64_t conf_inproc_state_age_ns(const struct conf_target *t, clockid_t clk)

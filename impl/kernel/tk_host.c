@@ -1,9 +1,13 @@
 /*
- * Start a timekeeper that follows the host: calibrate the TSC against the
- * host's raw and NTP-steered clocks, then take every base (REALTIME,
- * MONOTONIC, BOOTTIME, MONOTONIC_RAW) as its value at one TSC reading, each
- * host reading moved to that instant with the calibrated rate. TAI offset,
- * hrtimer resolution, tick length and tz come from the host too.
+ * Start a timekeeper on the host's counter: calibrate the TSC against the
+ * host's raw and NTP-steered clocks, then either follow the host (every base
+ * - REALTIME, MONOTONIC, BOOTTIME, MONOTONIC_RAW - its value at one TSC
+ * reading, each host reading moved to that instant with the calibrated
+ * rate; TAI offset, hrtimer resolution, tick length and tz the host's too)
+ * or start seeded: the same real counter and rates, every constant from
+ * tk_constants (tk_seeded.c) and unlike the host's, the host's values read
+ * only to make sure of that. The tick length is the host's in both; the
+ * loader sets the image's own.
  */
 #define _GNU_SOURCE
 #include "tk_internal.h"
@@ -39,23 +43,43 @@ static int host_bases_at(const struct tsc_rate *rate, uint64_t tsc_at, struct ho
     return err;
 }
 
-static void host_settings(struct timekeeper *tk)
+/* The host's settings, into c's host_* fields. */
+static void read_host_settings(struct tk_constants *c)
 {
     struct timespec res;
 
     if (clock_getres(CLOCK_MONOTONIC, &res) == 0)
-        tk->st.hrtimer_res = (uint32_t)res.tv_nsec;
-    if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0)
-        tk->st.low_res_nsec = (uint32_t)res.tv_nsec;
+        c->host_hrtimer_res = (uint32_t)res.tv_nsec;
     struct timex tx = {0};
     if (adjtimex(&tx) >= 0)
-        tk->st.tai_offset = tx.tai;
+        c->host_tai_offset = tx.tai;
     struct timeval tv;
     struct timezone tz;
     if (gettimeofday(&tv, &tz) == 0) {
-        tk->st.shadow.tz_minuteswest = tz.tz_minuteswest;
-        tk->st.shadow.tz_dsttime = tz.tz_dsttime;
+        c->host_tz_minuteswest = tz.tz_minuteswest;
+        c->host_tz_dsttime = tz.tz_dsttime;
     }
+}
+
+static void host_tick(struct timekeeper *tk)
+{
+    struct timespec res;
+
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0)
+        tk->st.low_res_nsec = (uint32_t)res.tv_nsec;
+}
+
+static void host_settings(struct timekeeper *tk)
+{
+    struct tk_constants host = {0};
+
+    read_host_settings(&host);
+    host_tick(tk);
+    if (host.host_hrtimer_res)
+        tk->st.hrtimer_res = host.host_hrtimer_res;
+    tk->st.tai_offset = host.host_tai_offset;
+    tk->st.shadow.tz_minuteswest = host.host_tz_minuteswest;
+    tk->st.shadow.tz_dsttime = host.host_tz_dsttime;
 }
 
 /* Manual domains started later from a host timekeeper count nanoseconds. */
@@ -114,18 +138,86 @@ static int host_start_locked(struct timekeeper *tk, enum tk_counter_kind kind, u
     return 0;
 }
 
-int tk_init_host(struct timekeeper **tkp, struct vdso_datapages *dp, enum tk_counter_kind kind,
-                 unsigned calib_ms)
+/* Shifted values from the constants' fraction (in 2^-32 ns), never 0 for a shift above 0. */
+static uint64_t fraction_bits(uint32_t frac, uint32_t shift)
 {
-    if (kind != TK_COUNTER_TSC && kind != TK_COUNTER_PVCLOCK_HOST &&
-        kind != TK_COUNTER_HVCLOCK_HOST)
+    return shift ? ((uint64_t)frac >> (32 - shift)) | 1 : 0;
+}
+
+/* The constants, moved off the host's values b (and its settings). */
+static void seeded_constants(struct timekeeper *tk, const struct host_bases *b,
+                             const struct tk_constants *c)
+{
+    struct tk_constants *k = &tk->constants;
+
+    *k = *c;
+    k->host_realtime = b->realtime;
+    k->host_monotonic = b->monotonic;
+    k->host_boot_offset = ts_sub(b->boottime, b->monotonic);
+    read_host_settings(k);
+    tk_constants_unlike_host(k);
+}
+
+/* After the domain is programmed (its shift final): the constants' settings. */
+static void seeded_settings(struct timekeeper *tk)
+{
+    const struct tk_constants *k = &tk->constants;
+    uint32_t shift = tk->st.cs.shift;
+
+    /* The bases' fractions: a rounding of the shifted sum shows in every clock. */
+    tk->st.xtime_nsec += fraction_bits(k->frac, shift);
+    tk->st.coarse_nsec = tk->st.xtime_nsec >> shift;
+    tk->st.raw_nsec += fraction_bits(k->frac * 0x9e3779b9u, shift);
+    tk->st.tai_offset = k->tai_offset;
+    tk->st.shadow.tz_minuteswest = k->tz_minuteswest;
+    tk->st.shadow.tz_dsttime = k->tz_dsttime;
+    tk->st.hrtimer_res = DEFAULT_HRTIMER_RES_NS;
+    host_tick(tk);
+    tk->seeded = true;
+}
+
+/* The host's counter, rates and tick; every other value from c. */
+static int seeded_start_locked(struct timekeeper *tk, enum tk_counter_kind kind, unsigned calib_ms,
+                               const struct tk_constants *c)
+{
+    int err = host_rates(tk, calib_ms);
+    uint64_t tsc = counter_rdtsc();
+    struct host_bases b;
+
+    if (!err)
+        err = host_bases_at(&tk->rate, tsc, &b);
+    if (err)
+        return err;
+    seeded_constants(tk, &b, c);
+    const struct tk_constants *k = &tk->constants;
+    tk_set_bases(tk, k->realtime, k->monotonic, k->boot_offset, k->raw);
+    err = host_domain(tk, kind, tsc);
+    if (err)
+        return err;
+    seeded_settings(tk);
+    tk_apply_slew(tk);
+    tk_publish_start(tk);
+    return 0;
+}
+
+static bool host_kind(enum tk_counter_kind kind)
+{
+    return kind == TK_COUNTER_TSC || kind == TK_COUNTER_PVCLOCK_HOST ||
+           kind == TK_COUNTER_HVCLOCK_HOST;
+}
+
+/* Either start; c NULL follows the host. */
+static int start(struct timekeeper **tkp, struct vdso_datapages *dp, enum tk_counter_kind kind,
+                 unsigned calib_ms, const struct tk_constants *c)
+{
+    if (!host_kind(kind))
         return -EINVAL;
     struct timekeeper *tk;
     int err = tk_alloc(&tk, dp, 0);
     if (err)
         return err;
     tk_lock(tk);
-    err = host_start_locked(tk, kind, calib_ms);
+    err = c ? seeded_start_locked(tk, kind, calib_ms, c) : host_start_locked(tk, kind, calib_ms);
     tk_unlock(tk);
     if (err) {
         tk_destroy(tk);
@@ -133,4 +225,16 @@ int tk_init_host(struct timekeeper **tkp, struct vdso_datapages *dp, enum tk_cou
     }
     *tkp = tk;
     return 0;
+}
+
+int tk_init_host(struct timekeeper **tkp, struct vdso_datapages *dp, enum tk_counter_kind kind,
+                 unsigned calib_ms)
+{
+    return start(tkp, dp, kind, calib_ms, NULL);
+}
+
+int tk_init_seeded(struct timekeeper **tkp, struct vdso_datapages *dp, enum tk_counter_kind kind,
+                   unsigned calib_ms, const struct tk_constants *c)
+{
+    return c ? start(tkp, dp, kind, calib_ms, c) : -EINVAL;
 }

@@ -53,6 +53,8 @@ struct tk_writer {
 struct tk_state {
     /* The clocksource and its counter pages. */
     struct tk_clocksource cs;
+    struct tk_clocksource cs_native;  /* cs as programmed, while a shift drop is in effect */
+    uint32_t shift_drop;              /* bits cs.shift is below cs_native.shift */
     struct tk_clocksource manual_cs;  /* the script's rates, for manual domains */
     struct pvclock_vcpu_time_info pv; /* as programmed */
     struct ms_hyperv_tsc_page hv;     /* as programmed */
@@ -112,6 +114,9 @@ struct timekeeper {
     bool have_rate;           /* the host's TSC calibration, kept across resets */
     struct tsc_rate rate;
     struct tk_state st;
+    bool seeded; /* started by tk_init_seeded: constants holds what it chose */
+    struct tk_constants constants;
+    uint64_t tick_rng;   /* the seeded writer's draws (its thread only) */
     uint64_t generation;          /* atomic */
     uint64_t counter_page_breaks; /* atomic: see tk_counter_page_breaks() */
     struct tk_log log;
@@ -201,6 +206,12 @@ void tk_publish_start(struct timekeeper *tk); /* first update, rng, tz */
 /* tk_ops.c: the public operations (no helpers for the files above it). */
 /* tk_raw.c: the test levers of timekeeper_raw.h. */
 /* tk_writer.c: the writer thread; calls tk_accumulate (tk_ops.c). */
+
+/* tk_seeded.c: the seeded constants and the writer that varies the state
+ * (public operations only). Here: the seed's generator, and moving the
+ * constants off the host's values (read by the caller into c->host_*). */
+uint64_t tk_seed_next(uint64_t *state);
+void tk_constants_unlike_host(struct tk_constants *c);
 
 /* timekeeper.c: allocation, the scripted start, destruction. */
 int tk_alloc(struct timekeeper **tkp, struct vdso_datapages *dp, unsigned log_entries);

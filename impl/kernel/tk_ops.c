@@ -135,6 +135,46 @@ int tk_set_tz(struct timekeeper *tk, int32_t minuteswest, int32_t dsttime)
     return 0;
 }
 
+/* v / 2^drop, rounded to nearest. */
+static uint64_t round_shift(uint64_t v, uint32_t drop)
+{
+    return drop ? (v + (1ull << (drop - 1))) >> drop : v;
+}
+
+static int shift_drop_locked(struct timekeeper *tk, uint32_t drop)
+{
+    struct tk_state *st = &tk->st;
+
+    if (st->shift_drop == 0)
+        st->cs_native = st->cs;
+    const struct tk_clocksource *n = &st->cs_native;
+    uint64_t mult = round_shift(n->mult, drop), raw_mult = round_shift(n->raw_mult, drop);
+    if (drop > n->shift || mult == 0 || raw_mult == 0)
+        return -EINVAL;
+    tk_forward_now(tk); /* the old rate up to now, the new one from here */
+    uint32_t old_shift = st->cs.shift;
+    st->cs = *n;
+    st->cs.shift = n->shift - drop;
+    st->cs.mult = (uint32_t)mult;
+    st->cs.raw_mult = (uint32_t)raw_mult;
+    st->cs.max_cycles = clocksource_max_cycles(st->cs.raw_mult, st->cs.mask);
+    st->shift_drop = drop;
+    tk_change_shift(tk, old_shift);
+    for (unsigned i = 0; i < VDSO_MAX_AUX_CLOCKS; i++)
+        st->aux[i].mult = st->cs.raw_mult;
+    tk_apply_slew(tk);
+    tk_publish_all(tk);
+    return 0;
+}
+
+int tk_set_shift_drop(struct timekeeper *tk, uint32_t drop)
+{
+    tk_lock(tk);
+    int err = shift_drop_locked(tk, drop);
+    tk_unlock(tk);
+    return err;
+}
+
 int tk_set_clock_mode(struct timekeeper *tk, int32_t mode)
 {
     tk_lock(tk);
@@ -151,6 +191,7 @@ static void adopt_clocksource(struct timekeeper *tk, const struct tk_clocksource
 {
     struct tk_state *st = &tk->st;
 
+    st->shift_drop = 0; /* the new clocksource as programmed */
     tk_change_shift(tk, old->shift);
     for (unsigned i = 0; i < VDSO_MAX_AUX_CLOCKS; i++)
         st->aux[i].mult = st->cs.raw_mult;

@@ -8,6 +8,23 @@
 
 #include "loader_internal.h"
 
+static int attach_host(struct vdso_loaded *l, const struct loader_options *opt)
+{
+    if (!opt->seeded)
+        return tk_init_host(&l->tk, &l->dp, opt->counter, opt->calib_ms);
+    struct tk_constants c;
+    tk_constants_choose(opt->seed, &c);
+    return tk_init_seeded(&l->tk, &l->dp, opt->counter, opt->calib_ms, &c);
+}
+
+/* A seeded timekeeper's writer varies the state every tick. */
+static int start_writer(struct vdso_loaded *l, const struct loader_options *opt)
+{
+    if (opt->clock == LOADER_CLOCK_HOST && opt->seeded)
+        return tk_writer_start_seeded(l->tk, opt->tick_hz);
+    return tk_writer_start(l->tk, opt->tick_hz);
+}
+
 int loader_attach_timekeeper(struct vdso_loaded *l, const struct loader_options *opt,
                              struct vdsokit_error *err)
 {
@@ -22,14 +39,14 @@ int loader_attach_timekeeper(struct vdso_loaded *l, const struct loader_options 
         rc = tk_init_scripted(&l->tk, &l->dp, opt->script);
         break;
     case LOADER_CLOCK_HOST:
-        rc = tk_init_host(&l->tk, &l->dp, opt->counter, opt->calib_ms);
+        rc = attach_host(l, opt);
         break;
     }
     if (!rc && opt->tick_nsec)
         rc = tk_set_low_res_nsec(l->tk, opt->tick_nsec);
     if (rc)
         return vdsokit_fail(err, "%s: timekeeper: %s", l->name, strerror(-rc));
-    if (opt->tick_hz && (rc = tk_writer_start(l->tk, opt->tick_hz)))
+    if (opt->tick_hz && (rc = start_writer(l, opt)))
         return vdsokit_fail(err, "%s: timekeeper writer thread: %s", l->name, strerror(-rc));
     return loader_fill_timens(l, err);
 }

@@ -3,10 +3,12 @@
  * shifted wall and raw nanoseconds, wall_to_monotonic, boot and TAI offsets,
  * the current clocksource's mult/shift) and publishes it into the data pages
  * exactly as the kernel's update_vsyscall() does (docs/abi.md §2.1): both clocks'
- * seq odd, release fence, data, release fence, seq even. It runs either
- * following the host (bases from the host's clocks, rates calibrated against
- * CLOCK_MONOTONIC_RAW / CLOCK_MONOTONIC) or scripted (every input chosen by
- * the caller, with a manual counter for determinism). Every operation takes
+ * seq odd, release fence, data, release fence, seq even. It runs following
+ * the host (bases from the host's clocks, rates calibrated against
+ * CLOCK_MONOTONIC_RAW / CLOCK_MONOTONIC), seeded (the same real counter and
+ * rates, every constant from a seed and unlike the host's, a writer that
+ * varies the state every tick) or scripted (every input chosen by the
+ * caller, with a manual counter for determinism). Every operation takes
  * the timekeeper lock, so a writer thread and test threads may mix them.
  * Each committed update is logged (a bounded ring) for oracles. The levers
  * that only tests and fuzzers need are in vdsokit/timekeeper_raw.h.
@@ -59,6 +61,43 @@ struct tk_script {
  * calibrated for calib_ms (20-50 ms is plenty; 0 = 30). Returns 0 or -errno. */
 int tk_init_host(struct timekeeper **tkp, struct vdso_datapages *dp, enum tk_counter_kind kind,
                  unsigned calib_ms);
+
+/*
+ * A hermetic emulated kernel: the counter is the real one (its rate
+ * calibrated against the host, as tk_init_host does), every constant comes
+ * from a seed and is unlike the host's, so that no result can agree with
+ * the host by accident. tk_constants_choose is a pure function of the seed;
+ * tk_init_seeded then moves any field that happens to equal the host's
+ * (the epoch by decades, the others to the next choice) and keeps the
+ * result, which tk_constants_of returns (NULL for other starts).
+ */
+struct tk_constants {
+    uint64_t seed;
+    struct timespec realtime;    /* REALTIME at the start: decades from the host's */
+    struct timespec monotonic;   /* MONOTONIC at the start (the emulated uptime) */
+    struct timespec boot_offset; /* BOOTTIME - MONOTONIC at the start (suspends so far) */
+    struct timespec raw;         /* MONOTONIC_RAW at the start */
+    uint32_t frac;               /* the bases' fraction below the ns, in 2^-32 ns; never 0 */
+    int32_t tai_offset;          /* TAI - REALTIME, seconds; never 0 */
+    int32_t tz_minuteswest;      /* a real zone's offset; never 0 */
+    int32_t tz_dsttime;          /* a DST_* rule, 1-6: never 0, never equal to minuteswest */
+    /* What every tick of the seeded writer (tk_writer_start_seeded) varies: */
+    int32_t slew_ppm;       /* a slew drawn from [-slew_ppm, slew_ppm] */
+    uint32_t shift_drop;    /* the clocksource's shift lowered by 0..shift_drop bits */
+    uint32_t low_res_every; /* 1 in low_res_every states: hrtimer_res = the tick */
+    uint32_t sleep_every;   /* an emulated suspend every sleep_every ticks ... */
+    int64_t sleep_max_ns;   /* ... of 1 ns to sleep_max_ns */
+    /* The host's values, read by tk_init_seeded for the comparison (0 before). */
+    struct timespec host_realtime, host_monotonic, host_boot_offset;
+    int32_t host_tai_offset, host_tz_minuteswest, host_tz_dsttime;
+    uint32_t host_hrtimer_res;
+};
+void tk_constants_choose(uint64_t seed, struct tk_constants *c);
+int tk_init_seeded(struct timekeeper **tkp, struct vdso_datapages *dp, enum tk_counter_kind kind,
+                   unsigned calib_ms, const struct tk_constants *c);
+const struct tk_constants *tk_constants_of(const struct timekeeper *tk);
+/* One line naming each constant and the host's value beside it. */
+void tk_constants_describe(const struct tk_constants *c, uint32_t tick_nsec, char *buf, size_t len);
 int tk_init_scripted(struct timekeeper **tkp, struct vdso_datapages *dp,
                      const struct tk_script *script);
 /* Start tk afresh from a script, as tk_init_scripted on the same pages
@@ -97,6 +136,11 @@ int tk_set_hrtimer_res(struct timekeeper *tk, uint32_t res); /* published at onc
  * -EINVAL for 0 or a tick of a second or more. */
 int tk_set_low_res_nsec(struct timekeeper *tk, uint32_t ns);
 int tk_set_tz(struct timekeeper *tk, int32_t minuteswest, int32_t dsttime); /* no seq */
+/* The clocksource re-registered with its shift lowered by drop bits (0
+ * restores it): mult and raw_mult rounded to the coarser unit, the shifted
+ * values moved to the new shift, as programmed otherwise. -EINVAL when the
+ * shift or a mult would go below 1. A counter switch restores drop 0. */
+int tk_set_shift_drop(struct timekeeper *tk, uint32_t drop);
 /* Write an arbitrary clock_mode value (NONE, TSC, ..., 7, -1); the counter
  * domain does not change. With NONE, like the kernel, only REALTIME, the
  * coarse bases and hrtimer_res are refreshed by later updates. */
@@ -161,6 +205,12 @@ size_t tk_log_copy(struct timekeeper *tk, uint64_t lo, uint64_t hi, struct tk_lo
 typedef void (*tk_tick_fn)(struct timekeeper *tk, uint64_t tick, void *arg);
 int tk_writer_start(struct timekeeper *tk, unsigned hz);
 int tk_writer_start_cb(struct timekeeper *tk, unsigned hz, tk_tick_fn fn, void *arg);
+/* The writer of a seeded timekeeper: after every tick one more state, with
+ * the slew, shift, resolution profile and suspends its constants ask for,
+ * drawn from the seed. The update makes the seq odd before it reads the
+ * counter, so no reader can hold the old rate past the new cycle_last.
+ * -EINVAL for a timekeeper that was not started seeded. */
+int tk_writer_start_seeded(struct timekeeper *tk, unsigned hz);
 /* Returns the number of ticks the thread made, or -errno. */
 int64_t tk_writer_stop(struct timekeeper *tk);
 

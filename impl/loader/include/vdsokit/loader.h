@@ -57,7 +57,8 @@ enum loader_layout {
 
 /* Who writes the data pages of a loaded image. */
 enum loader_clock {
-    LOADER_CLOCK_HOST,     /* a timekeeper following the host (the default) */
+    LOADER_CLOCK_HOST,     /* a timekeeper on the host's counter (the default): its
+                              constants the host's, or seeded (options.seeded) */
     LOADER_CLOCK_SCRIPTED, /* a scripted timekeeper (options.script) */
     LOADER_CLOCK_NONE,     /* no timekeeper: zeroed pages the caller writes */
 };
@@ -66,8 +67,12 @@ struct loader_options {
     const struct alt_cpu *cpu; /* NULL: this CPU */
     enum loader_layout layout;
     enum loader_clock clock;
-    enum tk_counter_kind counter;   /* HOST: TK_COUNTER_TSC (0), _PVCLOCK_HOST or _HVCLOCK_HOST */
-    unsigned calib_ms;              /* HOST: TSC calibration time, 0 = the timekeeper's default */
+    enum tk_counter_kind counter; /* HOST: TK_COUNTER_TSC (0), _PVCLOCK_HOST or _HVCLOCK_HOST */
+    unsigned calib_ms;            /* HOST: TSC calibration time, 0 = the timekeeper's default */
+    /* HOST: every constant from seed (tk_constants_choose, unlike the
+     * host's) and a writer (tick_hz) that varies the state every tick. */
+    bool seeded;
+    uint64_t seed;
     const struct tk_script *script; /* SCRIPTED */
     unsigned tick_hz;               /* a writer thread ticks (accumulates) this often; 0: none */
     uint32_t tick_nsec; /* the image's TICK_NSEC (its coarse getres); 0: the host's or script's */
