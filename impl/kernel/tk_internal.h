@@ -116,7 +116,7 @@ struct timekeeper {
     struct tk_state st;
     bool seeded; /* started by tk_init_seeded: constants holds what it chose */
     struct tk_constants constants;
-    uint64_t tick_rng;   /* the seeded writer's draws (its thread only) */
+    uint64_t tick_rng;            /* the seeded writer's draws (its thread only) */
     uint64_t generation;          /* atomic */
     uint64_t counter_page_breaks; /* atomic: see tk_counter_page_breaks() */
     struct tk_log log;
