@@ -97,19 +97,20 @@ static enum tk_model_outcome model_value(struct vdso_loaded *l, const struct tk_
 {
     struct tk_model_view v = conf_inproc_view(l, e, c);
     enum tk_model_outcome o;
+    struct timespec ts = {0};
+    struct timeval tv = {0};
+    int64_t t = 0;
 
+    /* Where the model does not serve it leaves the result unwritten. */
     if (r->op == CONC_CLOCK) {
-        struct timespec ts;
         o = tk_model_clock_gettime(&v, r->clk, &ts);
-        *out = ts_ns(&ts);
+        *out = o == TK_MODEL_OK ? ts_ns(&ts) : 0;
     } else if (r->op == CONC_GETTIMEOFDAY) {
-        struct timeval tv;
         o = tk_model_gettimeofday(&v, &tv, NULL);
-        *out = tv_us(&tv);
+        *out = o == TK_MODEL_OK ? tv_us(&tv) : 0;
     } else {
-        int64_t t;
         o = tk_model_time(&v, &t);
-        *out = t;
+        *out = o == TK_MODEL_OK ? t : 0;
     }
     return o;
 }
