@@ -112,20 +112,6 @@ void html_plots_latency(FILE *out, const struct conf_run *run)
 /* ---- scenarios: readings and verified fraction ---- */
 
 /* The number after "key=" in terms; false when absent. */
-static bool metric(const char *terms, const char *key, double *v)
-{
-    size_t klen = strlen(key);
-
-    for (const char *p = terms; p && *p; p += strcspn(p, " "), p += strspn(p, " ")) {
-        if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
-            char *end;
-            *v = strtod(p + klen + 1, &end);
-            return end != p + klen + 1;
-        }
-    }
-    return false;
-}
-
 static const char scenario_script[] =
     "set style fill solid 0.6 border rgb '#333333'\nset boxwidth 0.6\n"
     "set logscale y 10\nset ylabel 'readings judged (log scale)'\n"
@@ -146,10 +132,10 @@ static unsigned scenario_rows(const struct conf_run *run, unsigned t, unsigned g
     for (size_t i = 0; i < rs->n; i++) {
         const struct conf_result *r = &rs->items[i];
         double readings, verified, need = 0;
-        if (r->target != t || r->group != g || !metric(r->metrics, "readings", &readings) ||
-            !metric(r->metrics, "verified", &verified))
+        if (r->target != t || r->group != g || !report_metric(r->metrics, "readings", &readings) ||
+            !report_metric(r->metrics, "verified", &verified))
             continue;
-        metric(r->metrics, "min_fraction", &need);
+        report_metric(r->metrics, "min_fraction", &need);
         const char *label = r->id;
         if (strncmp(label, group, strlen(group)) == 0 && label[strlen(group)] == '.')
             label += strlen(group) + 1;

@@ -2,7 +2,8 @@
  * The human report: every failure and test not run with its evidence (and,
  * for a failure a waiver named but did not accept, why not), each waived
  * failure on one line (with its waiver and evidence under --verbose), host
- * findings on lines of their own, stale waivers, then the target x group
+ * findings on lines of their own, the readings each storm judged and the
+ * fraction it verified, stale waivers, then the target x group
  * table with counts and times, NOT TESTED where a cell's tests all skipped,
  * and how many of the requested checks really ran. The table's first column
  * is as wide as the longest target name up to what fits in 100 columns; a
@@ -28,6 +29,23 @@ static void report_result(FILE *out, const struct conf_run *run, const struct co
     if (r->status == CONF_FAIL && r->waiver_note)
         fprintf(out, "    %s\n", r->waiver_note);
     report_indented(out, r->text);
+}
+
+/* What each storm judged: a scenario is only as strong as its verified readings. */
+static void report_readings(FILE *out, const struct conf_run *run)
+{
+    const struct conf_results *rs = run->results;
+
+    for (size_t i = 0; i < rs->n; i++) {
+        const struct conf_result *r = &rs->items[i];
+        double readings, verified, floor = 0;
+        if (!report_metric(r->metrics, "readings", &readings) ||
+            !report_metric(r->metrics, "verified", &verified) || readings <= 0)
+            continue;
+        report_metric(r->metrics, "min_fraction", &floor);
+        fprintf(out, "READINGS %s %s: %.0f judged, %.4f verified (floor %.2f)\n",
+                run->target_names[r->target], r->id, readings, verified / readings, floor);
+    }
 }
 
 void report_failures(FILE *out, const struct conf_run *run, bool verbose)
@@ -57,6 +75,7 @@ void report_failures(FILE *out, const struct conf_run *run, bool verbose)
                 run->target_names[r->target], r->id);
         report_indented(out, r->host_finding);
     }
+    report_readings(out, run);
 }
 
 void report_stale_waivers(FILE *out, const struct conf_run *run)

@@ -123,3 +123,17 @@ struct report_totals report_count(const struct conf_results *rs)
     }
     return tot;
 }
+
+bool report_metric(const char *terms, const char *key, double *v)
+{
+    size_t klen = strlen(key);
+
+    for (const char *p = terms; p && *p; p += strcspn(p, " "), p += strspn(p, " ")) {
+        if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+            char *end;
+            *v = strtod(p + klen + 1, &end);
+            return end != p + klen + 1;
+        }
+    }
+    return false;
+}

@@ -7,6 +7,7 @@
 #ifndef VDSOCONF_REPORT_UTIL_H
 #define VDSOCONF_REPORT_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -20,6 +21,9 @@ void report_first_line(const char *text, char *buf, size_t len);
 
 /* s (NULL: nothing) as HTML text or attribute value: & < > " ' escaped, control bytes dropped. */
 void report_html_escape(FILE *out, const char *s);
+
+/* The number under key in a test's exported counts ("k=v k=v", conf_metric); false if absent. */
+bool report_metric(const char *terms, const char *key, double *v);
 
 /* Open path for writing; NULL after printing why, naming the option that gave it. */
 FILE *report_open(const char *option, const char *path);
