@@ -150,6 +150,7 @@ static void take(struct reader *rd, unsigned op, struct conc_reading *r, bool *r
     counter_pages(s->l, &r->pv1, &r->hv1);
     r->breaks1 = tk_counter_page_breaks(tk);
     r->gen1 = tk_generation(tk);
+    r->seq_may_repeat = s->sc->seq_repeats_after && r->gen1 - r->gen0 >= s->sc->seq_repeats_after;
     /*
      * An update whose data time() may have read is either in gen1 or still
      * in flight now: seq odd, or committed (generation advanced) since.
@@ -185,7 +186,7 @@ static void check_monotonic(struct reader *rd, const struct conc_reading *r,
     clockid_t clk = r->clk;
 
     if (r->op != CONC_CLOCK || !(s->sc->mono_mask & (1u << clk)) || v == CONC_FALLBACK ||
-        v == CONC_WRONG || r->ret)
+        v == CONC_WRONG || r->ret || (v == CONC_UNVERIFIABLE && r->seq_may_repeat))
         return;
     bool verified = v == CONC_SERVED, stale = false;
     int64_t back;

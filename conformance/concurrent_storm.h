@@ -36,6 +36,11 @@ struct conc_scenario {
     /* Before 6.10 a delta this large wraps the 64-bit product and the clock
      * goes back on the era's kernel too: EXPLAIN for an image of that era. */
     bool wraps_before_6_10;
+    /* The scenario brings the seq back to a value it had after this many
+     * updates (0: never, as the kernel's 32-bit seq within any call): a
+     * call spanning that many may pass its re-check across them (ABA), so
+     * a correct reader can return a torn value there: not judged. */
+    unsigned seq_repeats_after;
 };
 
 /* Run scenario sc as the current test on l, the target's loaded image. */

@@ -425,7 +425,7 @@ enum conc_verdict conc_verify(struct vdso_loaded *l, const struct conc_reading *
     if (r->traps && proven_fallback(l, r, fallback_possible))
         return CONC_FALLBACK;
     /* A lost candidate may be the one that served it or fell back. */
-    if ((!complete || n == 0 || pages_reprogrammed_twice(buf, n)) &&
+    if ((!complete || n == 0 || pages_reprogrammed_twice(buf, n) || r->seq_may_repeat) &&
         (!r->traps || returned_trap_answer(r)))
         return CONC_UNVERIFIABLE;
     describe_reading(r, why, len);

@@ -47,6 +47,7 @@ struct conc_reading {
     bool in_flight;            /* an update was in progress when gen1 was loaded */
     uint64_t skew;             /* the cross-CPU TSC skew allowance (calibration), cycles */
     uint64_t breaks0, breaks1; /* tk_counter_page_breaks before and after the call */
+    bool seq_may_repeat;       /* the scenario's seq came back to a value within the call */
 };
 
 enum conc_verdict {

@@ -84,9 +84,11 @@ static void tick_flips(struct timekeeper *tk, uint64_t tick, void *arg)
     }
 }
 
+#define WRAP_REARM 64 /* ticks, each at least one update */
+
 static void tick_wrap(struct timekeeper *tk, uint64_t tick, void *arg)
 {
-    if (tick % 64 == 0)
+    if (tick % WRAP_REARM == 0)
         tk_set_seq(tk, 0xfffffff0u); /* the next updates wrap past 2^32 */
 }
 
@@ -330,7 +332,8 @@ static const struct conc_scenario scenarios[] = {
      .mono_mask = ALL_MONO,
      .policy = CONC_MONO_STRICT,
      .min_fraction = 0.0,
-     .setup = setup_wrap},
+     .setup = setup_wrap,
+     .seq_repeats_after = WRAP_REARM},
     {.id = "concurrent.pvclock_version",
      .hz = 1000,
      .tick = tick_pvclock_version,
