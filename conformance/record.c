@@ -151,17 +151,28 @@ void conf_fail_ev(struct conf_ctx *ctx, const char *terms, const char *fmt, ...)
     mark_failed(ctx);
 }
 
-void conf_host_finding(struct conf_ctx *ctx, const char *fmt, ...)
+/* A record outside the evidence budget (a finding, a metric); one_line cuts at the first newline.
+ */
+static void vrecord_whole(struct conf_ctx *ctx, char kind, bool one_line, const char *fmt,
+                          va_list ap)
 {
     char text[RECORD_LINE_MAX];
-    va_list ap;
 
     if (!ctx->in_test)
         return;
-    va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
+    if (one_line)
+        text[strcspn(text, "\n")] = 0;
+    emit(ctx, kind, text);
+}
+
+void conf_host_finding(struct conf_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vrecord_whole(ctx, 'H', false, fmt, ap);
     va_end(ap);
-    emit(ctx, 'H', text);
 }
 
 void conf_note(struct conf_ctx *ctx, const char *fmt, ...)
@@ -175,16 +186,11 @@ void conf_note(struct conf_ctx *ctx, const char *fmt, ...)
 
 void conf_metric(struct conf_ctx *ctx, const char *fmt, ...)
 {
-    char text[RECORD_LINE_MAX];
     va_list ap;
 
-    if (!ctx->in_test)
-        return;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
+    vrecord_whole(ctx, 'M', true, fmt, ap);
     va_end(ap);
-    text[strcspn(text, "\n")] = 0; /* one record line */
-    emit(ctx, 'M', text);
 }
 
 void conf_skip(struct conf_ctx *ctx, const char *fmt, ...)
