@@ -84,8 +84,9 @@ static struct counter_range range_for(const struct conc_reading *r, int32_t mode
     } else {
         cr.may_fallback = true;
     }
-    /* A page that broke and healed within the call: neither snapshot shows it. */
-    if (r->breaks1 != r->breaks0 &&
+    /* A page broken as the call began, or that broke and healed within it:
+     * neither snapshot need show it. */
+    if (((r->breaks0 & 1) || r->breaks1 != r->breaks0) &&
         (mode == VDSO_CLOCKMODE_PVCLOCK || mode == VDSO_CLOCKMODE_HVCLOCK))
         cr.may_fallback = true;
     return cr;

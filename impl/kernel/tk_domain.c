@@ -128,14 +128,10 @@ static int program_record(struct timekeeper *tk, enum tk_counter_kind kind, uint
 /* Write the record to its page under that page's own seqlock. */
 static void write_record(struct timekeeper *tk, enum tk_counter_kind kind)
 {
-    struct vdso_datapages *dp = tk->dp;
-
     if (kind_is_pvclock(kind))
-        counter_pvclock_write(datapages_pvclock(dp), &tk->st.pv);
-    if (kind_is_hvclock(kind)) {
-        tk_note_page_break(tk); /* the page's sequence is 0 while it is written */
-        counter_hvclock_write(datapages_hvclock(dp), tk->st.hv.tsc_scale, tk->st.hv.tsc_offset);
-    }
+        tk_write_pvclock(tk);
+    if (kind_is_hvclock(kind))
+        tk_write_hvclock(tk);
 }
 
 uint64_t tk_counter_page_breaks(const struct timekeeper *tk)

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <vdsokit/counter.h>
+#include <vdsokit/datapages.h>
 #include <vdsokit/timekeeper.h>
 #include <vdsokit/timekeeper_raw.h>
 #include <vdsokit/timespec.h>
@@ -119,6 +120,7 @@ struct timekeeper {
     uint64_t tick_rng;            /* the seeded writer's draws (its thread only) */
     uint64_t generation;          /* atomic */
     uint64_t counter_page_breaks; /* atomic: see tk_counter_page_breaks() */
+    unsigned pages_broken;        /* TK_BROKEN_* bits: why counter_page_breaks is odd */
     struct tk_log log;
     struct tk_writer writer;
     struct tk_sys_snap sys;
@@ -135,10 +137,40 @@ void tk_sys_load(const struct timekeeper *tk, struct tk_sys_state *out);
  * thread's calls go through, and every other thread waits here until
  * tk_update_end, as it would for one long critical section.
  */
-/* Count a counter page becoming unusable, before a reader can see it so. */
-static inline void tk_note_page_break(struct timekeeper *tk)
+/*
+ * The break count is odd exactly while some counter page is unusable (see
+ * tk_counter_page_breaks): it turns odd before a reader can see a page so,
+ * and even again only after no reader can. Called with the lock held.
+ */
+enum { TK_BROKEN_PVCLOCK = 1u, TK_BROKEN_HVCLOCK = 2u };
+
+static inline void tk_set_page_broken(struct timekeeper *tk, unsigned page, bool broken)
 {
-    __atomic_add_fetch(&tk->counter_page_breaks, 1, __ATOMIC_SEQ_CST);
+    unsigned was = tk->pages_broken;
+
+    tk->pages_broken = broken ? was | page : was & ~page;
+    if (!was != !tk->pages_broken)
+        __atomic_add_fetch(&tk->counter_page_breaks, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Show the timekeeper's pvclock record on its page; unstable is a break. */
+static inline void tk_write_pvclock(struct timekeeper *tk)
+{
+    bool stable = tk->st.pv.flags & PVCLOCK_TSC_STABLE_BIT;
+
+    if (!stable)
+        tk_set_page_broken(tk, TK_BROKEN_PVCLOCK, true);
+    counter_pvclock_write(datapages_pvclock(tk->dp), &tk->st.pv);
+    if (stable)
+        tk_set_page_broken(tk, TK_BROKEN_PVCLOCK, false);
+}
+
+/* Show the Hyper-V record: its sequence is 0 (unusable) while it is written. */
+static inline void tk_write_hvclock(struct timekeeper *tk)
+{
+    tk_set_page_broken(tk, TK_BROKEN_HVCLOCK, true);
+    counter_hvclock_write(datapages_hvclock(tk->dp), tk->st.hv.tsc_scale, tk->st.hv.tsc_offset);
+    tk_set_page_broken(tk, TK_BROKEN_HVCLOCK, false);
 }
 
 static inline void tk_lock(struct timekeeper *tk)

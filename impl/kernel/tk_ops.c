@@ -236,13 +236,12 @@ static int set_counter_locked(struct timekeeper *tk, uint64_t value)
 
     if (st->cs.kind == TK_COUNTER_PVCLOCK_MANUAL) {
         st->pv.system_time = value;
-        counter_pvclock_write(datapages_pvclock(tk->dp), &st->pv);
+        tk_write_pvclock(tk);
         return 0;
     }
     if (st->cs.kind == TK_COUNTER_HVCLOCK_MANUAL) {
         st->hv.tsc_offset = (int64_t)value;
-        tk_note_page_break(tk);
-        counter_hvclock_write(datapages_hvclock(tk->dp), 0, st->hv.tsc_offset);
+        tk_write_hvclock(tk);
         return 0;
     }
     return -EINVAL;

@@ -87,9 +87,7 @@ int tk_pvclock_set_stable(struct timekeeper *tk, bool stable)
         pv->flags |= PVCLOCK_TSC_STABLE_BIT;
     else
         pv->flags &= (uint8_t)~PVCLOCK_TSC_STABLE_BIT;
-    if (!stable)
-        tk_note_page_break(tk);
-    counter_pvclock_write(datapages_pvclock(tk->dp), pv);
+    tk_write_pvclock(tk);
     tk_unlock(tk);
     return 0;
 }

@@ -167,13 +167,17 @@ int tk_aux_enable(struct timekeeper *tk, unsigned idx, struct timespec base);
 int tk_aux_disable(struct timekeeper *tk, unsigned idx);
 
 /*
- * How many times a counter page became unusable for the vDSO: the pvclock
- * page's TSC_STABLE bit cleared, or the Hyper-V page's sequence set to 0
- * for a rewrite. Counted before the page shows it, so a reader that loads
- * the count before and after its call and sees it unchanged knows that no
- * such break can have sent its call to the syscall, even one that the
- * page snapshots around the call missed. Not logged as states: the
- * hypervisor writes these pages, not the timekeeper's update.
+ * A seqcount of the periods in which a counter page is unusable for the
+ * vDSO: the pvclock page's TSC_STABLE bit clear, or the Hyper-V page's
+ * sequence 0 for a rewrite. Odd while such a period lasts: it turns odd
+ * before a reader can see the page unusable and even only after no reader
+ * can. A reader that loads it even before its call and the same value
+ * after knows that no break can have sent its call to the syscall, even one
+ * that began and ended between page snapshots taken around the call (a
+ * count taken only at the start of a break misses a break that begins
+ * after a reader's first load and the snapshot after it, then ends before
+ * its second). Not logged as states: the hypervisor writes these pages,
+ * not the timekeeper's update.
  */
 uint64_t tk_counter_page_breaks(const struct timekeeper *tk);
 
