@@ -37,6 +37,7 @@ struct rstate {
     int pin_kind;
     struct timespec last[16];     /* per clock id: the previous reading */
     struct timespec last_sys[16]; /* and the syscall's after it */
+    bool last_ok[16];             /* and whether it lay between its syscalls */
 };
 
 static void rlog_to(struct rstate *s, bool finding, const char *fmt, ...)
@@ -96,24 +97,38 @@ static void count_served(struct rstate *s, const char *what, bool served)
 }
 
 /*
- * Both readings lay between their syscalls, so a reading below the last one
- * means the syscall went back too: the kernel's timekeeping did it (coarse
- * clocks before 6.15 can, when NTP adjusts the multiplier), a finding.
+ * A clock that never goes back: exactly between the syscalls, unless the
+ * syscall itself went back inside the bracket (coarse clocks before 6.15 do
+ * when NTP changes the multiplier): then on either side of that, and a
+ * finding about the kernel. A reading below the reader's previous one with
+ * both readings between their syscalls means the syscall went back too: a
+ * finding as well; the target going back on its own fails the bracket.
  */
-static void never_back(struct rstate *s, clockid_t clk, const struct timespec *v,
-                       const struct timespec *s1, const struct timespec *s2, const char *name)
+static bool check_monotone(struct rstate *s, clockid_t clk, const struct timespec *v,
+                           const struct timespec *s1, const struct timespec *s2, int64_t dm,
+                           const char *name)
 {
-    struct timespec *last = &s->last[clk], *last_sys = &s->last_sys[clk];
+    int64_t lo = ts_ns(s1), hi = ts_ns(s2), got = ts_ns(v);
+    bool kernel_back = hi < lo;
+    bool ok = kernel_back ? within_step(got, hi, lo, dm) : got >= lo && got <= hi;
 
-    if (ts_ns(v) < ts_ns(last))
-        rlog_to(s, ts_ns(s1) < ts_ns(last_sys),
-                "%s went back by %lld ns: %lld.%09ld after %lld.%09ld; the syscall went from "
-                "%lld.%09ld to %lld.%09ld",
-                name, (long long)(ts_ns(last) - ts_ns(v)), (long long)v->tv_sec, v->tv_nsec,
-                (long long)last->tv_sec, last->tv_nsec, (long long)last_sys->tv_sec,
-                last_sys->tv_nsec, (long long)s1->tv_sec, s1->tv_nsec);
-    *last = *v;
-    *last_sys = *s2;
+    if (kernel_back)
+        rlog_to(s, true, "the syscall's %s went back by %lld ns inside one reading", name,
+                (long long)(lo - hi));
+    if (!ok)
+        rlog(s, "%s = %lld.%09ld outside the syscall's [%lld.%09ld, %lld.%09ld]", name,
+             (long long)v->tv_sec, v->tv_nsec, (long long)s1->tv_sec, s1->tv_nsec,
+             (long long)s2->tv_sec, s2->tv_nsec);
+    else if (s->last_ok[clk] && got < ts_ns(&s->last[clk]))
+        rlog_to(s, true,
+                "%s went back by %lld ns between two readings, and the syscall from %lld.%09ld to "
+                "%lld.%09ld",
+                name, (long long)(ts_ns(&s->last[clk]) - got), (long long)s->last_sys[clk].tv_sec,
+                s->last_sys[clk].tv_nsec, (long long)s1->tv_sec, s1->tv_nsec);
+    s->last[clk] = *v;
+    s->last_sys[clk] = *s2;
+    s->last_ok[clk] = ok;
+    return ok;
 }
 
 static void check_gettime(struct rstate *s)
@@ -139,17 +154,19 @@ static void check_gettime(struct rstate *s)
     }
     if (!coarse)
         count_served(s, name, t0 == t1);
-    if (monotone_clock(clk))
-        never_back(s, clk, &v, &s1, &s2, name);
+    if (monotone_clock(clk)) {
+        check_monotone(s, clk, &v, &s1, &s2, dm, name);
+        return;
+    }
     int64_t lo = ts_ns(&s1) + off, hi = ts_ns(&s2) + off, got = ts_ns(&v);
-    bool exact = monotone_clock(clk) || stable(s);
-    if (exact && (got < lo || got > hi))
-        rlog(s, "%s = %lld.%09ld outside the syscall's [%lld.%09ld, %lld.%09ld]%s%s", name,
-             (long long)v.tv_sec, v.tv_nsec, (long long)(lo / NSEC_PER_SEC),
+    if (stable(s) && (got < lo || got > hi))
+        rlog(s,
+             "%s = %lld.%09ld outside the syscall's [%lld.%09ld, %lld.%09ld]%s (no transition in "
+             "between)",
+             name, (long long)v.tv_sec, v.tv_nsec, (long long)(lo / NSEC_PER_SEC),
              (long)(lo % NSEC_PER_SEC), (long long)(hi / NSEC_PER_SEC), (long)(hi % NSEC_PER_SEC),
-             off ? " plus the TAI offset last set" : "",
-             monotone_clock(clk) ? "" : " (no transition in between)");
-    else if (!exact && clk != CLOCK_TAI && !within_step(got, lo, hi, dm))
+             off ? " plus the TAI offset last set" : "");
+    else if (!stable(s) && clk != CLOCK_TAI && !within_step(got, lo, hi, dm))
         rlog(s,
              "%s = %lld.%09ld during a transition: neither within %lld ns after the syscall "
              "before (%lld.%09ld) nor before the syscall after (%lld.%09ld)",
@@ -193,19 +210,32 @@ static void check_gettimeofday(struct rstate *s)
     }
 }
 
+/*
+ * time() is the coarse second. It is bracketed by the REALTIME_COARSE
+ * syscall: the time syscall reads the timekeeper's second without its
+ * seqcount and can show a step before the data page has it.
+ */
+static long coarse_sec(void)
+{
+    struct timespec ts = {-1, 0};
+
+    dt_clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return (long)ts.tv_sec;
+}
+
 static void check_time(struct rstate *s)
 {
     long out = -1;
     int64_t m1 = dt_mono_ns();
-    long s1 = dt_time();
+    long s1 = coarse_sec();
     long v = s->sh->target->fn.time(&out);
-    long s2 = dt_time();
-    int64_t dm = (dt_mono_ns() - m1) / NSEC_PER_SEC + 1;
+    long s2 = coarse_sec();
+    int64_t dm = (dt_mono_ns() - m1 + s->sh->calib->tick_ns) / NSEC_PER_SEC + 1;
 
     if (v != out)
         rlog(s, "time returned %ld but stored %ld", v, out);
     else if (stable(s) ? v < s1 || v > s2 : !within_step(v, s1, s2, dm))
-        rlog(s, "time = %ld outside the syscall's [%ld, %ld]%s", v, s1, s2,
+        rlog(s, "time = %ld outside the REALTIME_COARSE syscall's [%ld, %ld]%s", v, s1, s2,
              stable(s) ? "" : " on both sides of a transition");
 }
 

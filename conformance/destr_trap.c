@@ -105,11 +105,6 @@ int dt_gettimeofday(struct timeval *tv, struct timezone *tz)
     return (int)destr_syscall(SYS_gettimeofday, (long)tv, (long)tz, 0, 0, 0);
 }
 
-long dt_time(void)
-{
-    return destr_syscall(SYS_time, 0, 0, 0, 0, 0);
-}
-
 int dt_clock_getres(clockid_t clk, struct timespec *res)
 {
     return (int)destr_syscall(SYS_clock_getres, clk, (long)res, 0, 0, 0);

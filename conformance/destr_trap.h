@@ -24,7 +24,6 @@ unsigned destr_trap_count(void);
 /* The kernel's answers, past the filter (0 or -errno, as oracle.h). */
 int dt_clock_gettime(clockid_t clk, struct timespec *ts);
 int dt_gettimeofday(struct timeval *tv, struct timezone *tz);
-long dt_time(void);
 int dt_clock_getres(clockid_t clk, struct timespec *res);
 int64_t dt_mono_ns(void);
 
