@@ -62,6 +62,8 @@ void destructive_restore(struct conf_results *rs, unsigned target, unsigned grou
     fclose(out);
     fprintf(human, "destructive: restored state %s the saved one\n%s",
             ok ? "matches" : "DIFFERS from", text);
+    if (len && text[len - 1] == '\n')
+        text[len - 1] = 0; /* evidence lines are joined by the reporters */
     struct conf_record rec = {.text = text, .hard = CONF_HARD_PROSE};
     results_add(rs, target, group, "destructive.restore", ok ? CONF_PASS : CONF_FAIL, &rec);
     free(text);
