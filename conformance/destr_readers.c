@@ -98,8 +98,8 @@ static void count_served(struct rstate *s, const char *what, bool served)
 
 /*
  * A clock that never goes back: exactly between the syscalls, unless the
- * syscall itself went back inside the bracket (coarse clocks before 6.15 do
- * when NTP changes the multiplier): then on either side of that, and a
+ * syscall itself went back inside the bracket (MONOTONIC_COARSE does on 6.1
+ * and 6.12 when NTP changes the multiplier): then on either side of that, and a
  * finding about the kernel. A reading below the reader's previous one with
  * both readings between their syscalls means the syscall went back too: a
  * finding as well; the target going back on its own fails the bracket.
