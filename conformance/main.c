@@ -103,8 +103,8 @@ static void usage(FILE *out)
     fprintf(out, "\n\nExit status: 0 all passed (skips and waived failures allowed), 1 any\n"
                  "failure or test NOT RUN (a crash or deadline kept it from running), 2 usage\n"
                  "or setup error (including a target that cannot be opened or has no entry\n"
-                 "point, unless --allow-missing names it). A target x group whose tests all\n"
-                 "skipped is reported NOT TESTED.\n");
+                 "point, unless --allow-missing names it; a refused --tier destructive). A\n"
+                 "target x group whose tests all skipped is reported NOT TESTED.\n");
 }
 
 static int usage_error(const char *msg, const char *arg)
