@@ -46,6 +46,8 @@ int explore_open(struct explore **out, struct vdso_loaded *l, enum explore_mode 
     }
     for (int i = 0; i < VDSO_DATA_PAGES; i++)
         x->readable[i] = x->reader_map[i] >= 0 && page_readable(l->base + i * EXPLORE_PAGE);
+    explore_step_attach(x);
+    x->attached = true;
     *out = x;
     return 0;
 }
@@ -54,6 +56,8 @@ void explore_close(struct explore *x)
 {
     if (!x)
         return;
+    if (x->attached)
+        explore_step_detach(x);
     if (x->mode == EXPLORE_TIMENS)
         loader_set_layout(x->l, LOADER_LAYOUT_ROOT, NULL);
     free(x->start);

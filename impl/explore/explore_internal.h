@@ -23,6 +23,7 @@ struct explore {
     enum explore_mode mode;
     int reader_map[VDSO_DATA_PAGES]; /* file page behind each reader page, or -1 */
     bool readable[VDSO_DATA_PAGES];  /* mapped readable in the unprotected view */
+    bool attached;                   /* pages protected, handlers installed */
     uint8_t *start;                  /* every file page at the start of each run */
     unsigned nupdates;
     struct explore_update upd[EXPLORE_MAX_UPDATES];
@@ -56,7 +57,11 @@ struct explore_record {
  * states and updates (x->l, x->mode set). */
 int explore_states_build(struct explore *x, struct vdsokit_error *err);
 
-/* explore_step.c: restore the start pages and run c under s, tracing. */
+/* explore_step.c: protect the reader pages and install the handlers (attach,
+ * at open) or undo that (detach, at close); restore the start pages and run
+ * c under s, tracing (call). */
+void explore_step_attach(struct explore *x);
+void explore_step_detach(struct explore *x);
 int explore_step_call(struct explore *x, const struct explore_call *c,
                       const struct explore_schedule *s, struct explore_outcome *o,
                       struct explore_record *r, struct vdsokit_error *err);

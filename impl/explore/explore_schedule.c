@@ -225,8 +225,8 @@ int explore_schedule_parse(const char *text, struct explore_schedule *s, struct 
                                 text, EXPLORE_MAX_UPDATES, EXPLORE_MAX_STORES);
         s->act[s->nactions++] =
             (struct explore_action){(uint32_t)at, (uint8_t)u, (uint16_t)from, (uint16_t)to};
-        if (*p == '+')
-            p++;
+        if (*p == '+' && !*++p)
+            return vdsokit_fail(err, "schedule '%s': an action must follow '+'", text);
     }
     return 0;
 }

@@ -88,7 +88,7 @@ struct plain_load {
     unsigned len;  /* instruction bytes */
     unsigned reg;  /* destination, x86 numbering 0-15 */
     unsigned size; /* bytes loaded */
-    enum { LOAD_MOV, LOAD_ZX, LOAD_SXD } kind;
+    enum { LOAD_MOV, LOAD_ZX, LOAD_SX, LOAD_SXD } kind;
     bool wide, half; /* REX.W, 66h */
 };
 
@@ -110,8 +110,9 @@ static unsigned modrm_len(const uint8_t *m)
 }
 
 /*
- * Decode the loads the vDSO is made of: mov r16/32/64 (8B), movzx (0F B6,
- * 0F B7), movsxd (REX.W 63), after 66h and REX prefixes only. Anything
+ * Decode the loads the vDSO is made of: mov r16/32/64 (8B), movzx and
+ * movsx (0F B6/B7/BE/BF), movsxd (REX.W 63), after 66h and REX prefixes
+ * only. Anything
  * else (a compare, an arithmetic operand, a byte mov) is stepped instead.
  */
 static bool decode_plain(const uint8_t *ip, struct plain_load *d)
@@ -130,9 +131,9 @@ static bool decode_plain(const uint8_t *ip, struct plain_load *d)
         d->kind = LOAD_MOV;
         d->size = d->wide ? 8 : d->half ? 2 : 4;
         i++;
-    } else if (ip[i] == 0x0f && (ip[i + 1] == 0xb6 || ip[i + 1] == 0xb7) && !d->half) {
-        d->kind = LOAD_ZX;
-        d->size = ip[i + 1] == 0xb6 ? 1 : 2;
+    } else if (ip[i] == 0x0f && (ip[i + 1] & 0xf6) == 0xb6 && !d->half) {
+        d->kind = (ip[i + 1] & 8) ? LOAD_SX : LOAD_ZX;
+        d->size = (ip[i + 1] & 1) ? 2 : 1;
         i += 2;
     } else if (ip[i] == 0x63 && d->wide) {
         d->kind = LOAD_SXD;
@@ -165,6 +166,10 @@ static bool emulate(const struct explore *x, const struct plain_load *d, int fp,
     greg_t *r = &g[greg_of[d->reg]];
     if (d->kind == LOAD_SXD)
         *r = (greg_t)(int64_t)(int32_t)(uint32_t)v;
+    else if (d->kind == LOAD_SX)
+        *r =
+            (greg_t)(d->wide ? (uint64_t)(d->size == 1 ? (int64_t)(int8_t)v : (int64_t)(int16_t)v)
+                             : (uint32_t)(d->size == 1 ? (int32_t)(int8_t)v : (int32_t)(int16_t)v));
     else if (d->kind == LOAD_MOV && d->half)
         *r = (greg_t)(((uint64_t)*r & ~0xffffull) | v);
     else
@@ -332,7 +337,9 @@ static void install(void)
     struct sigaction sa;
 
     memset(&sa, 0, sizeof sa);
-    sa.sa_flags = SA_SIGINFO;
+    /* SA_NODEFER: the mask stays as it was, so leaving a handler by
+     * siglongjmp needs no saved mask (one syscall less per run). */
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
     sa.sa_sigaction = on_segv;
     sigaction(SIGSEGV, &sa, &old_segv);
     sa.sa_sigaction = on_trap;
@@ -410,6 +417,23 @@ static void plan(struct step *st)
         st->rest_at = last + EXPLORE_REST_AFTER;
 }
 
+/*
+ * From attach to detach the reader pages stay PROT_NONE and the handlers
+ * installed (only the image reads those pages, and only inside a run), so
+ * a run costs the call's own faults and nothing else.
+ */
+void explore_step_attach(struct explore *x)
+{
+    install();
+    set_protection(x, PROT_NONE);
+}
+
+void explore_step_detach(struct explore *x)
+{
+    set_protection(x, PROT_READ);
+    uninstall();
+}
+
 int explore_step_call(struct explore *x, const struct explore_call *c,
                       const struct explore_schedule *s, struct explore_outcome *o,
                       struct explore_record *r, struct vdsokit_error *err)
@@ -432,20 +456,17 @@ int explore_step_call(struct explore *x, const struct explore_call *c,
     st.base = x->l->base;
     plan(&st);
     uint64_t traps0 = loader_trap_thread_count();
-    install();
     __atomic_store_n(&cur, &st, __ATOMIC_RELAXED);
-    if (sigsetjmp(st.env, 1) == 0) {
-        set_protection(x, PROT_NONE);
+    if (sigsetjmp(st.env, 0) == 0) {
         r->tsc0 = counter_rdtsc();
         call(x->l, c, o);
         r->tsc1 = counter_rdtsc();
         r->returned = true;
     } else {
         r->tsc1 = counter_rdtsc();
+        protect_open(&st); /* a page a stepped load had opened */
     }
     __atomic_store_n(&cur, NULL, __ATOMIC_RELAXED);
-    set_protection(x, PROT_READ);
-    uninstall();
     r->traps = loader_trap_thread_count() - traps0;
     if (r->traps)
         loader_trap_thread_last(&r->last_trap);
