@@ -71,6 +71,17 @@ void explore_judge(const struct explore *x, const struct explore_call *c,
                    const struct explore_schedule *s, const struct explore_record *r,
                    struct explore_outcome *o);
 
+/* explore_flags.c: the status flags of a - b (logic: a & b) at bits (8, 16,
+ * 32, 64) bits, and the result in *result. */
+#define FLAG_CF              0x001
+#define FLAG_PF              0x004
+#define FLAG_AF              0x010
+#define FLAG_ZF              0x040
+#define FLAG_SF              0x080
+#define FLAG_OF              0x800
+#define EXPLORE_STATUS_FLAGS (FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF)
+uint64_t explore_alu_flags(uint64_t a, uint64_t b, unsigned bits, bool logic, uint64_t *result);
+
 /* Whether access a loads (part of) the word store st writes. */
 static inline bool explore_hits(const struct explore *x, const struct explore_access *a,
                                 const struct explore_store *st)

@@ -178,6 +178,105 @@ static bool emulate(const struct explore *x, const struct plain_load *d, int fp,
     return true;
 }
 
+/*
+ * The arithmetic forms the vDSO reads its pages with: sub r, m (2B); cmp r,
+ * m (3B) and cmp m, r (39); test m, r (85); test m8, imm8 (F6 /0); cmp m,
+ * imm8 (80 /7 byte, 83 /7 sign-extended). With REX only (no 66h): 8, 32 or
+ * 64 bits. The handler computes the result and the six status flags as the
+ * CPU does.
+ */
+enum alu_op { ALU_SUB, ALU_CMP_RM, ALU_CMP_MR, ALU_TEST, ALU_TEST_IMM, ALU_CMP_IMM };
+
+struct alu_load {
+    unsigned len, reg, size;
+    enum alu_op op;
+    uint64_t imm;
+};
+
+static bool decode_alu(const uint8_t *ip, struct alu_load *d)
+{
+    unsigned i = 0, rex = 0;
+
+    memset(d, 0, sizeof *d);
+    if ((ip[i] & 0xf0) == 0x40)
+        rex = ip[i++];
+    uint8_t op = ip[i++], ext = (ip[i] >> 3) & 7;
+    unsigned m = modrm_len(ip + i);
+    if (!m)
+        return false;
+    d->size = (rex & 8) ? 8 : 4;
+    d->reg = ext | ((rex & 4) << 1);
+    d->len = i + m;
+    switch (op) {
+    case 0x2b:
+        d->op = ALU_SUB;
+        return true;
+    case 0x3b:
+        d->op = ALU_CMP_RM;
+        return true;
+    case 0x39:
+        d->op = ALU_CMP_MR;
+        return true;
+    case 0x85:
+        d->op = ALU_TEST;
+        return true;
+    case 0xf6:
+    case 0x80:
+        if (op == 0xf6 ? ext != 0 : ext != 7)
+            return false;
+        d->op = op == 0xf6 ? ALU_TEST_IMM : ALU_CMP_IMM;
+        d->size = 1;
+        d->imm = ip[d->len++];
+        return true;
+    case 0x83:
+        if (ext != 7)
+            return false;
+        d->op = ALU_CMP_IMM;
+        d->imm = (uint64_t)(int64_t)(int8_t)ip[d->len++];
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool emulate_alu(const struct explore *x, const struct alu_load *d, int fp, unsigned off,
+                        greg_t *g)
+{
+    uint64_t m = 0, r;
+
+    if (fp < 0 || off + d->size > EXPLORE_PAGE)
+        return false;
+    memcpy(&m, x->l->dp.rw + (size_t)fp * EXPLORE_PAGE + off, d->size);
+    greg_t *reg = &g[greg_of[d->reg]];
+    uint64_t rv = (uint64_t)*reg, f;
+    unsigned bits = d->size * 8;
+    switch (d->op) {
+    case ALU_SUB:
+        f = explore_alu_flags(rv, m, bits, false, &r);
+        *reg = (greg_t)r; /* a 32-bit result clears the upper half */
+        break;
+    case ALU_CMP_RM:
+        f = explore_alu_flags(rv, m, bits, false, &r);
+        break;
+    case ALU_CMP_MR:
+        f = explore_alu_flags(m, rv, bits, false, &r);
+        break;
+    case ALU_TEST:
+        f = explore_alu_flags(m, rv, bits, true, &r);
+        break;
+    case ALU_TEST_IMM:
+        f = explore_alu_flags(m, d->imm, bits, true, &r);
+        break;
+    default:
+        f = explore_alu_flags(m, d->imm, bits, false, &r);
+        break;
+    }
+    uint64_t keep = ~(uint64_t)EXPLORE_STATUS_FLAGS;
+    g[REG_EFL] = (greg_t)(((uint64_t)g[REG_EFL] & keep) | f);
+    g[REG_RIP] += d->len;
+    return true;
+}
+
 /* The operand size of the load at ip: byte forms, 66h, REX.W; else 4. */
 static uint8_t operand_size(const uint8_t *ip)
 {
@@ -289,10 +388,16 @@ static void on_segv(int sig, siginfo_t *si, void *ucv)
     /* A plain load is done here (the page stays protected): half the
      * signals and no mprotect; any other instruction is stepped. */
     struct plain_load d;
+    struct alu_load alu;
     unsigned off = (unsigned)(addr & (EXPLORE_PAGE - 1));
-    if (!c->stepping && decode_plain((const uint8_t *)g[REG_RIP], &d)) {
+    const uint8_t *ip = (const uint8_t *)g[REG_RIP];
+    if (!c->stepping && decode_plain(ip, &d)) {
         c->o->trace[c->n - 1].size = (uint8_t)d.size;
         if (emulate(c->x, &d, c->x->reader_map[rp], off, g))
+            return;
+    } else if (!c->stepping && decode_alu(ip, &alu)) {
+        c->o->trace[c->n - 1].size = (uint8_t)alu.size;
+        if (emulate_alu(c->x, &alu, c->x->reader_map[rp], off, g))
             return;
     }
     mprotect(c->base + rp * EXPLORE_PAGE, EXPLORE_PAGE, PROT_READ);
