@@ -33,7 +33,9 @@ static const struct interleave_call calls[] = {
     {"time", {EXPLORE_TIME, 0}},
     {"getres", {EXPLORE_GETRES, VDSO_CLOCK_MONOTONIC}},
 };
-#define NCALLS (sizeof calls / sizeof calls[0])
+#define NCALLS     (sizeof calls / sizeof calls[0])
+#define TRACE_HEAD 28 /* loads of a failing trace printed from its start ... */
+#define TRACE_TAIL 8  /* ... and from its end */
 
 struct sweep {
     struct conf_ctx *ctx;
@@ -69,8 +71,14 @@ static void report(struct conf_ctx *ctx, const struct explore_call *c, enum expl
               sched);
     conf_note(ctx, "replay: vdsoconf --target %s --explore-replay %s:%d:%s:%s", ctx->target->name,
               explore_entry_name(c->entry), c->clk, explore_mode_name(mode), sched);
-    for (char *line = strtok(trace, "\n"); line; line = strtok(NULL, "\n"))
-        conf_note(ctx, "  %s", line);
+    /* A livelock's trace is thousands of loads: its head and tail tell. */
+    unsigned i = 0;
+    for (char *line = strtok(trace, "\n"); line; line = strtok(NULL, "\n"), i++) {
+        if (i < TRACE_HEAD || i + TRACE_TAIL >= o->ntrace)
+            conf_note(ctx, "  %s", line);
+        else if (i == TRACE_HEAD)
+            conf_note(ctx, "  ... %u loads ...", o->ntrace - TRACE_HEAD - TRACE_TAIL);
+    }
 }
 
 static int run_one(const struct explore_schedule *s, void *arg)
