@@ -2,13 +2,17 @@
  * The stepping engine: one call of the image with its readable data pages
  * PROT_NONE. Each load faults; the SIGSEGV handler records it, applies the
  * stores the schedule puts before it (and the rest of every update the
- * schedule touched, EXPLORE_REST_AFTER accesses after its last action),
- * makes the page readable and sets the trap flag in the interrupted
- * context; the SIGTRAP that follows the one instruction protects the page
- * again and clears the flag. A load from a page that is not mapped at
- * all, or a call still running after EXPLORE_STEP_BUDGET loads, leaves
- * the call by siglongjmp (the image's code holds no state of ours). Faults
- * outside the data pages go to the handler that was installed before.
+ * schedule touched, EXPLORE_REST_AFTER loads after its last action), then
+ * performs the load itself if it decodes it (a mov, movzx, movsx, movsxd,
+ * or a sub, cmp or test with a memory source: the value comes from the
+ * writer's mapping, the register or the flags go into the interrupted
+ * context, RIP skips the instruction: one signal, no mprotect), or makes
+ * the page readable and sets the trap flag, and the SIGTRAP that follows
+ * the one instruction protects the page again. A load from a page that is
+ * not mapped at all, or a call still running after EXPLORE_STEP_BUDGET
+ * loads, leaves the call by siglongjmp (the image's code holds no state of
+ * ours). Faults outside the data pages go to the handler that was
+ * installed before.
  */
 #define _GNU_SOURCE
 #include <limits.h>

@@ -4,9 +4,11 @@
  * memory, a file) in the calling thread with the image's data pages mapped
  * PROT_NONE, so that every load from them faults. The SIGSEGV handler
  * records the access (reader page, offset, size, index, rip), applies the
- * writer stores a schedule puts before this access, makes the page
- * readable and sets the trap flag; the SIGTRAP after that one instruction
- * protects the page again. Nothing is compiled into the image: counter
+ * writer stores a schedule puts before this access, and then performs the
+ * load itself when it can decode it (mov, movzx, movsx, movsxd; sub, cmp
+ * and test with their status flags: the page stays protected), or makes
+ * the page readable and sets the trap flag, and the SIGTRAP after that one
+ * instruction protects the page again. Nothing is compiled into the image: counter
  * reads and syscall instructions run natively (the hermetic trap of
  * loader_trap.h answers the syscalls from the emulated kernel).
  *
@@ -19,12 +21,14 @@
  * EXPLORE_REST_AFTER accesses after its last action (the enumerated
  * schedules always say when), so a reader that waits sees the update
  * finish, and one that still runs EXPLORE_STEP_BUDGET accesses later is a
- * livelock. The verdict is exact (explore_judge): the
- * model of the one state the protocol allows, at a counter the call could
- * have read, or the emulated kernel's answer where that state falls back.
+ * livelock. The verdict is exact: the model of the one state the protocol
+ * allows, at a counter the call could have read, or the emulated kernel's
+ * answer where that state falls back.
  *
  * One exploration at a time per process (the handlers are process-wide);
- * the caller's loaded image must have no writer thread.
+ * from explore_open to explore_close the image's reader pages stay
+ * PROT_NONE and the handlers installed (faults elsewhere go to the handler
+ * installed before); the caller's loaded image must have no writer thread.
  */
 #ifndef VDSOKIT_EXPLORE_H
 #define VDSOKIT_EXPLORE_H
