@@ -222,7 +222,10 @@ void group_interleave(struct conf_ctx *ctx)
     struct vdso_loaded *l = conf_inproc(ctx->target);
 
     if (!l) {
-        conf_test_skip(ctx, "interleave.all", "the explorer needs an in-process target");
+        conf_test_skip(ctx, ctx->explore_replay ? "interleave.replay" : "interleave.all",
+                       "the explorer needs an in-process target (ref, image:PATH): the data "
+                       "pages of %s belong to the kernel",
+                       ctx->target->name);
         return;
     }
     struct explore_outcome *o = malloc(2 * sizeof *o);
