@@ -8,6 +8,7 @@
 #define EXPLORE_INTERNAL_H
 
 #include <stdint.h>
+#include <ucontext.h>
 
 #include <vdsokit/datapages.h>
 #include <vdsokit/explore.h>
@@ -81,6 +82,13 @@ void explore_judge(const struct explore *x, const struct explore_call *c,
 #define FLAG_OF              0x800
 #define EXPLORE_STATUS_FLAGS (FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF)
 uint64_t explore_alu_flags(uint64_t a, uint64_t b, unsigned bits, bool logic, uint64_t *result);
+
+/* explore_decode.c: perform the load at the interrupted RIP from file page
+ * fp, offset off, into context g (register or flags, RIP moved on) and say
+ * its size; false: not an instruction it performs (step it). */
+bool explore_perform_load(const struct explore *x, greg_t *g, int fp, unsigned off, uint8_t *size);
+/* The operand size of the load at ip, guessed from prefixes and opcode. */
+uint8_t explore_operand_size(const uint8_t *ip);
 
 /* Whether access a loads (part of) the word store st writes. */
 static inline bool explore_hits(const struct explore *x, const struct explore_access *a,
