@@ -52,6 +52,8 @@ struct conf_ctx {
     bool listing;            /* --list: name the tests, run nothing */
     bool allow_inconclusive; /* a starved storm is a SKIP, not a FAIL */
     int out_fd;              /* record pipe to the runner */
+    /* --explore-replay ENTRY:ID:MODE:SCHEDULE (group interleave), or NULL. */
+    const char *explore_replay;
     /* State of the test in progress (one at a time per process). */
     char test_id[128];
     bool in_test, failed, skipped;
@@ -141,5 +143,6 @@ void group_timens(struct conf_ctx *ctx);
 void group_syscall_free(struct conf_ctx *ctx);
 void group_hygiene(struct conf_ctx *ctx);
 void group_destructive(struct conf_ctx *ctx);
+void group_interleave(struct conf_ctx *ctx);
 
 #endif /* VDSOCONF_CONF_H */

@@ -44,6 +44,7 @@ struct options {
     unsigned nallow_missing;
     bool list, tap, strict_waivers, allow_inconclusive, verbose, allow_clock_writes;
     const char *only, *junit, *json, *html, *waivers;
+    const char *explore_replay;
     unsigned long long seed;
     bool seed_given;
 };
@@ -95,6 +96,9 @@ static void usage(FILE *out)
                  "                   (a slow emulator, a starved machine) is a SKIP, not a FAIL\n"
                  "  --verbose        print the evidence of WAIVED results too (by default one\n"
                  "                   line each; the JSON, JUnit and TAP reports always have it)\n"
+                 "  --explore-replay ENTRY:ID:MODE:SCHEDULE\n"
+                 "                   run one schedule of the interleave group (as its FAIL\n"
+                 "                   evidence prints it) and print the call's load trace\n"
                  "  --version        print the version and exit\n"
                  "  --help           this text\n\n"
                  "Groups: ");
@@ -145,6 +149,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         O_ALLOW_MISSING,
         O_VERBOSE,
         O_ALLOW_CLOCK_WRITES,
+        O_EXPLORE_REPLAY,
         O_VERSION,
         O_HELP
     };
@@ -166,6 +171,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"allow-missing", required_argument, 0, O_ALLOW_MISSING},
         {"verbose", no_argument, 0, O_VERBOSE},
         {"allow-clock-writes", no_argument, 0, O_ALLOW_CLOCK_WRITES},
+        {"explore-replay", required_argument, 0, O_EXPLORE_REPLAY},
         {"version", no_argument, 0, O_VERSION},
         {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0},
@@ -249,6 +255,10 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case O_ALLOW_CLOCK_WRITES:
             o->allow_clock_writes = true;
+            break;
+        case O_EXPLORE_REPLAY:
+            o->explore_replay = optarg;
+            o->only = "interleave.replay";
             break;
         case O_VERSION:
             printf("%s %s\n", VDSOCONF_NAME, VDSOKIT_VERSION_FULL);
@@ -481,6 +491,7 @@ int main(int argc, char **argv)
                              .only = o.only,
                              .listing = o.list,
                              .allow_inconclusive = o.allow_inconclusive,
+                             .explore_replay = o.explore_replay,
                              .out_fd = -1};
     conf_calibrate(&calib);
     static struct destr_clock_state saved;

@@ -31,14 +31,19 @@ static void report_result(FILE *out, const struct conf_run *run, const struct co
     report_indented(out, r->text);
 }
 
-/* What each storm judged: a scenario is only as strong as its verified readings. */
+/* What each storm judged: a scenario is only as strong as its verified
+ * readings; what each interleave test explored: its schedules. */
 static void report_readings(FILE *out, const struct conf_run *run)
 {
     const struct conf_results *rs = run->results;
 
     for (size_t i = 0; i < rs->n; i++) {
         const struct conf_result *r = &rs->items[i];
-        double readings, verified, floor = 0;
+        double readings, verified, floor = 0, schedules, loads;
+        if (report_metric(r->metrics, "schedules", &schedules) &&
+            report_metric(r->metrics, "loads", &loads))
+            fprintf(out, "SCHEDULES %s %s: %.0f explored, %.0f loads unperturbed\n",
+                    run->target_names[r->target], r->id, schedules, loads);
         if (!report_metric(r->metrics, "readings", &readings) ||
             !report_metric(r->metrics, "verified", &verified) || readings <= 0)
             continue;
