@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <vdsokit/loader_trap.h>
+#include <vdsokit/tk_rng.h>
 
 #include "loader_internal.h"
 
@@ -141,6 +142,25 @@ static long time_(struct timekeeper *tk, const long *a, struct loader_trap_recor
     return (long)r->t;
 }
 
+/* The emulated getrandom: the stream's bytes, copied out a chunk at a time. */
+static long getrandom_(struct timekeeper *tk, const long *a, struct loader_trap_record *r)
+{
+    uint64_t seed, offset, ignored;
+    uint8_t chunk[16384];
+    long n = tk_sys_getrandom(tk, (size_t)a[1], (unsigned)a[2], &offset);
+
+    r->rng_offset = offset;
+    tk_rng_stream_position(tk, &seed, &ignored);
+    for (long done = 0; done < n;) {
+        size_t k = (size_t)(n - done) < sizeof chunk ? (size_t)(n - done) : sizeof chunk;
+        tk_rng_stream(seed, offset + (uint64_t)done, chunk, k);
+        if (copy_out(a[0] + done, chunk, k))
+            return done ? done : -EFAULT;
+        done += (long)k;
+    }
+    return n;
+}
+
 static long answer(struct timekeeper *tk, enum loader_trap_call c, const long *a,
                    struct loader_trap_record *r)
 {
@@ -154,6 +174,8 @@ static long answer(struct timekeeper *tk, enum loader_trap_call c, const long *a
         return gettimeofday_(tk, a, r);
     case LOADER_TRAP_TIME:
         return time_(tk, a, r);
+    case LOADER_TRAP_GETRANDOM:
+        return getrandom_(tk, a, r);
     default:
         r->emulated = false;
         return host(r->nr, a);

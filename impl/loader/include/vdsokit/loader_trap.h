@@ -6,9 +6,9 @@
  * included, lies in it); everyone else's syscalls stay real. The SIGSYS
  * handler finds the image whose slot holds the trapping instruction and
  * answers from its timekeeper as the kernel's syscall answers
- * (tk_syscall.h), writing results with a copy that reports a bad user
- * pointer, so it returns -EFAULT where the kernel would and never crashes;
- * getcpu, getrandom, the CPU-time clocks and traps from a slot with no
+ * (tk_syscall.h; getrandom from its key stream, tk_rng.h), writing results
+ * with a copy that reports a bad user pointer, so it returns -EFAULT where
+ * the kernel would and never crashes; getcpu, the CPU-time clocks and traps from a slot with no
  * timekeeper get the real syscall. Each trap is counted per thread (with a
  * record of the last one) and per process.
  */
@@ -44,6 +44,7 @@ struct loader_trap_record {
     struct timezone tz;
     int64_t t;                 /* time */
     struct tk_sys_trace trace; /* the state and counter an emulated answer used */
+    uint64_t rng_offset;       /* getrandom: where in the key stream its bytes began */
 };
 
 struct loader_trap_counts {
