@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "tk_internal.h"
+#include <vdsokit/datapages_era.h>
 #include <vdsokit/tk_rng.h>
 #include <vdsokit/vgetrandom.h>
 
@@ -44,6 +45,26 @@ void tk_rng_stream_position(struct timekeeper *tk, uint64_t *seed, uint64_t *off
     *seed = __atomic_load_n(&tk->rng_seed, __ATOMIC_RELAXED);
 }
 
+void tk_rng_reseed_on_syscall(struct timekeeper *tk, unsigned n)
+{
+    __atomic_store_n(&tk->rng_reseeds, n, __ATOMIC_RELAXED);
+}
+
+static void reseed_if_asked(struct timekeeper *tk)
+{
+    unsigned left = __atomic_load_n(&tk->rng_reseeds, __ATOMIC_RELAXED);
+
+    while (left && !__atomic_compare_exchange_n(&tk->rng_reseeds, &left, left - 1, false,
+                                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+    if (!left)
+        return;
+    struct vdso_rng_data *rng = datapages_rng(tk->dp);
+    __atomic_store_n(&rng->generation, __atomic_load_n(&rng->generation, __ATOMIC_RELAXED) + 1,
+                     __ATOMIC_RELEASE);
+    datapages_era_rng(tk->dp);
+}
+
 long tk_sys_getrandom(struct timekeeper *tk, size_t len, unsigned flags, uint64_t *offset)
 {
     if (flags & ~VGETRANDOM_GRND_ALL)
@@ -51,6 +72,7 @@ long tk_sys_getrandom(struct timekeeper *tk, size_t len, unsigned flags, uint64_
     if ((flags & (VGETRANDOM_GRND_RANDOM | VGETRANDOM_GRND_INSECURE)) ==
         (VGETRANDOM_GRND_RANDOM | VGETRANDOM_GRND_INSECURE))
         return -EINVAL;
+    reseed_if_asked(tk);
     size_t count = len < VGETRANDOM_MAX_COUNT ? len : VGETRANDOM_MAX_COUNT;
     *offset = __atomic_fetch_add(&tk->rng_offset, count, __ATOMIC_ACQ_REL);
     return (long)count;

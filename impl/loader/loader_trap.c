@@ -49,6 +49,7 @@ static struct {
 static __thread struct {
     uint64_t count; /* atomic against this thread's own handler */
     struct loader_trap_record last;
+    struct loader_trap_record recent[LOADER_TRAP_RECENT]; /* record n at [n % RECENT] */
 } self __attribute__((tls_model("initial-exec")));
 
 enum loader_trap_call loader_trap_call_of(long nr)
@@ -203,6 +204,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
     }
     r.number = self.count + 1;
     self.last = r;
+    self.recent[r.number % LOADER_TRAP_RECENT] = r;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     __atomic_store_n(&self.count, r.number, __ATOMIC_RELAXED);
     __atomic_fetch_add(&trap.total, 1, __ATOMIC_RELAXED);
@@ -301,6 +303,17 @@ void loader_trap_thread_last(struct loader_trap_record *out)
 {
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     *out = self.last;
+}
+
+unsigned loader_trap_thread_since(uint64_t first, struct loader_trap_record *out, unsigned max)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    uint64_t count = __atomic_load_n(&self.count, __ATOMIC_RELAXED), n = 0;
+
+    for (uint64_t k = first + 1; k <= count && n < max; k++)
+        if (count - k < LOADER_TRAP_RECENT)
+            out[n++] = self.recent[k % LOADER_TRAP_RECENT];
+    return (unsigned)n;
 }
 
 void loader_trap_totals(struct loader_trap_counts *out)

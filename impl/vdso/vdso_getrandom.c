@@ -11,7 +11,9 @@
  * ChaCha20 with fast key erasure: buffered bytes first, whole blocks
  * straight into the buffer, and the batch refilled together with the next
  * key, which overwrites the one that made it. A generation that moved
- * while the bytes were made throws them away and starts over.
+ * while the bytes were made throws them away and starts over, once; if it
+ * moves again, the syscall answers (as the 6.18 image does: the
+ * differential test races reseeds with the key fetch).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -79,11 +81,14 @@ static size_t vdso_drain_batch(struct vgetrandom_state *st, uint8_t *out, size_t
     return n;
 }
 
-/* Fills out[0, len) from the state's key; leaves the next key in the state. */
-static void vdso_generate(struct vgetrandom_state *st, uint8_t *out, size_t len)
+/*
+ * Fills out[0, len) from the state's key; leaves the next key in the state.
+ * The block counter is the call's: a retry goes on counting from where the
+ * first attempt stopped (the 6.18 image's states after a retry show it).
+ */
+static void vdso_generate(struct vgetrandom_state *st, uint8_t *out, size_t len,
+                          uint32_t counter[2])
 {
-    uint32_t counter[2] = {0, 0};
-
     for (;;) {
         size_t n = vdso_drain_batch(st, out, len);
         out += n;
@@ -145,12 +150,14 @@ VDSO_EXPORT long VDSO_FN(getrandom)(void *buf, size_t len, unsigned flags, void 
     __atomic_store_n(&st->in_use, true, __ATOMIC_RELAXED);
 
     size_t count = len < VGETRANDOM_MAX_COUNT ? len : VGETRANDOM_MAX_COUNT;
-    for (;;) {
+    uint32_t counter[2] = {0, 0};
+    for (int attempt = 0; attempt < 2; attempt++) {
         if (!vdso_rekey(st, rng))
             break;
-        vdso_generate(st, buf, count);
+        vdso_generate(st, buf, count, counter);
         vdso_read_barrier();
-        /* A reseed, fork or drop meanwhile: these bytes may be the old key's. */
+        /* A reseed, fork or drop meanwhile: these bytes may be the old key's.
+         * Once more from the start with a new key; a second time, the syscall. */
         if (VDSO_READ(st->generation) == __atomic_load_n(&rng->generation, __ATOMIC_RELAXED)) {
             __atomic_store_n(&st->in_use, false, __ATOMIC_RELAXED);
             return (long)count;

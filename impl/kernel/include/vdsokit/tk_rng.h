@@ -37,6 +37,13 @@ void tk_rng_stream_position(struct timekeeper *tk, uint64_t *seed, uint64_t *off
  */
 long tk_sys_getrandom(struct timekeeper *tk, size_t len, unsigned flags, uint64_t *offset);
 
+/*
+ * The next n emulated getrandom syscalls each publish a new generation
+ * (as a reseed would) before answering: a reseed racing a vDSO's key
+ * fetch. Lock-free, for a harness without a writer thread.
+ */
+void tk_rng_reseed_on_syscall(struct timekeeper *tk, unsigned n);
+
 /* A state in MAP_DROPPABLE memory after fork or a drop: all zero. */
 void tk_rng_drop_state(void *state, size_t len);
 

@@ -65,6 +65,12 @@ bool loader_trap_installed(void);
 /* This thread's trap count, and its last record (number 0: none yet). */
 uint64_t loader_trap_thread_count(void);
 void loader_trap_thread_last(struct loader_trap_record *out);
+/*
+ * This thread's records after its count was `first`, oldest first, at most
+ * max, of the last LOADER_TRAP_RECENT kept: the syscall sequence of a call.
+ */
+#define LOADER_TRAP_RECENT 8
+unsigned loader_trap_thread_since(uint64_t first, struct loader_trap_record *out, unsigned max);
 /* The process's counts so far. */
 void loader_trap_totals(struct loader_trap_counts *out);
 /* The call a syscall number is, or LOADER_TRAP_NCALLS. */
