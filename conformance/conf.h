@@ -139,5 +139,6 @@ void group_concurrent(struct conf_ctx *ctx);
 void group_timens(struct conf_ctx *ctx);
 void group_syscall_free(struct conf_ctx *ctx);
 void group_hygiene(struct conf_ctx *ctx);
+void group_getrandom(struct conf_ctx *ctx);
 
 #endif /* VDSOCONF_CONF_H */
