@@ -17,33 +17,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* d <<<= 16 style rotation of one row (x) by n, through the scratch row xmm8. */
+/* Rotate the words of row x left by n, through the scratch row xmm8. */
 #define VDSO_CHACHA_ROT(x, n)        \
     "movdqa %%" x ", %%xmm8\n\t"     \
     "pslld $" #n ", %%" x "\n\t"     \
     "psrld $(32-" #n "), %%xmm8\n\t" \
     "por %%xmm8, %%" x "\n\t"
 
-/* The four quarter rounds of the columns of rows xmm0..xmm3. */
-#define VDSO_CHACHA_QUARTERS                                                                                                                                                          \
-    "paddd %%xmm1, %%xmm0\n\tpxor %%xmm0, %%xmm3\n\t" VDSO_CHACHA_ROT("xmm3", 16) "paddd %%xmm3, "                                                                                    \
-                                                                                  "%%"                                                                                                \
-                                                                                  "xmm2\n\tpxor "                                                                                     \
-                                                                                  "%%xmm2, "                                                                                          \
-                                                                                  "%%"                                                                                                \
-                                                                                  "xmm1\n"                                                                                            \
-                                                                                  "\t" VDSO_CHACHA_ROT("xmm1", 12) "paddd %%xmm1, %%xmm0\n\tpxor %%xmm0, %%xmm3\n\t" VDSO_CHACHA_ROT( \
-                                                                                      "xmm3",                                                                                         \
-                                                                                      8) "paddd "                                                                                     \
-                                                                                         "%%xmm3,"                                                                                    \
-                                                                                         " %%"                                                                                        \
-                                                                                         "xmm2\n"                                                                                     \
-                                                                                         "\tpxor "                                                                                    \
-                                                                                         "%%xmm2,"                                                                                    \
-                                                                                         " %%"                                                                                        \
-                                                                                         "xmm1\n"                                                                                     \
-                                                                                         "\t" VDSO_CHACHA_ROT("xmm1",                                                                 \
-                                                                                                              7)
+/* By 16: swap the 16-bit halves of each word (two shuffles, no scratch). */
+#define VDSO_CHACHA_ROT16(x)              \
+    "pshuflw $0xb1, %%" x ", %%" x "\n\t" \
+    "pshufhw $0xb1, %%" x ", %%" x "\n\t"
+
+/* a += b; d ^= a; d <<<= 16; c += d; b ^= c; b <<<= 12; and again with 8 and 7. */
+// clang-format off
+#define VDSO_CHACHA_QUARTERS \
+    "paddd %%xmm1, %%xmm0\n\t" "pxor %%xmm0, %%xmm3\n\t" VDSO_CHACHA_ROT16("xmm3") \
+    "paddd %%xmm3, %%xmm2\n\t" "pxor %%xmm2, %%xmm1\n\t" VDSO_CHACHA_ROT("xmm1", 12) \
+    "paddd %%xmm1, %%xmm0\n\t" "pxor %%xmm0, %%xmm3\n\t" VDSO_CHACHA_ROT("xmm3", 8) \
+    "paddd %%xmm3, %%xmm2\n\t" "pxor %%xmm2, %%xmm1\n\t" VDSO_CHACHA_ROT("xmm1", 7)
+// clang-format on
 
 static const uint32_t vdso_chacha_sigma[4] __attribute__((aligned(16), used)) = {
     0x61707865, 0x3320646e, 0x79622d32, 0x6b206574}; /* "expand 32-byte k" */
