@@ -584,7 +584,7 @@ static void test_in_use(struct conf_ctx *ctx, struct vgetrandom_state *st)
     if (!conf_test_begin(ctx, "getrandom.in_use"))
         return;
     gr(buf, 10, 0, st, S);
-    st->in_use = true;
+    st->in_use = 1;
     struct vgetrandom_state before = *st;
     COUNTED(calls, r = gr(buf, sizeof buf, 0, st, S));
     if (r != (long)sizeof buf || calls != 1 || memcmp(&before, st, S))
@@ -592,7 +592,7 @@ static void test_in_use(struct conf_ctx *ctx, struct vgetrandom_state *st)
                      "a state in use: returned %ld with %lu syscalls, state %s; want the "
                      "syscall's 50 bytes and the state untouched",
                      r, calls, memcmp(&before, st, S) ? "changed" : "untouched");
-    st->in_use = false;
+    st->in_use = 0;
     conf_test_end(ctx);
 }
 

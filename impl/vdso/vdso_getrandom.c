@@ -155,7 +155,7 @@ VDSO_EXPORT long VDSO_FN(getrandom)(void *buf, size_t len, unsigned flags, void 
         return 0;
     if (VDSO_READ(st->in_use))
         return vdso_getrandom_syscall(buf, len, flags);
-    __atomic_store_n(&st->in_use, true, __ATOMIC_RELAXED);
+    __atomic_store_n(&st->in_use, 1, __ATOMIC_RELAXED);
 
     size_t count = len < VGETRANDOM_MAX_COUNT ? len : VGETRANDOM_MAX_COUNT;
     uint32_t counter[2] = {0, 0};
@@ -167,11 +167,11 @@ VDSO_EXPORT long VDSO_FN(getrandom)(void *buf, size_t len, unsigned flags, void 
         /* A reseed, fork or drop meanwhile: these bytes may be the old key's.
          * Once more from the start with a new key; a second time, the syscall. */
         if (VDSO_READ(st->generation) == __atomic_load_n(&rng->generation, __ATOMIC_RELAXED)) {
-            __atomic_store_n(&st->in_use, false, __ATOMIC_RELAXED);
+            __atomic_store_n(&st->in_use, 0, __ATOMIC_RELAXED);
             return (long)count;
         }
     }
-    __atomic_store_n(&st->in_use, false, __ATOMIC_RELAXED);
+    __atomic_store_n(&st->in_use, 0, __ATOMIC_RELAXED);
     return vdso_getrandom_syscall(buf, len, flags);
 }
 VDSO_ALIAS(getrandom);

@@ -61,7 +61,8 @@ struct vgetrandom_state {
     };
     uint64_t generation;
     uint8_t pos;
-    bool in_use;
+    uint8_t
+        in_use; /* a C bool in the kernel; a byte here, since a stray state may hold any value */
 };
 
 _Static_assert(sizeof(struct vgetrandom_opaque_params) == 64, "params size");

@@ -163,7 +163,9 @@ static void sequence(struct side *a, struct side *b, unsigned seq)
 {
     /* Mostly a well-placed state; sometimes misaligned, sometimes straddling. */
     size_t off = rnd() % 4 ? 64 * (rnd() % 60) : 4096 - 144 + (size_t)(rnd() % 24) - 12;
-    struct vgetrandom_state *sa = (void *)(a->states + off), *sb = (void *)(b->states + off);
+    /* Bytes, not struct pointers: the state may be misaligned. */
+    uint8_t *sa = a->states + off, *sb = b->states + off;
+    const size_t in_use = offsetof(struct vgetrandom_state, in_use);
     uint64_t seed = rnd();
 
     memset(a->states, 0, STATE_PAGES * 4096);
@@ -195,9 +197,11 @@ static void sequence(struct side *a, struct side *b, unsigned seq)
             tk_rng_reseed_on_syscall(b->l->tk, 0);
         } else if (op < 25) {
             if (off + 144 <= 4096) {
-                sa->in_use = sb->in_use = true;
+                /* Any non-zero byte: the kernel's bool test is byte-wide or not. */
+                static const uint8_t marks[] = {1, 2, 0x80, 0xff};
+                sa[in_use] = sb[in_use] = marks[rnd() % 4];
                 compare(a, b, &c, seq, step);
-                sa->in_use = sb->in_use = false;
+                sa[in_use] = sb[in_use] = 0;
             }
         } else if (op < 28) {
             c.query = true;

@@ -195,10 +195,10 @@ static void test_calls(struct fixture *f, const char *era)
     call(f, 4096 + 1, 70, 0, S, "offset 4097");
     /* Re-entry: a state in use goes to the syscall, untouched. */
     struct vgetrandom_state *st = (struct vgetrandom_state *)(void *)(f->page + good);
-    st->in_use = true;
+    st->in_use = 1;
     call(f, good, 50, 0, S, "in_use");
     call(f, good, 0, 0, S, "in_use len 0");
-    st->in_use = false;
+    st->in_use = 0;
     /* A reseed: the next call fetches a key; then steady state again. */
     tk_rng_bump(f->l->tk);
     call(f, good, 50, 0, S, "after reseed");

@@ -67,7 +67,7 @@ int main(void)
         if (r % 32 == 2)
             tk_rng_drop_state(st, sizeof *st);
         bool in_use = r % 32 == 3;
-        st->in_use = in_use;
+        st->in_use = in_use ? (uint8_t)(1 + r % 255) : 0;
         size_t len = (r >> 8) % (r & 0x100 ? 200 : 3 * 4096);
         unsigned flags = (unsigned)(r >> 40) % 9; /* 8: an unknown flag */
         struct vgetrandom_state model = *st;
@@ -91,7 +91,7 @@ int main(void)
                     "state %d\n",
                     i, len, flags, kernel.is_ready, in_use, ret, m, made, t.key_fetches,
                     t.fallbacks, !!memcmp(got, want, sizeof got), !!memcmp(st, &model, sizeof *st));
-        st->in_use = false;
+        st->in_use = 0;
     }
     CHECK(mismatches == 0, "%u of %u hosted calls differ from the model", mismatches, calls);
     struct vgetrandom_opaque_params p;
