@@ -269,6 +269,10 @@ static int install_locked(struct vdsokit_error *err)
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_sigsys;
     sa.sa_flags = SA_SIGINFO;
+    /* Every other signal waits for the handler: one whose handler called the
+     * image would trap again with SIGSYS blocked, which kills the process
+     * (the getrandom group's re-entry test does exactly that). */
+    sigfillset(&sa.sa_mask);
     if (sigaction(SIGSYS, &sa, NULL) != 0)
         return vdsokit_fail(err, "hermetic trap: sigaction(SIGSYS): %s", strerror(errno));
     int rc = install_filter((uint32_t)(loader_window_base() >> 32));
