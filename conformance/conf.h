@@ -20,6 +20,7 @@ enum conf_tier {
     CONF_TIER_QUICK,
     CONF_TIER_FULL,
     CONF_TIER_SOAK,
+    CONF_TIER_DESTRUCTIVE, /* the live kernel's clock transitions: disposable guests only */
 };
 
 /* Measured once per run, before any group; every tolerance names its source. */
@@ -140,5 +141,6 @@ void group_timens(struct conf_ctx *ctx);
 void group_syscall_free(struct conf_ctx *ctx);
 void group_hygiene(struct conf_ctx *ctx);
 void group_getrandom(struct conf_ctx *ctx);
+void group_destructive(struct conf_ctx *ctx);
 
 #endif /* VDSOCONF_CONF_H */

@@ -18,6 +18,8 @@ const struct conf_group conf_groups[] = {
     {7, "hygiene", "[vvar] read-only, mremap of the mappings, image checks", group_hygiene},
     {8, "getrandom", "getrandom: params, lengths, flags, fallbacks, re-keying, exact output",
      group_getrandom},
+    {10, "destructive", "the live kernel's clock transitions (--tier destructive only)",
+     group_destructive},
 };
 
 const unsigned conf_ngroups = sizeof(conf_groups) / sizeof(conf_groups[0]);

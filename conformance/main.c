@@ -24,6 +24,7 @@
 #include "report.h"
 #include "runner.h"
 #include "target_ident.h"
+#include "tier_destructive.h"
 #include "waiver.h"
 
 #ifdef VDSOCONF_STATIC
@@ -41,7 +42,7 @@ struct options {
     double deadline_s;
     const char *allow_missing[CONF_MAX_TARGETS];
     unsigned nallow_missing;
-    bool list, tap, strict_waivers, allow_inconclusive, verbose;
+    bool list, tap, strict_waivers, allow_inconclusive, verbose, allow_clock_writes;
     const char *only, *junit, *json, *html, *waivers;
     unsigned long long seed;
     bool seed_given;
@@ -59,7 +60,16 @@ static void usage(FILE *out)
                  "                   image reads, e.g. 6.12; default: the image's Linux\n"
                  "                   note; ref,layout=6.1 runs the reference built for\n"
                  "                   that kernel's era). Default: live, ref.\n"
-                 "  --tier T         quick (about 10 s per target), full (about 60 s), soak\n"
+                 "  --tier T         quick (about 10 s per target), full (about 60 s), soak,\n"
+                 "                   or destructive: the live kernel's clock transitions\n"
+                 "                   (steps, slews, leap seconds, TAI, tz, clocksource, CPU\n"
+                 "                   hotplug) under readers on every CPU; it CHANGES THE\n"
+                 "                   SYSTEM CLOCK, saves and restores it, and runs only with\n"
+                 "                   --allow-clock-writes in a disposable guest: under a\n"
+                 "                   hypervisor, the root an initramfs (rootfs), no filesystem\n"
+                 "                   of a block device mounted (docs/gating.md)\n"
+                 "  --allow-clock-writes\n"
+                 "                   consent to --tier destructive writing the clock\n"
                  "  --duration S     soak length in seconds (default 600); progress on stderr\n"
                  "  --list           print the test ids that would run, run nothing\n"
                  "  --only PATTERN   run test ids matching the fnmatch PATTERN; a pattern\n"
@@ -93,8 +103,8 @@ static void usage(FILE *out)
     fprintf(out, "\n\nExit status: 0 all passed (skips and waived failures allowed), 1 any\n"
                  "failure or test NOT RUN (a crash or deadline kept it from running), 2 usage\n"
                  "or setup error (including a target that cannot be opened or has no entry\n"
-                 "point, unless --allow-missing names it). A target x group whose tests all\n"
-                 "skipped is reported NOT TESTED.\n");
+                 "point, unless --allow-missing names it; a refused --tier destructive). A\n"
+                 "target x group whose tests all skipped is reported NOT TESTED.\n");
 }
 
 static int usage_error(const char *msg, const char *arg)
@@ -134,6 +144,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         O_ALLOW_INCONCLUSIVE,
         O_ALLOW_MISSING,
         O_VERBOSE,
+        O_ALLOW_CLOCK_WRITES,
         O_VERSION,
         O_HELP
     };
@@ -154,6 +165,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"allow-inconclusive", no_argument, 0, O_ALLOW_INCONCLUSIVE},
         {"allow-missing", required_argument, 0, O_ALLOW_MISSING},
         {"verbose", no_argument, 0, O_VERBOSE},
+        {"allow-clock-writes", no_argument, 0, O_ALLOW_CLOCK_WRITES},
         {"version", no_argument, 0, O_VERSION},
         {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0},
@@ -177,8 +189,10 @@ static int parse_options(int argc, char **argv, struct options *o)
                 o->tier = CONF_TIER_FULL;
             else if (strcmp(optarg, "soak") == 0)
                 o->tier = CONF_TIER_SOAK;
+            else if (strcmp(optarg, "destructive") == 0)
+                o->tier = CONF_TIER_DESTRUCTIVE;
             else
-                return usage_error("--tier must be quick, full or soak", optarg);
+                return usage_error("--tier must be quick, full, soak or destructive", optarg);
             o->tier_name = optarg;
             break;
         case O_DURATION:
@@ -233,6 +247,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case O_VERBOSE:
             o->verbose = true;
             break;
+        case O_ALLOW_CLOCK_WRITES:
+            o->allow_clock_writes = true;
+            break;
         case O_VERSION:
             printf("%s %s\n", VDSOCONF_NAME, VDSOKIT_VERSION_FULL);
             exit(0);
@@ -245,6 +262,12 @@ static int parse_options(int argc, char **argv, struct options *o)
     }
     if (optind < argc)
         return usage_error("unexpected argument", argv[optind]);
+    if (o->tier == CONF_TIER_DESTRUCTIVE && !o->allow_clock_writes && !o->list) {
+        fprintf(stderr, "vdsoconf: refused: --tier destructive changes the system clock (steps, "
+                        "leap seconds, clocksource, CPU hotplug); give --allow-clock-writes, "
+                        "and run it only in a disposable guest; nothing was changed\n");
+        return 2;
+    }
     if (o->ntargets == 0) {
         o->targets[o->ntargets++] = "live";
         o->targets[o->ntargets++] = "ref";
@@ -283,14 +306,25 @@ static void progress_cell(FILE *out, const struct conf_run *run, unsigned t, uns
     fflush(out);
 }
 
+/* The destructive group runs in its own tier and only there. */
+static bool group_in_tier(const struct options *o, unsigned g)
+{
+    return (conf_groups[g].run == group_destructive) == (o->tier == CONF_TIER_DESTRUCTIVE);
+}
+
 static void run_round(const struct options *o, struct conf_run *run, struct conf_ctx *proto,
-                      FILE *human)
+                      FILE *human, const struct destr_clock_state *saved)
 {
     for (unsigned t = 0; t < run->ntargets; t++) {
         proto->target = run->targets[t];
         for (unsigned g = 0; g < conf_ngroups; g++) {
             size_t before = run->results->n;
+            if (!group_in_tier(o, g))
+                continue;
             conf_run_group(run->results, t, g, proto, group_deadline_ns(o));
+            if (o->tier == CONF_TIER_DESTRUCTIVE &&
+                !(run->targets[t]->flags & CONF_TARGET_IN_PROCESS))
+                destructive_restore(run->results, t, g, saved, human);
             if (o->tier != CONF_TIER_SOAK)
                 progress_cell(human, run, t, g, before);
         }
@@ -324,19 +358,19 @@ static void record_offsets(const struct conf_run *run, struct conf_soak *soak, i
 }
 
 static void run_all(const struct options *o, struct conf_run *run, struct conf_ctx *proto,
-                    struct conf_soak *soak, FILE *human)
+                    struct conf_soak *soak, FILE *human, const struct destr_clock_state *saved)
 {
     int64_t t0 = mono_now_ns();
 
     if (o->tier != CONF_TIER_SOAK) {
-        run_round(o, run, proto, human);
+        run_round(o, run, proto, human, saved);
     } else {
         int64_t end = t0 + (int64_t)(o->duration_s * NSEC_PER_SEC);
         unsigned round = 0;
         if (o->html)
             record_offsets(run, soak, t0);
         while (mono_now_ns() < end) {
-            run_round(o, run, proto, human);
+            run_round(o, run, proto, human, saved);
             if (o->html)
                 record_offsets(run, soak, t0);
             round++;
@@ -449,10 +483,15 @@ int main(int argc, char **argv)
                              .allow_inconclusive = o.allow_inconclusive,
                              .out_fd = -1};
     conf_calibrate(&calib);
+    static struct destr_clock_state saved;
+    if (o.tier == CONF_TIER_DESTRUCTIVE && !o.list &&
+        (rc = destructive_admit(&calib, &saved, human)) != 0)
+        return rc;
     if (o.list) {
         proto.target = run.targets[0];
         for (unsigned g = 0; g < conf_ngroups; g++)
-            conf_run_group(&results, 0, g, &proto, group_deadline_ns(&o));
+            if (group_in_tier(&o, g))
+                conf_run_group(&results, 0, g, &proto, group_deadline_ns(&o));
         return 0;
     }
 
@@ -482,7 +521,7 @@ int main(int argc, char **argv)
         if (o.tier == CONF_TIER_SOAK)
             run.soak = &soak;
     }
-    run_all(&o, &run, &proto, &soak, human);
+    run_all(&o, &run, &proto, &soak, human, &saved);
     rc = finish(&o, &run, human);
     for (unsigned t = 0; t < run.ntargets; t++)
         conf_target_close(&targets[t]);

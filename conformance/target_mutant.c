@@ -2,12 +2,15 @@
  * `mutant:NAME` targets: the live vDSO with one deliberate defect from
  * docs/defect-classes.md §2, so that the suite is itself tested (a check
  * that never fails proves nothing). ctest runs each mutant and requires
- * the named test to FAIL. Not for gating real implementations.
+ * the named test to FAIL (the destructive tier's mutants, which cache state
+ * the kernel changes, run in the kernel matrix's guests: they must fail
+ * --tier destructive). Not for gating real implementations.
  */
 #define _GNU_SOURCE
 #include "target.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -15,10 +18,13 @@
 #include <sys/syscall.h>
 
 #include <vdsokit/abi.h>
+#include <vdsokit/live_layout.h>
 #include <vdsokit/timespec.h>
+#include <x86intrin.h>
 
 static struct conf_vdso_fns live;
 static _Atomic unsigned calls;
+static const struct live_layout *layout; /* the live target's, for the page readers */
 
 /* C12: tv_nsec not normalised (every 64th reading carries 1e9 in nsec). */
 static int unnormalised(clockid_t clk, struct timespec *ts)
@@ -111,6 +117,89 @@ static int getres_aux_crash(clockid_t clk, struct timespec *res)
     return 0;
 }
 
+/*
+ * The destructive tier's mutants: each caches kernel state that the kernel
+ * may change, so each is right until the kernel changes it.
+ *
+ * The clock mode cached at the first call: REALTIME and MONOTONIC computed
+ * from the data page with the TSC as long as the first call found TSC mode,
+ * whatever the page says now (a clocksource switch makes it wrong).
+ */
+static int cached_mode(clockid_t clk, struct timespec *ts)
+{
+    static _Atomic int mode = -2;
+    struct vdso_time_data d;
+
+    if (clk > CLOCK_MONOTONIC || !live_layout_snapshot(layout, LIVE_PAGE_TIME, &d))
+        return live.clock_gettime(clk, ts);
+    int expected = -2;
+    atomic_compare_exchange_strong(&mode, &expected, d.clock_data[0].clock_mode);
+    if (atomic_load(&mode) != VDSO_CLOCKMODE_TSC)
+        return live.clock_gettime(clk, ts);
+    const struct vdso_clock *c = &d.clock_data[0];
+    _mm_lfence();
+    uint64_t cycles = (__rdtsc() - c->cycle_last) & c->mask;
+    uint64_t ns = c->basetime[clk].nsec + cycles * c->mult;
+    ts->tv_sec = (time_t)c->basetime[clk].sec;
+    ns >>= c->shift;
+    ts->tv_sec += (time_t)(ns / NSEC_PER_SEC);
+    ts->tv_nsec = (long)(ns % NSEC_PER_SEC);
+    return 0;
+}
+
+/* The TAI offset cached at the first CLOCK_TAI call: REALTIME plus it, ever after. */
+static int cached_tai(clockid_t clk, struct timespec *ts)
+{
+    static _Atomic long offset = LONG_MIN;
+    struct timespec rt, tai;
+
+    if (clk != CLOCK_TAI)
+        return live.clock_gettime(clk, ts);
+    if (atomic_load(&offset) == LONG_MIN) {
+        live.clock_gettime(CLOCK_REALTIME, &rt);
+        live.clock_gettime(CLOCK_TAI, &tai);
+        atomic_store(&offset, (long)((ts_diff_ns(&tai, &rt) + NSEC_PER_SEC / 2) / NSEC_PER_SEC));
+    }
+    int r = live.clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += atomic_load(&offset);
+    return r;
+}
+
+/* The tz cached at the first call. */
+static int cached_tz(struct timeval *tv, struct timezone *tz)
+{
+    static _Atomic int cached = 0, minutes, dst;
+    struct timezone now;
+    int r = live.gettimeofday(tv, &now);
+
+    if (!atomic_exchange(&cached, 1)) {
+        atomic_store(&minutes, now.tz_minuteswest);
+        atomic_store(&dst, now.tz_dsttime);
+    }
+    if (tz)
+        *tz = (struct timezone){atomic_load(&minutes), atomic_load(&dst)};
+    return r;
+}
+
+/* getcpu answered from a per-thread cache filled by the thread's first call. */
+static long getcpu_cache(unsigned *cpu, unsigned *node, void *unused)
+{
+    static _Thread_local bool have;
+    static _Thread_local unsigned c, n;
+
+    if (!have) {
+        long r = live.getcpu(&c, &n, unused);
+        if (r)
+            return r;
+        have = true;
+    }
+    if (cpu)
+        *cpu = c;
+    if (node)
+        *node = n;
+    return 0;
+}
+
 /* Runner robustness: a crash and a hang inside the target. */
 static long crash(unsigned *cpu, unsigned *node, void *unused)
 {
@@ -144,6 +233,10 @@ static const struct live_mutant {
     {"getres_aux_crash", {.clock_getres = getres_aux_crash}},
     {"crash", {.getcpu = crash}},
     {"hang", {.getcpu = hang}},
+    {"cached_mode", {.clock_gettime = cached_mode}},
+    {"cached_tai", {.clock_gettime = cached_tai}},
+    {"cached_tz", {.gettimeofday = cached_tz}},
+    {"getcpu_cache", {.getcpu = getcpu_cache}},
 };
 #define NMUTANTS (sizeof(mutants) / sizeof(mutants[0]))
 
@@ -184,6 +277,7 @@ int conf_target_open_mutant(struct conf_target *t, const char *name, char *err, 
     if (r)
         return r;
     live = t->fn;
+    layout = t->live;
     if (!live.clock_gettime || !live.getcpu || !live.gettimeofday || !live.clock_getres) {
         snprintf(err, errlen, "mutant:%s needs the live vDSO: %s", name, t->missing);
         return 2;
