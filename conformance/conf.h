@@ -142,6 +142,7 @@ void group_concurrent(struct conf_ctx *ctx);
 void group_timens(struct conf_ctx *ctx);
 void group_syscall_free(struct conf_ctx *ctx);
 void group_hygiene(struct conf_ctx *ctx);
+void group_getrandom(struct conf_ctx *ctx);
 void group_destructive(struct conf_ctx *ctx);
 void group_interleave(struct conf_ctx *ctx);
 

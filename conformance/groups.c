@@ -16,6 +16,8 @@ const struct conf_group conf_groups[] = {
     {5, "timens", "inside a time namespace with offsets", group_timens},
     {6, "syscall_free", "no syscall in steady state (seccomp count)", group_syscall_free},
     {7, "hygiene", "[vvar] read-only, mremap of the mappings, image checks", group_hygiene},
+    {8, "getrandom", "getrandom: params, lengths, flags, fallbacks, re-keying, exact output",
+     group_getrandom},
     {9, "interleave", "every writer store before every data-page load (in-process targets)",
      group_interleave},
     {10, "destructive", "the live kernel's clock transitions (--tier destructive only)",

@@ -42,7 +42,7 @@ static long sys_getcpu3(unsigned *cpu, unsigned *node, void *unused)
 }
 
 static const struct conf_vdso_fns syscalls = {sys_clock_gettime, sys_gettimeofday, sys_time,
-                                              sys_clock_getres, sys_getcpu3};
+                                              sys_clock_getres,  sys_getcpu3,      NULL};
 
 static bool has_entry(const struct conf_vdso_fns *f, int e)
 {

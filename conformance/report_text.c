@@ -53,6 +53,24 @@ static void report_readings(FILE *out, const struct conf_run *run)
     }
 }
 
+/* The getrandom smoke test's p-values: printed, so that a run shows them. */
+static void report_smoke(FILE *out, const struct conf_run *run)
+{
+    const struct conf_results *rs = run->results;
+
+    for (size_t i = 0; i < rs->n; i++) {
+        const struct conf_result *r = &rs->items[i];
+        double mono, runs, chi2;
+        if (report_metric(r->metrics, "p_monobit", &mono) &&
+            report_metric(r->metrics, "p_runs", &runs) &&
+            report_metric(r->metrics, "p_chi2", &chi2))
+            fprintf(out,
+                    "SMOKE %s %s: statistical smoke test, p monobit %.4g, runs %.4g, byte "
+                    "chi2 %.4g (fails below 1e-6)\n",
+                    run->target_names[r->target], r->id, mono, runs, chi2);
+    }
+}
+
 void report_failures(FILE *out, const struct conf_run *run, bool verbose)
 {
     const struct conf_results *rs = run->results;
@@ -81,6 +99,7 @@ void report_failures(FILE *out, const struct conf_run *run, bool verbose)
         report_indented(out, r->host_finding);
     }
     report_readings(out, run);
+    report_smoke(out, run);
 }
 
 void report_stale_waivers(FILE *out, const struct conf_run *run)

@@ -23,6 +23,8 @@ typedef int (*conf_gettimeofday_fn)(struct timeval *tv, struct timezone *tz);
 typedef long (*conf_time_fn)(long *t);
 typedef int (*conf_clock_getres_fn)(clockid_t clk, struct timespec *res);
 typedef long (*conf_getcpu_fn)(unsigned *cpu, unsigned *node, void *unused);
+typedef long (*conf_getrandom_fn)(void *buf, size_t len, unsigned flags, void *state,
+                                  size_t state_len);
 
 struct conf_vdso_fns {
     conf_clock_gettime_fn clock_gettime;
@@ -30,6 +32,8 @@ struct conf_vdso_fns {
     conf_time_fn time;
     conf_clock_getres_fn clock_getres;
     conf_getcpu_fn getcpu;
+    /* Optional (Linux 6.11+): NULL without a vDSO getrandom; no oracle entry. */
+    conf_getrandom_fn getrandom;
 };
 
 enum conf_target_kind {
@@ -107,6 +111,8 @@ int conf_target_enter_child(struct conf_target *t, char *err, size_t errlen);
 /* Per kind; conf_target_open dispatches. */
 int conf_target_open_live(struct conf_target *t, char *err, size_t errlen);
 int conf_target_open_libc(struct conf_target *t, char *err, size_t errlen);
+/* Why the libc target has no vDSO getrandom to test (its glibc, named). */
+const char *conf_libc_getrandom_why(void);
 int conf_target_open_image(struct conf_target *t, const char *path, char *err, size_t errlen);
 /* The suite's self-test: live with one deliberate defect (target_mutant.c). */
 int conf_target_open_mutant(struct conf_target *t, const char *name, char *err, size_t errlen);

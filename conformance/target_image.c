@@ -184,6 +184,7 @@ static void bind(struct conf_target *t, struct vdso_loaded *l)
     t->fn.time = (conf_time_fn)l->time;
     t->fn.clock_getres = (conf_clock_getres_fn)l->clock_getres;
     t->fn.getcpu = (conf_getcpu_fn)l->getcpu;
+    t->fn.getrandom = (conf_getrandom_fn)l->getrandom;
     t->missing[0] = 0;
     for (int s = 0; s < LOADER_SYM_GETRANDOM; s++) {
         if (l->sym[s] != LOADER_SYM_ABSENT)

@@ -9,6 +9,7 @@
 #include "target.h"
 
 #include <errno.h>
+#include <gnu/libc-version.h>
 #include <sched.h>
 #include <stdio.h>
 #include <sys/auxv.h>
@@ -58,6 +59,17 @@ static long libc_getcpu(unsigned *cpu, unsigned *node, void *unused)
     (void)unused;
     errno = ERRNO_SENTINEL;
     return finish(getcpu(cpu, node));
+}
+
+const char *conf_libc_getrandom_why(void)
+{
+    static char why[200];
+
+    snprintf(why, sizeof why,
+             "glibc %s: getrandom(3) is the getrandom syscall here; glibc calls "
+             "__vdso_getrandom only from 2.41, and its wrapper takes no state to test",
+             gnu_get_libc_version());
+    return why;
 }
 
 int conf_target_open_libc(struct conf_target *t, char *err, size_t errlen)

@@ -108,6 +108,11 @@ int conf_target_open_live(struct conf_target *t, char *err, size_t errlen)
     t->fn.time = (conf_time_fn)resolve(&img, p, "__vdso_time", t);
     t->fn.clock_getres = (conf_clock_getres_fn)resolve(&img, p, "__vdso_clock_getres", t);
     t->fn.getcpu = (conf_getcpu_fn)resolve(&img, p, "__vdso_getcpu", t);
+    /* Optional (6.11+): its absence is not a missing entry point. */
+    char missing[sizeof t->missing];
+    memcpy(missing, t->missing, sizeof missing);
+    t->fn.getrandom = (conf_getrandom_fn)resolve(&img, p, "__vdso_getrandom", t);
+    memcpy(t->missing, missing, sizeof missing);
     live_detail(t, base, size);
     return 0;
 }

@@ -124,6 +124,8 @@ struct timekeeper {
     struct tk_log log;
     struct tk_writer writer;
     struct tk_sys_snap sys;
+    uint64_t rng_seed, rng_offset; /* atomic: the getrandom key stream (tk_rng.c) */
+    unsigned rng_reseeds;          /* atomic: syscalls left that reseed first */
 };
 
 /* tk_snap.c (lowest): the syscalls' snapshot. Store with the lock held;

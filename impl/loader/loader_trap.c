@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <vdsokit/loader_trap.h>
+#include <vdsokit/tk_rng.h>
 
 #include "loader_internal.h"
 
@@ -48,6 +49,7 @@ static struct {
 static __thread struct {
     uint64_t count; /* atomic against this thread's own handler */
     struct loader_trap_record last;
+    struct loader_trap_record recent[LOADER_TRAP_RECENT]; /* record n at [n % RECENT] */
 } self __attribute__((tls_model("initial-exec")));
 
 enum loader_trap_call loader_trap_call_of(long nr)
@@ -141,6 +143,25 @@ static long time_(struct timekeeper *tk, const long *a, struct loader_trap_recor
     return (long)r->t;
 }
 
+/* The emulated getrandom: the stream's bytes, copied out a chunk at a time. */
+static long getrandom_(struct timekeeper *tk, const long *a, struct loader_trap_record *r)
+{
+    uint64_t seed, offset, ignored;
+    uint8_t chunk[16384];
+    long n = tk_sys_getrandom(tk, (size_t)a[1], (unsigned)a[2], &offset);
+
+    r->rng_offset = offset;
+    tk_rng_stream_position(tk, &seed, &ignored);
+    for (long done = 0; done < n;) {
+        size_t k = (size_t)(n - done) < sizeof chunk ? (size_t)(n - done) : sizeof chunk;
+        tk_rng_stream(seed, offset + (uint64_t)done, chunk, k);
+        if (copy_out(a[0] + done, chunk, k))
+            return done ? done : -EFAULT;
+        done += (long)k;
+    }
+    return n;
+}
+
 static long answer(struct timekeeper *tk, enum loader_trap_call c, const long *a,
                    struct loader_trap_record *r)
 {
@@ -154,6 +175,8 @@ static long answer(struct timekeeper *tk, enum loader_trap_call c, const long *a
         return gettimeofday_(tk, a, r);
     case LOADER_TRAP_TIME:
         return time_(tk, a, r);
+    case LOADER_TRAP_GETRANDOM:
+        return getrandom_(tk, a, r);
     default:
         r->emulated = false;
         return host(r->nr, a);
@@ -181,6 +204,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
     }
     r.number = self.count + 1;
     self.last = r;
+    self.recent[r.number % LOADER_TRAP_RECENT] = r;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     __atomic_store_n(&self.count, r.number, __ATOMIC_RELAXED);
     __atomic_fetch_add(&trap.total, 1, __ATOMIC_RELAXED);
@@ -245,6 +269,10 @@ static int install_locked(struct vdsokit_error *err)
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_sigsys;
     sa.sa_flags = SA_SIGINFO;
+    /* Every other signal waits for the handler: one whose handler called the
+     * image would trap again with SIGSYS blocked, which kills the process
+     * (the getrandom group's re-entry test does exactly that). */
+    sigfillset(&sa.sa_mask);
     if (sigaction(SIGSYS, &sa, NULL) != 0)
         return vdsokit_fail(err, "hermetic trap: sigaction(SIGSYS): %s", strerror(errno));
     int rc = install_filter((uint32_t)(loader_window_base() >> 32));
@@ -279,6 +307,17 @@ void loader_trap_thread_last(struct loader_trap_record *out)
 {
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     *out = self.last;
+}
+
+unsigned loader_trap_thread_since(uint64_t first, struct loader_trap_record *out, unsigned max)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    uint64_t count = __atomic_load_n(&self.count, __ATOMIC_RELAXED), n = 0;
+
+    for (uint64_t k = first + 1; k <= count && n < max; k++)
+        if (count - k < LOADER_TRAP_RECENT)
+            out[n++] = self.recent[k % LOADER_TRAP_RECENT];
+    return (unsigned)n;
 }
 
 void loader_trap_totals(struct loader_trap_counts *out)

@@ -6,9 +6,9 @@
  * included, lies in it); everyone else's syscalls stay real. The SIGSYS
  * handler finds the image whose slot holds the trapping instruction and
  * answers from its timekeeper as the kernel's syscall answers
- * (tk_syscall.h), writing results with a copy that reports a bad user
- * pointer, so it returns -EFAULT where the kernel would and never crashes;
- * getcpu, getrandom, the CPU-time clocks and traps from a slot with no
+ * (tk_syscall.h; getrandom from its key stream, tk_rng.h), writing results
+ * with a copy that reports a bad user pointer, so it returns -EFAULT where
+ * the kernel would and never crashes; getcpu, the CPU-time clocks and traps from a slot with no
  * timekeeper get the real syscall. Each trap is counted per thread (with a
  * record of the last one) and per process.
  */
@@ -44,6 +44,7 @@ struct loader_trap_record {
     struct timezone tz;
     int64_t t;                 /* time */
     struct tk_sys_trace trace; /* the state and counter an emulated answer used */
+    uint64_t rng_offset;       /* getrandom: where in the key stream its bytes began */
 };
 
 struct loader_trap_counts {
@@ -64,6 +65,12 @@ bool loader_trap_installed(void);
 /* This thread's trap count, and its last record (number 0: none yet). */
 uint64_t loader_trap_thread_count(void);
 void loader_trap_thread_last(struct loader_trap_record *out);
+/*
+ * This thread's records after its count was `first`, oldest first, at most
+ * max, of the last LOADER_TRAP_RECENT kept: the syscall sequence of a call.
+ */
+#define LOADER_TRAP_RECENT 8
+unsigned loader_trap_thread_since(uint64_t first, struct loader_trap_record *out, unsigned max);
 /* The process's counts so far. */
 void loader_trap_totals(struct loader_trap_counts *out);
 /* The call a syscall number is, or LOADER_TRAP_NCALLS. */

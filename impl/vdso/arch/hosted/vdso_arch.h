@@ -23,6 +23,7 @@
 const unsigned char *vdso_hosted_page(unsigned index);
 uint64_t vdso_hosted_rdtsc_ordered(void);
 long vdso_hosted_fallback(long nr, long arg0, long arg1);
+long vdso_hosted_syscall3(long nr, long arg0, long arg1, long arg2);
 uint32_t vdso_hosted_read_cpunode(void);
 void vdso_hosted_read_point(enum vdso_read_point at, const volatile void *word);
 
@@ -44,6 +45,16 @@ static inline const struct ms_hyperv_tsc_page *vdso_arch_hvclock(void)
 static inline uint64_t vdso_arch_rdtsc_ordered(void)
 {
     return vdso_hosted_rdtsc_ordered();
+}
+
+static inline const struct vdso_rng_data *vdso_arch_rng_page(void)
+{
+    return (const struct vdso_rng_data *)vdso_hosted_page(VDSO_RNG_PAGE);
+}
+
+static inline long vdso_arch_syscall3(long nr, long arg0, long arg1, long arg2)
+{
+    return vdso_hosted_syscall3(nr, arg0, arg1, arg2);
 }
 
 static inline long vdso_arch_fallback(long nr, long arg0, long arg1)

@@ -59,6 +59,15 @@ long vdso_hosted_fallback(long nr, long arg0, long arg1)
     return VDSO_HOSTED_FALLBACK;
 }
 
+long vdso_hosted_syscall3(long nr, long arg0, long arg1, long arg2)
+{
+    __atomic_fetch_add(&hosted_fallbacks, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&hosted_last_nr, nr, __ATOMIC_RELAXED);
+    if (hosted_hooks.syscall3)
+        return hosted_hooks.syscall3(hosted_hooks.ctx, nr, arg0, arg1, arg2);
+    return VDSO_HOSTED_FALLBACK;
+}
+
 uint32_t vdso_hosted_read_cpunode(void)
 {
     uint32_t v;

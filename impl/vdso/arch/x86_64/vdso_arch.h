@@ -56,6 +56,12 @@ static inline const struct ms_hyperv_tsc_page *vdso_arch_hvclock(void)
         const struct ms_hyperv_tsc_page *)&vdso_ref_data_pages[VDSO_ERA_HV_PAGE * VDSO_PAGE_SIZE];
 }
 
+/* The rng data page of the generic store (6.15 on; older eras: vdso_getrandom.c). */
+static inline const struct vdso_rng_data *vdso_arch_rng_page(void)
+{
+    return (const struct vdso_rng_data *)&vdso_ref_data_pages[VDSO_RNG_PAGE * VDSO_PAGE_SIZE];
+}
+
 /* The syscall the kernel would have served; its raw result, never errno. */
 static inline long vdso_arch_fallback(long nr, long arg0, long arg1)
 {
@@ -64,6 +70,18 @@ static inline long vdso_arch_fallback(long nr, long arg0, long arg1)
     __asm__ volatile("syscall"
                      : "=a"(ret)
                      : "0"(nr), "D"(arg0), "S"(arg1)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
+/* As vdso_arch_fallback, with three arguments (getrandom). */
+static inline long vdso_arch_syscall3(long nr, long arg0, long arg1, long arg2)
+{
+    long ret;
+
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "0"(nr), "D"(arg0), "S"(arg1), "d"(arg2)
                      : "rcx", "r11", "memory");
     return ret;
 }

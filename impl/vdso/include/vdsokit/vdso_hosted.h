@@ -11,6 +11,7 @@
 #ifndef VDSOKIT_VDSO_HOSTED_H
 #define VDSOKIT_VDSO_HOSTED_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <vdsokit/vdso_entry.h>
 
@@ -34,6 +35,9 @@ struct vdso_hosted_hooks {
     uint64_t (*read_tsc)(void *ctx);
     /* The syscall fallback; NULL = return VDSO_HOSTED_FALLBACK. */
     long (*fallback)(void *ctx, long nr, long arg0, long arg1);
+    /* The three-argument syscall getrandom makes (a key fetch or a fallback);
+     * NULL = return VDSO_HOSTED_FALLBACK. Counted with the fallbacks. */
+    long (*syscall3)(void *ctx, long nr, long arg0, long arg1, long arg2);
     /* Called at each enum vdso_read_point; NULL = nothing. */
     void (*read_point)(void *ctx, enum vdso_read_point at, const volatile void *word);
     /* The (node << 12 | cpu) word getcpu decodes; NULL = lsl of VDSO_CPUNODE_SEG. */
@@ -58,5 +62,7 @@ int vdso_hosted_gettimeofday(struct vdso_timeval *tv, struct vdso_timezone *tz);
 int64_t vdso_hosted_time(int64_t *t);
 int vdso_hosted_clock_getres(int32_t clk, struct vdso_timespec *res);
 long vdso_hosted_getcpu(unsigned *cpu, unsigned *node, void *unused);
+/* The state layout and flags: vdsokit/vgetrandom.h; the rng page is page 2. */
+long vdso_hosted_getrandom(void *buf, size_t len, unsigned flags, void *opaque, size_t opaque_len);
 
 #endif /* VDSOKIT_VDSO_HOSTED_H */
