@@ -83,22 +83,33 @@ static void check_dynamic(const struct elf_image *img, struct imgcheck_report *r
     for (size_t i = 0; i < sizeof(relocs) / sizeof(relocs[0]); i++)
         if (img->dyn_present & relocs[i].bit)
             imgcheck_add(r, IMGCHECK_ERROR, "relocations",
-                         "%s present: a vDSO is mapped unrelocated, so it must need no dynamic "
-                         "relocations",
+                         "%s: relocations to apply (a nonzero size, or a table without one); a "
+                         "vDSO is mapped unrelocated, so it must need none",
                          relocs[i].what);
     /*
-     * x86 kernels link --hash-style=both, but arm64 and arm 6.12 images have
-     * DT_GNU_HASH only: real kernels ship that, so it is a consumer warning.
+     * x86 kernels link --hash-style=both; arm64 (and its arm compat image)
+     * links sysv only before 6.11 and gnu only from it, armhf sysv only, riscv
+     * and LoongArch 7.x gnu only: a missing table on a real image is
+     * a consumer warning naming who breaks, or no finding at all where
+     * every known consumer reads the table that is there.
      */
-    if (!(img->dyn_present & ELF_DYN_HASH))
+    bool sysv = img->dyn_present & ELF_DYN_HASH, gnu = img->dyn_present & ELF_DYN_GNU_HASH;
+    bool x86 = img->machine == EM_X86_64 || img->machine == EM_386;
+
+    if (!sysv && !gnu)
+        imgcheck_add(r, IMGCHECK_ERROR, "hash",
+                     "neither DT_HASH nor DT_GNU_HASH: no consumer can look a symbol up");
+    else if (!sysv)
         imgcheck_add(r, IMGCHECK_WARNING, "hash",
                      "no DT_HASH: DT_HASH-only consumers find no symbols: musl's __vdsosym and "
                      "parsers derived from the kernel's parse_vdso.c before it read DT_GNU_HASH "
                      "(defect class C28); glibc and Go use DT_GNU_HASH");
-    if (!(img->dyn_present & ELF_DYN_GNU_HASH))
-        imgcheck_add(r, IMGCHECK_WARNING, "hash",
-                     "no DT_GNU_HASH: the kernel links --hash-style=both; GNU-hash-only "
-                     "resolvers find no symbols");
+    else if (!gnu)
+        imgcheck_add(r, x86 ? IMGCHECK_WARNING : IMGCHECK_INFO, "hash",
+                     x86 ? "no DT_GNU_HASH: x86 kernels link --hash-style=both; resolvers that "
+                           "read only DT_GNU_HASH find no symbols"
+                         : "no DT_GNU_HASH (linked --hash-style=sysv, as arm64 kernels before 6.11 "
+                           "and armhf kernels are): glibc, musl, Go and parse_vdso read DT_HASH");
     if (!img->soname_name || strcmp(img->soname_name, "linux-vdso.so.1") != 0)
         imgcheck_add(r, img->machine == EM_X86_64 ? IMGCHECK_WARNING : IMGCHECK_INFO, "soname",
                      "DT_SONAME is \"%s\", not \"linux-vdso.so.1\" (glibc names the link map "

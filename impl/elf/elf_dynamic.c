@@ -74,37 +74,64 @@ static const struct dyn_slot *slot_for(uint64_t tag)
     }
 }
 
-static uint32_t reloc_bit(uint64_t tag, uint64_t val)
+/*
+ * The relocation tags seen so far, by kind: a kind needs relocating when
+ * one of its size tags is nonzero, or its table address comes with no size
+ * at all. riscv and LoongArch vDSOs carry DT_RELA with DT_RELASZ 0, an
+ * empty table: nothing to relocate.
+ */
+struct reloc_tags {
+    uint32_t addr, sized, nonzero;
+};
+
+static void note_reloc_tag(struct reloc_tags *rt, uint64_t tag, uint64_t val)
 {
     switch (tag) {
     case DT_REL:
+        rt->addr |= ELF_DYN_REL;
+        break;
     case DT_RELSZ:
-    case DT_RELENT:
-        return ELF_DYN_REL;
+        rt->sized |= ELF_DYN_REL;
+        rt->nonzero |= val ? ELF_DYN_REL : 0;
+        break;
     case DT_RELA:
+        rt->addr |= ELF_DYN_RELA;
+        break;
     case DT_RELASZ:
-    case DT_RELAENT:
-        return ELF_DYN_RELA;
+        rt->sized |= ELF_DYN_RELA;
+        rt->nonzero |= val ? ELF_DYN_RELA : 0;
+        break;
     case DT_JMPREL:
+        rt->addr |= ELF_DYN_JMPREL;
+        break;
     case DT_PLTRELSZ:
-        return ELF_DYN_JMPREL;
+        rt->sized |= ELF_DYN_JMPREL;
+        rt->nonzero |= val ? ELF_DYN_JMPREL : 0;
+        break;
     case DT_TEXTREL:
-        return ELF_DYN_TEXTREL;
+        rt->nonzero |= ELF_DYN_TEXTREL;
+        break;
     case DT_FLAGS:
-        return (val & DF_TEXTREL) ? ELF_DYN_TEXTREL : 0;
+        rt->nonzero |= (val & DF_TEXTREL) ? ELF_DYN_TEXTREL : 0;
+        break;
     default:
-        return 0;
+        break;
     }
 }
 
+static uint32_t reloc_kinds(const struct reloc_tags *rt)
+{
+    return rt->nonzero | (rt->addr & ~rt->sized);
+}
+
 /* A tag that is not a table slot: the flags and the relocation kinds. */
-static void note_other_tag(struct elf_image *img, uint64_t tag, uint64_t val)
+static void note_other_tag(struct elf_image *img, struct reloc_tags *rt, uint64_t tag, uint64_t val)
 {
     if (tag == DT_FLAGS)
         img->dt_flags = val;
     if (tag == DT_FLAGS_1)
         img->dt_flags_1 = val;
-    img->dyn_present |= reloc_bit(tag, val);
+    note_reloc_tag(rt, tag, val);
 }
 
 /* One Elf_Dyn; constant-size copies, so that they compile to plain loads. */
@@ -132,6 +159,7 @@ static int read_tags(struct elf_image *img, struct dyn_tags *t, uint32_t *seen,
     struct elf_reader r = elf_image_reader(img);
     unsigned entsize = ELF_DYN_SIZE(r.is64);
     uint64_t n = img->dyn_size / entsize, tag = 0, val = 0, i;
+    struct reloc_tags rt = {0, 0, 0};
 
     /* check_dynamic_segment() put all n entries inside the input. */
     for (i = 0; i < n && read_dyn(&r, img->dyn_offset + i * entsize, &tag, &val); i++) {
@@ -139,7 +167,7 @@ static int read_tags(struct elf_image *img, struct dyn_tags *t, uint32_t *seen,
             break;
         const struct dyn_slot *s = slot_for(tag);
         if (!s) {
-            note_other_tag(img, tag, val);
+            note_other_tag(img, &rt, tag, val);
             continue;
         }
         if (*seen & s->bit)
@@ -151,7 +179,7 @@ static int read_tags(struct elf_image *img, struct dyn_tags *t, uint32_t *seen,
         *(uint64_t *)((char *)t + s->field) = val;
     }
     img->dyn_count = i;
-    img->dyn_present |= *seen & (SEEN_FIRST - 1);
+    img->dyn_present |= (*seen & (SEEN_FIRST - 1)) | reloc_kinds(&rt);
     return 0;
 }
 

@@ -40,6 +40,36 @@ static void recognise(const struct elf_reader *r, struct elf_notes *out, const s
     }
 }
 
+/* A note header at off whose named owner (NUL-terminated) and desc fit before end. */
+static bool note_fits(const struct elf_reader *r, const struct elf_image *img, uint64_t off,
+                      uint64_t end)
+{
+    uint32_t namesz = 0, descsz = 0;
+
+    if (end - off < 12 || !elf_read_u32(r, off, &namesz) || !elf_read_u32(r, off + 4, &descsz))
+        return false;
+    uint64_t name_off = off + 12;
+    return namesz > 0 && pad4(namesz) <= end - name_off &&
+           pad4(descsz) <= end - name_off - pad4(namesz) && img->data[name_off + namesz - 1] == 0;
+}
+
+/*
+ * A note area linked from 4- and 8-aligned inputs has zero padding before
+ * each 8-aligned note (riscv's CFI vDSO: a GNU property note after the
+ * build id): four zero bytes at an offset 4 mod 8, followed by a whole
+ * note, are that padding, not a nameless note.
+ */
+static uint64_t skip_padding(const struct elf_reader *r, const struct elf_image *img, uint64_t off,
+                             uint64_t end)
+{
+    uint32_t word = 1;
+
+    if ((off & 7) == 4 && end - off >= 16 && elf_read_u32(r, off, &word) && word == 0 &&
+        note_fits(r, img, off + 4, end))
+        return off + 4;
+    return off;
+}
+
 /* Parse the notes in file range [off, off+size). */
 static int read_range(const struct elf_image *img, uint64_t off, uint64_t size,
                       struct elf_notes *out, struct vdsokit_error *err)
@@ -52,6 +82,7 @@ static int read_range(const struct elf_image *img, uint64_t off, uint64_t size,
         return vdsokit_fail(err, "note range 0x%" PRIx64 " + 0x%" PRIx64 " exceeds the image", off,
                             size);
     while (end - off >= 12) {
+        off = skip_padding(&r, img, off, end);
         elf_read_u32(&r, off, &namesz);
         elf_read_u32(&r, off + 4, &descsz);
         elf_read_u32(&r, off + 8, &type);

@@ -3,7 +3,9 @@
  * architecture and era: x86-64 6.18 and 6.1 (14- and 12-byte alternatives,
  * the second also without its `Linux` note), i386 6.1 (ELF32, 12-byte
  * entries), aarch64 and arm 6.12 (DT_GNU_HASH only, no x86 alternatives)
- * and s390x 6.12 (big-endian). Each must have no error, the layout it was
+ * and s390x 6.12 (big-endian), and DT_HASH-only images (arm64 before
+ * 6.11 links so: a finding only on x86, which links both) and an empty
+ * DT_RELA table (riscv and LoongArch link one). Each must have no error, the layout it was
  * judged under and the skipped or consumer findings named. The malformed
  * cases stay errors: an entry pointing outside the image, a table that is
  * not a whole number of the era's entries, and a 6.1 table judged as 6.17,
@@ -12,6 +14,7 @@
 #include <elf.h>
 #include <string.h>
 
+#include <vdsokit/elf.h>
 #include <vdsokit/imgcheck.h>
 
 #include "../check.h"
@@ -131,6 +134,37 @@ static void clean_shapes(void)
     CHECK(report.errors == 0, "s390x 6.12: %u errors", report.errors);
 }
 
+/* DT_HASH alone, as arm64 and arm kernels before 6.11 link it: every named
+ * consumer reads it, so only x86 (which links both) gets a warning. And an
+ * empty DT_RELA table (riscv, LoongArch) is no relocation; one entry is. */
+static void sysv_only(void)
+{
+    struct elfgen_desc d;
+
+    matrix_desc("s390x-sysv", &d);
+    d.linux_version = 0x0601c0;
+    run("s390x 6.1, DT_HASH only", &d, 0, NULL);
+    CHECK(report.errors == 0 && report.warnings == 0, "sysv-only non-x86: %u errors %u warnings",
+          report.errors, report.warnings);
+    CHECK(has_finding("hash", IMGCHECK_INFO, NEEDLES("no DT_GNU_HASH", "musl")),
+          "sysv-only non-x86: an info naming the consumers that read DT_HASH");
+
+    matrix_desc("aarch64-gnu", &d); /* riscv and LoongArch: DT_RELA with DT_RELASZ 0 */
+    d.relocations = true;
+    d.relocations_empty = true;
+    run("empty DT_RELA table", &d, 0, NULL);
+    CHECK(report.errors == 0, "an empty DT_RELA table: %u errors", report.errors);
+    d.relocations_empty = false;
+    run("one DT_RELA entry", &d, 0, NULL);
+    CHECK(has_finding("relocations", IMGCHECK_ERROR, NEEDLES("DT_RELA")),
+          "a DT_RELA table of one entry is an error");
+
+    matrix_desc("x86_64-sysv", &d);
+    run("x86-64, DT_HASH only", &d, 0, NULL);
+    CHECK(has_finding("hash", IMGCHECK_WARNING, NEEDLES("no DT_GNU_HASH", "--hash-style=both")),
+          "sysv-only x86-64: a warning");
+}
+
 static void site_outside(uint8_t *table, size_t len)
 {
     (void)len;
@@ -168,9 +202,79 @@ static void malformed(void)
     CHECK(named, "the mismatched layout's errors name a field");
 }
 
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4); /* the generated image is little-endian, as this host */
+}
+
+/* One note at p: owner name, type, and a 4-byte desc v when desc. */
+static size_t put_note(uint8_t *p, const char *name, uint32_t type, bool desc, uint32_t v)
+{
+    size_t namesz = strlen(name) + 1, name_pad = (namesz + 3) & ~(size_t)3;
+
+    put32(p, (uint32_t)namesz);
+    put32(p + 4, desc ? 4 : 0);
+    put32(p + 8, type);
+    memcpy(p + 12, name, namesz);
+    if (desc)
+        put32(p + 12 + name_pad, v);
+    return 12 + name_pad + (desc ? 4 : 0);
+}
+
+/*
+ * The note area of riscv's CFI vDSO (7.x): a 4-aligned note ending at a
+ * file offset 4 mod 8, four zero bytes, then an 8-aligned note. Written over
+ * the generated build id and Linux note (60 bytes at file offset off).
+ */
+static void padded_notes(uint8_t *area, uint64_t off)
+{
+    size_t o;
+
+    memset(area, 0, 60);
+    if (off & 4) {
+        o = put_note(area, "GNU", 1, false, 0) + 4; /* 16 bytes: ends at 0 mod 8 + 4 */
+        o += put_note(area + o, "Linux", 0, true, 0x070213);
+        put_note(area + o, "GNU", 1, false, 0);
+    } else {
+        o = put_note(area, "GNU", 99, true, 0) + 4; /* 20 bytes: ends at 4 mod 8 */
+        put_note(area + o, "Linux", 0, true, 0x070213);
+    }
+}
+
+static void note_padding(void)
+{
+    struct elfgen_desc d;
+    struct elfgen_out out;
+    struct elf_image img;
+    char err[256];
+
+    matrix_desc("aarch64-gnu", &d);
+    d.linux_note = d.build_id = true;
+    d.linux_version = 0x060c75;
+    if (elfgen_build(&d, &out, err, sizeof err)) {
+        CHECK(0, "padded notes: elfgen: %s", err);
+        return;
+    }
+    if (elf_open(&img, out.data, out.size, NULL) || img.nnotes != 1 || img.note_size[0] != 60) {
+        CHECK(0, "padded notes: no single 60-byte note area");
+        elfgen_free(&out);
+        return;
+    }
+    padded_notes(out.data + img.note_offset[0], img.note_offset[0]);
+    imgcheck_run(out.data, out.size, &report);
+    printf("--- padded notes\n");
+    imgcheck_print(&report, stdout);
+    CHECK(report.errors == 0, "padded notes: %u errors", report.errors);
+    CHECK(report.has_linux_version && report.linux_version == 0x070213,
+          "padded notes: the Linux note after the padding is read (0x%06x)", report.linux_version);
+    elfgen_free(&out);
+}
+
 int main(void)
 {
     clean_shapes();
+    sysv_only();
+    note_padding();
     malformed();
     return check_finish();
 }

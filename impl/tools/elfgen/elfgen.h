@@ -43,7 +43,8 @@ struct elfgen_desc {
     bool build_id;
     unsigned nalt;    /* .altinstructions entries */
     uint8_t alt_size; /* their size: 14 (0 too: the 6.3+ layout) or 12 (6.1-6.2, u16 feature) */
-    bool relocations; /* DT_RELA/DT_RELASZ/DT_RELAENT with no entries */
+    bool relocations; /* DT_RELA/DT_RELASZ/DT_RELAENT naming one entry (the bytes of dynsym) */
+    bool relocations_empty; /* with relocations: DT_RELASZ 0, as riscv and LoongArch link */
     const struct elfgen_sym *syms;
     unsigned nsyms;
 };

@@ -165,7 +165,7 @@ static void write_dynamic(struct gen *g)
     }
     if (d->relocations) {
         put_dyn(g, &i, DT_RELA, gen_vaddr(g, g->dynsym.off));
-        put_dyn(g, &i, DT_RELASZ, 0);
+        put_dyn(g, &i, DT_RELASZ, d->relocations_empty ? 0 : (g->is64 ? 24 : 12));
         put_dyn(g, &i, DT_RELAENT, g->is64 ? 24 : 12);
     }
     put_dyn(g, &i, DT_NULL, 0);

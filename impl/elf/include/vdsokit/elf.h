@@ -38,9 +38,11 @@ enum {
     ELF_DYN_VERSYM = 1u << 4,
     ELF_DYN_VERDEF = 1u << 5,
     ELF_DYN_SONAME = 1u << 6,
-    ELF_DYN_REL = 1u << 7,      /* DT_REL or DT_RELSZ */
-    ELF_DYN_RELA = 1u << 8,     /* DT_RELA or DT_RELASZ */
-    ELF_DYN_JMPREL = 1u << 9,   /* DT_JMPREL or DT_PLTRELSZ */
+    /* Relocations to apply: a nonzero size, or the table's address without
+     * a size (an empty table, DT_RELASZ 0, sets no bit). */
+    ELF_DYN_REL = 1u << 7,      /* DT_RELSZ > 0, or DT_REL alone */
+    ELF_DYN_RELA = 1u << 8,     /* DT_RELASZ > 0, or DT_RELA alone */
+    ELF_DYN_JMPREL = 1u << 9,   /* DT_PLTRELSZ > 0, or DT_JMPREL alone */
     ELF_DYN_TEXTREL = 1u << 10, /* DT_TEXTREL, or DF_TEXTREL in DT_FLAGS */
 };
 
