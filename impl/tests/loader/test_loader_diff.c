@@ -16,9 +16,11 @@
  * (diff_compare.c), each under the era's delta rule. Then getcpu on every
  * CPU. Prints the coverage.
  *
- * Usage: test_loader_diff [--kernel IMAGE] [--random N] [REFERENCE-IMAGE]
- * (default: this kernel's vDSO, 2000 random states, the embedded
- * reference of the kernel image's era)
+ * Usage: test_loader_diff [--kernel IMAGE] [--random N] [--layout X.Y]
+ * [REFERENCE-IMAGE] (default: this kernel's vDSO, 2000 random states, the
+ * embedded reference of the kernel image's era). --layout judges a kernel
+ * image as version X.Y, e.g. one newer than every era, to see whether it
+ * still reads the data pages as the newest era does.
  */
 #define _GNU_SOURCE
 #include "check.h"
@@ -45,6 +47,7 @@ static uint32_t low_res_nsec;
 static const char *ref_path;  /* NULL: the embedded reference of the kernel's era */
 static const char *kern_path; /* NULL: this kernel's vDSO */
 static unsigned long random_states = 2000;
+static uint32_t layout_version; /* --layout: judge the kernel image as this version; 0: its note */
 
 /* The kernel image: a file, or this process's vDSO. */
 static struct vdso_loaded *load_kernel(const struct loader_options *opt)
@@ -105,11 +108,20 @@ static void parse_args(int argc, char **argv)
                 fprintf(stderr, "test_loader_diff: --random %s: not a count\n", argv[i]);
                 exit(2);
             }
+        } else if (!strcmp(argv[i], "--layout") && i + 1 < argc) {
+            unsigned major, minor;
+            char tail;
+            if (sscanf(argv[++i], "%u.%u%c", &major, &minor, &tail) != 2 || major > 255 ||
+                minor > 255) {
+                fprintf(stderr, "test_loader_diff: --layout %s: not a version X.Y\n", argv[i]);
+                exit(2);
+            }
+            layout_version = major << 16 | minor << 8;
         } else if (argv[i][0] != '-' && !ref_path) {
             ref_path = argv[i];
         } else {
-            fprintf(stderr,
-                    "usage: test_loader_diff [--kernel IMAGE] [--random N] [REFERENCE-IMAGE]\n");
+            fprintf(stderr, "usage: test_loader_diff [--kernel IMAGE] [--random N] [--layout X.Y] "
+                            "[REFERENCE-IMAGE]\n");
             exit(2);
         }
     }
@@ -455,7 +467,7 @@ static unsigned run_getcpu(struct vdso_loaded *ref, struct vdso_loaded *kern)
 
 int main(int argc, char **argv)
 {
-    const struct loader_options raw = {.clock = LOADER_CLOCK_NONE};
+    struct loader_options raw = {.clock = LOADER_CLOCK_NONE};
     struct vdso_loaded *ref = NULL, *kern;
     struct vdso_timespec res;
     struct diff_kernel_config rcfg, kcfg;
@@ -463,6 +475,7 @@ int main(int argc, char **argv)
     unsigned long drawn;
 
     parse_args(argc, argv);
+    raw.linux_version = layout_version;
     if (!kern_path)
         require_live_image();
     diff_guard_init();
