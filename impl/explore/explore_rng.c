@@ -79,10 +79,10 @@ struct expect {
  * supersedes the attempt under way, which the re-check must notice.
  * is_ready is read once, at the start.
  */
-static void expect(const struct explore *x, const struct explore_rng_call *c,
-                   const struct vgetrandom_state *st0, unsigned reseeds,
-                   const struct explore_record *r, const struct explore_outcome *o, uint64_t seed,
-                   uint64_t offset, uint8_t *out, struct expect *e)
+static void expect(const struct explore_rng_call *c, const struct vgetrandom_state *st0,
+                   unsigned reseeds, const struct explore_record *r,
+                   const struct explore_outcome *o, uint64_t seed, uint64_t offset, uint8_t *out,
+                   struct expect *e)
 {
     int gen_load = first_load(o, true), ready_load = first_load(o, false);
 
@@ -102,7 +102,6 @@ static void expect(const struct explore *x, const struct explore_rng_call *c,
         if (e->t.key_fetches)
             e->superseded = reseeds;
     }
-    (void)x;
     e->st = *st0;
     e->ret = rng_model_call_raced(&e->st, (uintptr_t)c->state, sizeof e->st, &e->k, out, c->len,
                                   c->flags, e->superseded, &e->t);
@@ -183,7 +182,7 @@ int explore_rng_run(struct explore *x, const struct explore_rng_call *c,
     tk_rng_stream_position(x->l->tk, &ignored, &offset_after);
     if (rc == 0) {
         o->traps = r.traps;
-        expect(x, c, &st0, reseeds, &r, o, seed, offset, out, &e);
+        expect(c, &st0, reseeds, &r, o, seed, offset, out, &e);
         judge(c, &r, &e, out, offset_after, o);
     }
     free(out);

@@ -23,7 +23,9 @@
  * finish, and one that still runs EXPLORE_STEP_BUDGET accesses later is a
  * livelock. The verdict is exact: the model of the one state the protocol
  * allows, at a counter the call could have read, or the emulated kernel's
- * answer where that state falls back.
+ * answer where that state falls back. getrandom (explore_rng_run) is
+ * stepped over the rng data likewise, its writer a reseed or an unready
+ * page, its verdict the getrandom model's (rng_model.h).
  *
  * One exploration at a time per process (the handlers are process-wide);
  * from explore_open to explore_close the image's reader pages stay
