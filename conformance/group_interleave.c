@@ -19,6 +19,7 @@
 #include "inproc.h"
 #include "oracle.h"
 #include <vdsokit/explore.h>
+#include <vdsokit/vgetrandom.h>
 
 struct interleave_call {
     const char *name;
@@ -69,8 +70,10 @@ static void report(struct conf_ctx *ctx, const struct explore_call *c, enum expl
               "schedule %s (LOAD.UPDATE.FROM-TO: before load LOAD apply stores [FROM, TO) of "
               "update UPDATE)",
               sched);
-    conf_note(ctx, "replay: vdsoconf --target %s --explore-replay %s:%d:%s:%s", ctx->target->name,
-              explore_entry_name(c->entry), c->clk, explore_mode_name(mode), sched);
+    if (c->entry != EXPLORE_GETRANDOM)
+        conf_note(ctx, "replay: vdsoconf --target %s --explore-replay %s:%d:%s:%s",
+                  ctx->target->name, explore_entry_name(c->entry), c->clk, explore_mode_name(mode),
+                  sched);
     /* A livelock's trace is thousands of loads: its head and tail tell. */
     unsigned i = 0;
     for (char *line = strtok(trace, "\n"); line; line = strtok(NULL, "\n"), i++) {
@@ -163,6 +166,116 @@ static void run_mode(struct conf_ctx *ctx, struct vdso_loaded *l, enum explore_m
     explore_close(x);
 }
 
+/*
+ * getrandom: one rng run judged; the first failure reported with its
+ * schedule and trace (no replay command: --explore-replay takes the time
+ * entries only).
+ */
+struct rng_sweep {
+    struct conf_ctx *ctx;
+    struct explore *x;
+    struct explore_rng_call call;
+    const struct vgetrandom_state *start;
+    struct explore_outcome *o;
+    unsigned runs, failed;
+};
+
+static int rng_one(struct rng_sweep *w, const struct explore_schedule *s, unsigned reseeds)
+{
+    struct vdsokit_error err;
+
+    w->runs++;
+    memcpy(w->call.state, w->start, sizeof *w->start);
+    if (explore_rng_run(w->x, &w->call, s, reseeds, w->o, &err) != 0) {
+        conf_fail(w->ctx, "%s", err.msg);
+        return 1;
+    }
+    if (w->o->verdict == EXPLORE_PASS)
+        return 0;
+    if (!w->failed++) {
+        const struct explore_call c = {EXPLORE_GETRANDOM, 0};
+        report(w->ctx, &c, EXPLORE_TSC, s, w->o);
+        conf_note(w->ctx, "%zu bytes, %s state, %u reseed(s) during the trapped syscalls",
+                  w->call.len, w->start->generation ? "a keyed" : "a fresh", reseeds);
+    }
+    return 1;
+}
+
+/* From one start state: unperturbed, a reseed or an unready page before
+ * every load of the unperturbed trace, a reseed during one and two syscalls. */
+static int rng_sweep_state(struct rng_sweep *w, struct explore_outcome *base)
+{
+    struct explore_outcome *o = w->o;
+
+    w->o = base;
+    int rc = rng_one(w, NULL, 0);
+    w->o = o;
+    for (unsigned k = 0; !rc && k < base->ntrace; k++)
+        for (unsigned what = EXPLORE_RNG_BUMP; !rc && what <= EXPLORE_RNG_UNREADY; what++) {
+            struct explore_schedule s = {1, {{k, (uint8_t)what, 0, 1}}};
+            rc = rng_one(w, &s, 0);
+        }
+    for (unsigned r = 1; !rc && r <= 2; r++)
+        rc = rng_one(w, NULL, r);
+    return rc;
+}
+
+static void rng_test(struct conf_ctx *ctx, struct explore *x, size_t len,
+                     struct explore_outcome *base, struct explore_outcome *o)
+{
+    static uint8_t buf[4096];
+    static _Alignas(256) struct vgetrandom_state st;
+    struct vgetrandom_state fresh, keyed;
+    struct rng_sweep w = {.ctx = ctx, .x = x, .o = o, .start = &fresh};
+    int64_t t0 = mono_now_ns();
+
+    memset(&fresh, 0, sizeof fresh);
+    /* A keyed state: a first call of 40 bytes leaves 56 buffered; len
+     * 300 then drains them, makes whole blocks and refills. */
+    w.call = (struct explore_rng_call){.buf = buf, .len = 40, .state = &st};
+    if (rng_one(&w, NULL, 0))
+        return;
+    keyed = st;
+    w.call.len = len;
+    if (rng_sweep_state(&w, base))
+        return;
+    unsigned loads = base->ntrace;
+    w.start = &keyed;
+    if (rng_sweep_state(&w, base))
+        return;
+    conf_metric(ctx, "schedules=%u loads=%u+%u ms=%" PRId64, w.runs, loads, base->ntrace,
+                (mono_now_ns() - t0) / 1000000);
+    conf_note(ctx, "%u schedules over %u loads (fresh state) and %u (keyed)", w.runs, loads,
+              base->ntrace);
+}
+
+static void run_rng(struct conf_ctx *ctx, struct vdso_loaded *l, struct explore_outcome *base,
+                    struct explore_outcome *o)
+{
+    static const size_t lens[] = {16, 300, 4096};
+    bool any = false;
+
+    for (size_t i = 0; i < 3; i++)
+        any |= conf_test_selected(ctx, "interleave.rng.getrandom%zu", lens[i]);
+    if (!any)
+        return;
+    struct explore *x = NULL;
+    struct vdsokit_error err;
+    int rc = ctx->listing || !l->getrandom ? 0 : explore_open(&x, l, EXPLORE_TSC, &err);
+    for (size_t i = 0; i < 3; i++) {
+        if (!conf_test_begin(ctx, "interleave.rng.getrandom%zu", lens[i]))
+            continue;
+        if (!l->getrandom)
+            conf_skip(ctx, "getrandom is not exported");
+        else if (rc)
+            conf_skip(ctx, "%s", err.msg);
+        else
+            rng_test(ctx, x, lens[i], base, o);
+        conf_test_end(ctx);
+    }
+    explore_close(x);
+}
+
 /* ENTRY:ID:MODE:SCHEDULE */
 static int parse_replay(const char *spec, struct explore_call *c, enum explore_mode *mode,
                         struct explore_schedule *s, struct vdsokit_error *err)
@@ -237,8 +350,10 @@ void group_interleave(struct conf_ctx *ctx)
         tk_writer_stop(l->tk); /* the explorer is the only writer */
     if (ctx->explore_replay)
         replay(ctx, l, o);
-    else
+    else {
         for (int m = 0; m < EXPLORE_NMODES; m++)
             run_mode(ctx, l, (enum explore_mode)m, &o[0], &o[1]);
+        run_rng(ctx, l, &o[0], &o[1]);
+    }
     free(o);
 }

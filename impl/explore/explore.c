@@ -79,6 +79,8 @@ int explore_run(struct explore *x, const struct explore_call *c, const struct ex
 {
     static struct explore_record r;
 
+    if (c->entry == EXPLORE_GETRANDOM)
+        return vdsokit_fail(err, "explore_run: getrandom is explored by explore_rng_run");
     for (unsigned i = 0; s && i < s->nactions; i++)
         if (s->act[i].update >= x->nupdates || s->act[i].to > x->upd[s->act[i].update].nstores)
             return vdsokit_fail(

@@ -50,6 +50,7 @@ struct explore_record {
     unsigned applied[EXPLORE_MAX_UPDATES]; /* stores of each update applied during the call */
     uint8_t open[EXPLORE_MAX_TRACE];       /* per access: updates begun and not finished */
     uint16_t seq_store[EXPLORE_MAX_TRACE]; /* per seq load: the begin store writing its word */
+    int rng_landed[2]; /* the load a bump / an unready landed before (-1: none) */
     uint64_t traps;
     struct loader_trap_record last_trap; /* the last one's answer (traps > 0) */
 };
@@ -66,6 +67,10 @@ void explore_step_detach(struct explore *x);
 int explore_step_call(struct explore *x, const struct explore_call *c,
                       const struct explore_schedule *s, struct explore_outcome *o,
                       struct explore_record *r, struct vdsokit_error *err);
+/* The same for getrandom (c->entry EXPLORE_GETRANDOM) with arguments g. */
+int explore_step_rng(struct explore *x, const struct explore_rng_call *g,
+                     const struct explore_schedule *s, struct explore_outcome *o,
+                     struct explore_record *r, struct vdsokit_error *err);
 
 /* explore_judge.c: the verdict of a traced call (o->verdict, o->why, o->state). */
 void explore_judge(const struct explore *x, const struct explore_call *c,

@@ -16,7 +16,7 @@
 static const char *const mode_names[EXPLORE_NMODES] = {"tsc", "pvclock", "hvclock", "none",
                                                        "timens"};
 static const char *const entry_names[EXPLORE_NENTRIES] = {"clock_gettime", "gettimeofday", "time",
-                                                          "clock_getres"};
+                                                          "clock_getres", "getrandom"};
 static const char *const verdict_names[] = {"PASS",    "TORN",     "BAD_TRAP",
                                             "NO_TRAP", "LIVELOCK", "BAD_FAULT"};
 

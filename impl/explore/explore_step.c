@@ -23,6 +23,8 @@
 #include <ucontext.h>
 
 #include <vdsokit/counter.h>
+#include <vdsokit/datapages_era.h>
+#include <vdsokit/vgetrandom.h>
 
 #include "explore_internal.h"
 
@@ -74,12 +76,33 @@ static void apply_upto(struct step *c, unsigned u, unsigned to)
         r->applied[u] = to;
 }
 
+/* A reseed (the generation + 1, store-release as the kernel publishes it)
+ * or the rng made unready, on the writer's mapping and the era's copy. */
+static void rng_action(struct step *c, unsigned what)
+{
+    struct vdso_datapages *dp = &c->x->l->dp;
+    struct vdso_rng_data *rng = datapages_rng(dp);
+
+    if (what == EXPLORE_RNG_BUMP) {
+        __atomic_store_n(&rng->generation, __atomic_load_n(&rng->generation, __ATOMIC_RELAXED) + 1,
+                         __ATOMIC_RELEASE);
+        c->r->rng_landed[0] = (int)c->n;
+    } else {
+        __atomic_store_n(&rng->is_ready, 0, __ATOMIC_RELEASE);
+        c->r->rng_landed[1] = (int)c->n;
+    }
+    datapages_era_rng(dp);
+}
+
 static void apply_due(struct step *c)
 {
     for (unsigned i = 0; c->s && i < c->s->nactions; i++) {
         const struct explore_action *a = &c->s->act[i];
         if (a->at == c->n && a->update < c->x->nupdates)
             apply_upto(c, a->update, a->to);
+        else if (a->at == c->n &&
+                 (a->update == EXPLORE_RNG_BUMP || a->update == EXPLORE_RNG_UNREADY))
+            rng_action(c, a->update);
     }
     if (c->n == c->rest_at)
         for (unsigned u = 0; u < c->x->nupdates; u++)
@@ -234,7 +257,8 @@ static int64_t as_i64(uint64_t v)
 }
 
 /* The call itself; results land in o. */
-static void call(struct vdso_loaded *l, const struct explore_call *c, struct explore_outcome *o)
+static void call(struct vdso_loaded *l, const struct explore_call *c,
+                 const struct explore_rng_call *g, struct explore_outcome *o)
 {
     struct vdso_timespec ts = {0, 0};
     struct vdso_timeval tv = {0, 0};
@@ -256,6 +280,9 @@ static void call(struct vdso_loaded *l, const struct explore_call *c, struct exp
         o->sec = as_i64((uint64_t)t);
         o->frac = 0;
         break;
+    case EXPLORE_GETRANDOM:
+        o->ret = l->getrandom(g->buf, g->len, g->flags, g->state, sizeof(struct vgetrandom_state));
+        break;
     default:
         o->ret = l->clock_getres(c->clk, &ts);
         o->sec = ts.tv_sec;
@@ -273,6 +300,8 @@ static const void *entry_fn(const struct vdso_loaded *l, enum explore_entry e)
         return (const void *)l->gettimeofday;
     case EXPLORE_TIME:
         return (const void *)l->time;
+    case EXPLORE_GETRANDOM:
+        return (const void *)l->getrandom;
     default:
         return (const void *)l->clock_getres;
     }
@@ -285,6 +314,8 @@ static void plan(struct step *st)
     st->rest_at = UINT_MAX;
     for (unsigned i = 0; st->s && i < st->s->nactions; i++) {
         const struct explore_action *a = &st->s->act[i];
+        if (a->update >= EXPLORE_MAX_UPDATES)
+            continue; /* an rng action: one store, nothing left to finish */
         st->touched |= 1u << a->update;
         if (a->at > last)
             last = a->at;
@@ -310,9 +341,9 @@ void explore_step_detach(struct explore *x)
     uninstall();
 }
 
-int explore_step_call(struct explore *x, const struct explore_call *c,
-                      const struct explore_schedule *s, struct explore_outcome *o,
-                      struct explore_record *r, struct vdsokit_error *err)
+static int step_call(struct explore *x, const struct explore_call *c,
+                     const struct explore_rng_call *g, const struct explore_schedule *s,
+                     struct explore_outcome *o, struct explore_record *r, struct vdsokit_error *err)
 {
     static struct step st;
 
@@ -321,6 +352,7 @@ int explore_step_call(struct explore *x, const struct explore_call *c,
                             explore_entry_name(c->entry));
     memcpy(x->l->dp.rw, x->start, EXPLORE_FILE_BYTES);
     memset(r, 0, sizeof *r);
+    r->rng_landed[0] = r->rng_landed[1] = -1;
     memset(&st, 0, sizeof st);
     o->ntrace = 0;
     o->ret = 0;
@@ -335,7 +367,7 @@ int explore_step_call(struct explore *x, const struct explore_call *c,
     __atomic_store_n(&cur, &st, __ATOMIC_RELAXED);
     if (sigsetjmp(st.env, 0) == 0) {
         r->tsc0 = counter_rdtsc();
-        call(x->l, c, o);
+        call(x->l, c, g, o);
         r->tsc1 = counter_rdtsc();
         r->returned = true;
     } else {
@@ -347,4 +379,20 @@ int explore_step_call(struct explore *x, const struct explore_call *c,
     if (r->traps)
         loader_trap_thread_last(&r->last_trap);
     return 0;
+}
+
+int explore_step_call(struct explore *x, const struct explore_call *c,
+                      const struct explore_schedule *s, struct explore_outcome *o,
+                      struct explore_record *r, struct vdsokit_error *err)
+{
+    return step_call(x, c, NULL, s, o, r, err);
+}
+
+int explore_step_rng(struct explore *x, const struct explore_rng_call *g,
+                     const struct explore_schedule *s, struct explore_outcome *o,
+                     struct explore_record *r, struct vdsokit_error *err)
+{
+    const struct explore_call c = {EXPLORE_GETRANDOM, 0};
+
+    return step_call(x, &c, g, s, o, r, err);
 }

@@ -80,11 +80,9 @@ static void params(void *at)
 }
 
 /* Bytes from the batch, then blocks, then a refill of batch and key; repeat. */
-static void generate(struct vgetrandom_state *st, uint8_t *out, size_t len,
+static void generate(struct vgetrandom_state *st, uint8_t *out, size_t len, uint64_t *counter,
                      struct rng_model_trace *t)
 {
-    uint64_t counter = 0;
-
     for (;;) {
         while (len && st->pos < VGETRANDOM_BATCH) {
             *out++ = st->batch[st->pos];
@@ -94,12 +92,12 @@ static void generate(struct vgetrandom_state *st, uint8_t *out, size_t len,
         if (!len)
             return;
         for (; len >= VGETRANDOM_BLOCK; len -= VGETRANDOM_BLOCK, out += VGETRANDOM_BLOCK) {
-            rng_model_chacha20_block(st->key, counter++, out);
+            rng_model_chacha20_block(st->key, (*counter)++, out);
             t->blocks++;
         }
         uint8_t next[128];
-        rng_model_chacha20_block(st->key, counter++, next);
-        rng_model_chacha20_block(st->key, counter++, next + 64);
+        rng_model_chacha20_block(st->key, (*counter)++, next);
+        rng_model_chacha20_block(st->key, (*counter)++, next + 64);
         t->blocks += 2;
         memcpy(st->batch_key, next, sizeof next);
         st->pos = 0;
@@ -109,6 +107,13 @@ static void generate(struct vgetrandom_state *st, uint8_t *out, size_t len,
 long rng_model_call(struct vgetrandom_state *st, uintptr_t state_addr, size_t opaque_len,
                     struct rng_model_kernel *k, uint8_t *out, size_t len, unsigned flags,
                     struct rng_model_trace *trace)
+{
+    return rng_model_call_raced(st, state_addr, opaque_len, k, out, len, flags, 0, trace);
+}
+
+long rng_model_call_raced(struct vgetrandom_state *st, uintptr_t state_addr, size_t opaque_len,
+                          struct rng_model_kernel *k, uint8_t *out, size_t len, unsigned flags,
+                          unsigned superseded, struct rng_model_trace *trace)
 {
     struct rng_model_trace ignored;
     struct rng_model_trace *t = trace ? trace : &ignored;
@@ -128,12 +133,19 @@ long rng_model_call(struct vgetrandom_state *st, uintptr_t state_addr, size_t op
         return model_syscall(k, out, len, flags);
     }
     size_t count = len < VGETRANDOM_MAX_COUNT ? len : VGETRANDOM_MAX_COUNT;
-    if (st->generation != k->generation) {
-        st->generation = k->generation;
-        t->key_fetches++;
-        model_syscall(k, (uint8_t *)st->key, sizeof st->key, 0);
-        st->pos = VGETRANDOM_BATCH;
+    uint64_t counter = 0; /* goes on across the retry (§6 step 7) */
+    for (unsigned attempt = 0; attempt < 2; attempt++) {
+        if (st->generation != k->generation) {
+            st->generation = k->generation;
+            t->key_fetches++;
+            model_syscall(k, (uint8_t *)st->key, sizeof st->key, 0);
+            st->pos = VGETRANDOM_BATCH;
+        }
+        generate(st, out, count, &counter, t);
+        if (attempt >= superseded)
+            return (long)count;
+        k->generation++; /* the reseed the re-check sees */
     }
-    generate(st, out, count, t);
-    return (long)count;
+    t->fallbacks++;
+    return model_syscall(k, out, len, flags);
 }

@@ -4,13 +4,18 @@
  * traces its seq loads; an update applied before the first load moves the
  * result by the update's 7.5 s; an update left open makes the reference
  * wait (more loads) and still end exact; a flip to NONE makes it take the
- * trapped syscall; every single-update schedule passes.
+ * trapped syscall; every single-update schedule passes. getrandom: a
+ * fresh state's call loads is_ready, the generation and the re-check; a
+ * reseed before the re-check makes it re-key (two fetches), reseeds during
+ * both fetches send it to the syscall, an unready page before its first
+ * load too, each as the raced model says; bad arguments are refused.
  */
 #include <string.h>
 
 #include <vdsokit/explore.h>
 #include <vdsokit/loader.h>
 #include <vdsokit/loader_trap.h>
+#include <vdsokit/vgetrandom.h>
 
 #include "check.h"
 
@@ -119,6 +124,52 @@ static void test_none(struct vdso_loaded *l)
     explore_close(x);
 }
 
+static void rng_case(struct explore *x, const struct explore_schedule *s, unsigned reseeds,
+                     unsigned superseded, unsigned traps, unsigned loads)
+{
+    static struct explore_outcome o;
+    static _Alignas(256) struct vgetrandom_state st;
+    static uint8_t buf[100];
+    struct explore_rng_call c = {buf, sizeof buf, 0, &st};
+    struct vdsokit_error err;
+
+    memset(&st, 0, sizeof st);
+    CHECK(explore_rng_run(x, &c, s, reseeds, &o, &err) == 0 && o.verdict == EXPLORE_PASS, "%s%s",
+          s ? "" : err.msg, o.why);
+    CHECK_EQ_U64(o.ret, sizeof buf);
+    CHECK_EQ_U64(o.ntrace, loads);
+    CHECK_EQ_U64(o.state, superseded);
+    CHECK_EQ_U64(o.traps, traps);
+}
+
+static void test_rng(struct vdso_loaded *l)
+{
+    static struct explore_outcome o;
+    static struct vgetrandom_state st;
+    struct explore_rng_call c = {NULL, 0, 0, &st};
+    struct vdsokit_error err;
+    struct explore *x;
+
+    if (explore_open(&x, l, EXPLORE_TSC, &err)) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    rng_case(x, NULL, 0, 0, 1, 3);
+    const struct explore_schedule recheck = {1, {{2, EXPLORE_RNG_BUMP, 0, 1}}};
+    rng_case(x, &recheck, 0, 1, 2, 5);
+    const struct explore_schedule first = {1, {{0, EXPLORE_RNG_BUMP, 0, 1}}};
+    rng_case(x, &first, 0, 0, 1, 3);
+    rng_case(x, NULL, 2, 2, 3, 5);
+    const struct explore_schedule unready = {1, {{0, EXPLORE_RNG_UNREADY, 0, 1}}};
+    rng_case(x, &unready, 0, 0, 1, 1);
+    const struct explore_schedule time = {1, {{0, 0, 0, 1}}};
+    CHECK(explore_rng_run(x, &c, &time, 0, &o, &err) != 0 && strstr(err.msg, "rng action"),
+          "a time update accepted: %s", err.msg);
+    CHECK(explore_rng_run(x, &c, NULL, 3, &o, &err) != 0 && strstr(err.msg, "reseeds"),
+          "3 reseeds accepted: %s", err.msg);
+    explore_close(x);
+}
+
 int main(void)
 {
     struct vdsokit_error err;
@@ -132,6 +183,7 @@ int main(void)
     }
     test_tsc(l);
     test_none(l);
+    test_rng(l);
     loader_unload(l);
     return check_finish();
 }

@@ -23,7 +23,9 @@
  * finish, and one that still runs EXPLORE_STEP_BUDGET accesses later is a
  * livelock. The verdict is exact: the model of the one state the protocol
  * allows, at a counter the call could have read, or the emulated kernel's
- * answer where that state falls back.
+ * answer where that state falls back. getrandom (explore_rng_run) is
+ * stepped over the rng data likewise, its writer a reseed or an unready
+ * page, its verdict the getrandom model's (rng_model.h).
  *
  * One exploration at a time per process (the handlers are process-wide);
  * from explore_open to explore_close the image's reader pages stay
@@ -65,12 +67,21 @@ enum explore_entry {
     EXPLORE_GETTIMEOFDAY,
     EXPLORE_TIME,
     EXPLORE_GETRES,
+    EXPLORE_GETRANDOM, /* explore_rng_run only (its arguments: explore_rng_call) */
     EXPLORE_NENTRIES
 };
 
 struct explore_call {
     enum explore_entry entry;
     int32_t clk; /* clock_gettime and clock_getres */
+};
+
+/* getrandom(buf, len, flags, state, sizeof(struct vgetrandom_state)) */
+struct explore_rng_call {
+    void *buf;
+    size_t len;
+    unsigned flags;
+    void *state;
 };
 
 /* One writer store, in the data-page memfd's coordinates. */
@@ -93,6 +104,11 @@ struct explore_update {
     unsigned begin_end, data_end; /* stores [0, begin_end): open; [data_end, n): close */
     struct explore_store stores[EXPLORE_MAX_STORES];
 };
+
+/* Writer actions on the rng page, as an action's `update` (from, to unused):
+ * the generation + 1 (store-release, a reseed), is_ready set to 0. */
+#define EXPLORE_RNG_BUMP    0xf0
+#define EXPLORE_RNG_UNREADY 0xf1
 
 /* "before access `at`, apply stores [from, to) of update `update`" */
 struct explore_action {
@@ -174,6 +190,20 @@ int explore_each_single(const struct explore *x, const struct explore_outcome *b
                         explore_schedule_fn fn, void *arg);
 int explore_each_pair(const struct explore *x, const struct explore_outcome *base,
                       explore_schedule_fn fn, void *arg);
+
+/*
+ * One getrandom call (c->state holding the state before the call) with the rng page at a fixed
+ * generation and ready, under schedule s (rng actions only; NULL: none), the emulated kernel
+ * publishing a reseed during each of its first `reseeds` trapped syscalls (0-2). Judged against
+ * rng_model_call_raced for the generation the protocol lets the call see: a bump that lands before
+ * the call's first load of the generation is the call's generation; one that lands later (a later
+ * load, or a syscall) must make the call re-key and make its bytes again; is_ready 0 before its
+ * load is the syscall. Output, result, state afterwards and trapped syscall count must all equal
+ * the model's. o->state is the number of superseded attempts judged against.
+ */
+int explore_rng_run(struct explore *x, const struct explore_rng_call *c,
+                    const struct explore_schedule *s, unsigned reseeds, struct explore_outcome *o,
+                    struct vdsokit_error *err);
 
 /* Text forms: a schedule "K.U.A-B+K.U.A-B" ("-" for none); a mode by name. */
 void explore_schedule_format(const struct explore_schedule *s, char *buf, size_t len);

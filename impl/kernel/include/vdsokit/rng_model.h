@@ -46,4 +46,16 @@ long rng_model_call(struct vgetrandom_state *st, uintptr_t state_addr, size_t op
                     struct rng_model_kernel *k, uint8_t *out, size_t len, unsigned flags,
                     struct rng_model_trace *trace);
 
+/*
+ * The same call with the page's generation bumped (k->generation + 1)
+ * while the bytes of each of its first `superseded` attempts are made
+ * (after the attempt's generation check, before its re-check): 1 makes
+ * the call re-key once and make the bytes again, the block counter going
+ * on; 2 sends it to the syscall after the second attempt. 0 is
+ * rng_model_call. k->generation is left at the last published value.
+ */
+long rng_model_call_raced(struct vgetrandom_state *st, uintptr_t state_addr, size_t opaque_len,
+                          struct rng_model_kernel *k, uint8_t *out, size_t len, unsigned flags,
+                          unsigned superseded, struct rng_model_trace *trace);
+
 #endif /* VDSOKIT_RNG_MODEL_H */
