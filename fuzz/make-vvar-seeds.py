@@ -14,9 +14,14 @@ CLOCKS = [0, 1, 4, 5, 6, 7, 11, 2, 3, 8, 9, 10, 16, 23, -1, 24]
 E_GETTIME, E_GETTIMEOFDAY, E_TIME, E_GETRES = range(4)
 
 
-def header(hvclock=0, timens=0, seq=0, shift=0, tai=37, mult=0, realtime=1700000000):
-    flags = hvclock | timens << 1 | seq << 2
-    return struct.pack("<BBBbIQ", 2, flags, shift, tai, mult, realtime)
+# The reference's eras (impl/loader/vdso_ref_eras.c), oldest first: format 3's era index.
+ERAS = ["6.1-6.2", "6.3-6.4", "6.5-6.9", "6.10-6.12", "6.13-6.14", "6.15-6.16", "6.17-6.18"]
+
+
+def header(hvclock=0, timens=0, seq=0, shift=0, tai=37, mult=0, realtime=1700000000, era=None):
+    """era None: format 2 (the native era); else format 3 with that era index."""
+    flags = hvclock | timens << 1 | seq << 2 | (era or 0) << 4
+    return struct.pack("<BBBbIQ", 2 if era is None else 3, flags, shift, tai, mult, realtime)
 
 
 def op(name, arg=0):
@@ -110,10 +115,39 @@ SEEDS = {
                    + op("HRES", 1) + read_all(),
 }
 
+# Per era (fuzz_vvar_kernel only: fuzz_vvar's hosted reference is native):
+# the classes where the eras read differently -- counter masking and the
+# delta rule (a counter with bit 63 set, backwards, past max_cycles), the
+# aux clocks (served from 6.17), the namespace page and the Hyper-V page.
+ERA_SEEDS = {}
+for e, era in enumerate(ERAS):
+    ERA_SEEDS[f"era-{era}-ticks"] = (header(era=e) + read_all() + op("ACCUMULATE", 4000000)
+                                     + read_all() + op("FORWARD", 123456789) + read_all())
+    ERA_SEEDS[f"era-{era}-counter"] = (header(era=e, shift=20, mult=1 << 20) + op("BACKWARD", 5000)
+                                       + read_all() + op("ACCUMULATE", 0) + op("PAST_MAX", 1)
+                                       + read_all() + op("FORWARD", 2**62) + read_all()
+                                       + op("FORWARD", 2**39) + read_all())
+    # ns = cycles * mult overflows 64 bits past 2^32 cycles: before 6.10 the
+    # product wraps, from 6.10 past max_cycles the 128-bit path is exact.
+    ERA_SEEDS[f"era-{era}-wide-product"] = (header(era=e, shift=32, mult=0xffffffff)
+                                            + op("FORWARD", 2**33 + 12345) + read_all()
+                                            + op("PAST_MAX", 77) + read_all()
+                                            + op("ACCUMULATE", 10**6) + read_all())
+    ERA_SEEDS[f"era-{era}-aux-timens"] = (header(era=e, timens=1) + aux(0, sec=5) + read_aux()
+                                          + op("TIMENS_ON", 0x0100002a_3b9ac9ff) + read_all()
+                                          + op("TIMENS_OFF") + read_aux() + read_all())
+    ERA_SEEDS[f"era-{era}-hvclock"] = (header(era=e, hvclock=1) + read_all() + op("SWITCH", 0)
+                                       + op("TZ", -60 & (2**64 - 1)) + op("HRES", 0) + read_all()
+                                       + op("SWITCH", 1) + op("MODE", 0) + read_all())
+
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpora")
 for target in ("fuzz_vvar", "fuzz_vvar_kernel"):
     os.makedirs(os.path.join(root, target), exist_ok=True)
     for name, data in SEEDS.items():
         with open(os.path.join(root, target, "seed-" + name), "wb") as f:
             f.write(data)
-print(f"make-vvar-seeds: {len(SEEDS)} seeds per op-stream target")
+for name, data in ERA_SEEDS.items():
+    with open(os.path.join(root, "fuzz_vvar_kernel", "seed-" + name), "wb") as f:
+        f.write(data)
+print(f"make-vvar-seeds: {len(SEEDS)} seeds per op-stream target, "
+      f"{len(ERA_SEEDS)} era seeds for fuzz_vvar_kernel")

@@ -9,8 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Format 2 added VVAR_AUX; format 1 streams (VVAR_OPS_V1 opcodes) still replay as they were. */
-#define VVAR_FORMAT      2
+/* Format 2 added VVAR_AUX, format 3 the era (header byte 1, bits 4-7);
+ * format 1 and 2 streams still replay as they were (the native era). */
+#define VVAR_FORMAT      3
+#define VVAR_FORMAT_V2   2
 #define VVAR_FORMAT_V1   1
 #define VVAR_HEADER_SIZE 16
 #define VVAR_RECORD_SIZE 9
@@ -54,7 +56,7 @@ enum vvar_op {
 /* Is this a format byte the op-stream readers accept? */
 static inline bool vvar_format_known(uint8_t format)
 {
-    return format == VVAR_FORMAT || format == VVAR_FORMAT_V1;
+    return format >= VVAR_FORMAT_V1 && format <= VVAR_FORMAT;
 }
 
 /* How many opcodes a format has: opcode bytes are taken modulo this. */
@@ -65,6 +67,8 @@ static inline unsigned vvar_op_count(uint8_t format)
 
 struct vvar_header {
     bool hvclock, timens;
+    bool era_given; /* format 3: era picks the reference's era; else the native one */
+    uint8_t era;    /* header byte 1, bits 4-7: an index into the eras, modulo their count */
     uint32_t seq_start, mult, shift;
     int32_t tai;
     uint64_t realtime_sec;

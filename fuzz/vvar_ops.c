@@ -29,6 +29,8 @@ bool vvar_parse_header(const uint8_t *data, size_t size, struct vvar_header *h)
     h->hvclock = data[1] & 1;
     h->timens = data[1] >> 1 & 1;
     h->seq_start = seq_starts[data[1] >> 2 & 3];
+    h->era_given = data[0] >= 3;
+    h->era = data[1] >> 4;
     h->shift = data[2] % 33;
     h->tai = (int8_t)data[3];
     h->mult = (uint32_t)le64(data + 4) ? (uint32_t)le64(data + 4) : 1u << (h->shift % 32);

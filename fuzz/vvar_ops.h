@@ -7,11 +7,16 @@
  * format's opcode count (vvar_op_count()), so every byte string is a valid
  * program.
  *
- * Header (formats 1 and 2, which differ only in their opcodes):
- *   [0]     format version (VVAR_FORMAT, or VVAR_FORMAT_V1); others are rejected
+ * Header (format 1 differs from 2 and 3 in its opcodes, format 3 from 2 in
+ * the era bits):
+ *   [0]     format version (1, 2 or VVAR_FORMAT = 3); others are rejected
  *   [1]     bit 0: counter domain (0 pvclock, 1 Hyper-V page; both manual)
  *           bit 1: start with the time-namespace reader layout
  *           bits 2-3: initial seq (0, 2^31 - 8, 2^32 - 8, 2^32 - 64)
+ *           bits 4-7 (format 3): the reference's kernel era, an index into
+ *           vdso_ref_eras (oldest first) modulo their count; formats 1 and 2
+ *           run the native (newest) era. fuzz_vvar_kernel follows it;
+ *           fuzz_vvar's hosted reference is native only and ignores it
  *   [2]     shift (mod 33)
  *   [3]     tai offset (signed seconds)
  *   [4..7]  mult (0: 1 << shift, i.e. one nanosecond per cycle)

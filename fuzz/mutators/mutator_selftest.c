@@ -85,14 +85,14 @@ static void ops_streams(void)
         size_t n = ops_mutate(m, SIZE, CAP, s, NULL);
         CHECK(n >= VVAR_HEADER_SIZE && n <= CAP && vvar_format_known(m[0]),
               "op seed %u: size %zu, format byte %u", s, n, m[0]);
-        if (m[0] == VVAR_FORMAT) {
+        if (m[0] == VVAR_FORMAT_V2) {
             upgraded++;
             CHECK(n == SIZE && memcmp(m + 1, v1 + 1, SIZE - 1) == 0,
                   "op seed %u: the upgrade changed more than the format", s);
         }
     }
     printf("op streams: %u mutants, %u upgraded to format %d\n", 64 * ROUNDS, upgraded,
-           VVAR_FORMAT);
+           VVAR_FORMAT_V2);
     CHECK(upgraded > 0 && upgraded * 16 < 64 * ROUNDS, "%u upgrades", upgraded);
     free(m);
 }

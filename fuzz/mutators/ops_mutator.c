@@ -102,8 +102,8 @@ size_t ops_mutate(uint8_t *data, size_t size, size_t max_size, uint32_t seed,
     if (max_size < VVAR_HEADER_SIZE + VVAR_RECORD_SIZE)
         return size;
     if (mut_rng_one_in(&r, 16)) { /* the header, rarely */
-        if (data[0] == VVAR_FORMAT_V1 && mut_rng_one_in(&r, 2))
-            data[0] = VVAR_FORMAT; /* the same stream, with format 2's opcodes */
+        if (data[0] < VVAR_FORMAT && mut_rng_one_in(&r, 2))
+            data[0]++; /* the same stream, one format up: format 2's opcodes, format 3's era */
         else
             data[1 + mut_rng_below(&r, VVAR_HEADER_SIZE - 1)] = (uint8_t)mut_rng_next(&r);
         return size;
