@@ -1,11 +1,11 @@
 /*
  * The destructive tier's syscall accounting: a seccomp filter traps the five
- * clock syscalls unless they come from the suite's own syscall instruction;
- * a SIGSYS handler counts each trap on the calling thread and performs the
- * call itself (through that instruction), so the caller still gets the
+ * clock syscalls unless they come from the suite's own syscall instruction
+ * (the clock gate, clock_gate.h); each trap is counted on the calling thread
+ * and the gate performs the call itself, so the caller still gets the
  * kernel's answer. The suite's own oracle calls here never trap: every trap a
  * reader counts across one target call is that call falling back to the
- * syscall. Group 6 has its own filter (group_syscall_free.c); this one differs
+ * syscall. Group 6 uses the same gate (group_syscall_free.c); this one differs
  * in counting per thread, as the tier's readers run on every CPU at once.
  */
 #ifndef VDSOCONF_DESTR_TRAP_H

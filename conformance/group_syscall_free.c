@@ -1,39 +1,34 @@
 /*
  * Group 6, syscall-free (defect class C26: a silent fallback gives right
- * answers slowly). A seccomp filter in the group's child traps the five
- * clock syscalls; the SIGSYS handler counts each trap, records where it
- * came from and performs the syscall itself (tagged with a sixth argument
- * the filter lets through), so the target keeps working. In steady state,
- * each clock call the vDSO can serve in the current clock mode must make
- * no syscall. A positive control (a CPU-time clock, always a syscall) must
- * trap, or the filter is not working and the group proves nothing.
- * Traps raised by a sanitizer runtime are not the target's and are listed
- * but not counted. In-process targets already run under the hermetic trap
- * (loader_trap.h, installed by the group child): a second filter and
- * SIGSYS handler would take the image's syscalls away from the emulated
- * kernel, so there the group counts the hermetic trap's own (per thread).
+ * answers slowly). The clock gate (clock_gate.h) in the group's child traps
+ * every clock syscall that does not come from the suite's own syscall
+ * instruction, wherever it comes from: the vDSO's fallback, the C library's
+ * own (glibc falls back from libc.so, not from the vDSO: for `libc` that is
+ * a syscall of the target's call all the same), or a mutant's wrapper. Each
+ * trap is counted and its origin recorded; the gate performs the call, so
+ * the target keeps working. In steady state, each clock call the vDSO can
+ * serve in the current clock mode must make no syscall. A positive control
+ * (a CPU-time clock, always a syscall) must trap, or the filter is not
+ * working and the group proves nothing. Traps raised by a sanitizer runtime
+ * are not the target's and are listed but not counted. In-process targets
+ * already run under the hermetic trap (loader_trap.h, installed by the group
+ * child): a second filter and SIGSYS handler would take the image's
+ * syscalls away from the emulated kernel, so there the group counts the
+ * hermetic trap's own (per thread).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdatomic.h>
-#include <stddef.h>
 #include <string.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <ucontext.h>
-#include <unistd.h>
 
+#include "clock_gate.h"
 #include "conf.h"
 #include "oracle.h"
 #include <vdsokit/abi.h>
 #include <vdsokit/loader_trap.h>
 
-#define PASS_TAG  0x76646f73636f6e66ull /* "vdosconf": arg 6 of our own syscalls */
 #define MAX_TRAPS 64
 
 static _Atomic unsigned trap_count;
@@ -41,57 +36,15 @@ static bool hermetic; /* the in-process target's own trap counts (this thread's)
 static void *_Atomic trap_addr[MAX_TRAPS];
 static _Atomic int trap_nr[MAX_TRAPS];
 
-static void on_sigsys(int sig, siginfo_t *si, void *uc_)
+static void record_trap(const siginfo_t *si, const greg_t *g)
 {
-    (void)sig;
-    ucontext_t *uc = uc_;
-    greg_t *g = uc->uc_mcontext.gregs;
+    (void)g;
     unsigned k = atomic_fetch_add(&trap_count, 1);
+
     if (k < MAX_TRAPS) {
         atomic_store(&trap_addr[k], si->si_call_addr);
         atomic_store(&trap_nr[k], si->si_syscall);
     }
-    int saved = errno;
-    long r = syscall(si->si_syscall, g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8],
-                     PASS_TAG);
-    g[REG_RAX] = r < 0 ? -errno : r;
-    errno = saved;
-}
-
-static int install_filter(void)
-{
-    const unsigned tag_lo = (unsigned)PASS_TAG, tag_hi = (unsigned)(PASS_TAG >> 32);
-    struct sock_filter f[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clock_gettime, 5, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_gettimeofday, 4, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_time, 3, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clock_getres, 2, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getcpu, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        /* A clock syscall: let it through only with our tag in arg 6. */
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[5])),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, tag_lo, 0, 3),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[5]) + 4),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, tag_hi, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-    };
-    struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = on_sigsys;
-    sa.sa_flags = SA_SIGINFO;
-    if (sigaction(SIGSYS, &sa, NULL) != 0)
-        return -errno;
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        return -errno;
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
-        return -errno;
-    return 0;
 }
 
 /* A trap from a sanitizer runtime is not the target's. */
@@ -213,7 +166,8 @@ static bool control(struct conf_ctx *ctx)
     int r = ctx->target->fn.clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &v);
     unsigned got = traps_now() - first;
 
-    sys_clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &s);
+    /* The gate's own call: no trap of its own in the counts. */
+    clock_gate_syscall(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, (long)&s, 0, 0, 0);
     if (got == 0) {
         conf_fail(ctx, "clock_gettime(PROCESS_CPUTIME) made no trapped syscall: the seccomp "
                        "counter does not work, so no syscall-free result can be trusted");
@@ -247,7 +201,7 @@ void group_syscall_free(struct conf_ctx *ctx)
             snprintf(why, sizeof(why), "the hermetic trap is not installed in this child");
         else if (ctx->target->flags & CONF_TARGET_IN_PROCESS)
             ready = hermetic = true;
-        else if (install_filter() != 0)
+        else if (clock_gate_install(record_trap) != 0)
             snprintf(why, sizeof(why), "cannot install the seccomp filter: %s", strerror(errno));
         else
             ready = true;

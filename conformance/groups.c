@@ -4,6 +4,7 @@
  * selects by it.
  */
 #include "conf.h"
+#include "results.h"
 
 const struct conf_group conf_groups[] = {
     {1, "monotonic",
@@ -25,3 +26,7 @@ const struct conf_group conf_groups[] = {
 };
 
 const unsigned conf_ngroups = sizeof(conf_groups) / sizeof(conf_groups[0]);
+
+/* The runner's per-target x group cells have a row for each group. */
+_Static_assert(sizeof(conf_groups) / sizeof(conf_groups[0]) <= CONF_MAX_GROUPS,
+               "CONF_MAX_GROUPS below the number of groups");

@@ -51,7 +51,7 @@ struct conf_cell {
 };
 
 #define CONF_MAX_TARGETS 8
-#define CONF_MAX_GROUPS  8
+#define CONF_MAX_GROUPS  16 /* at least conf_ngroups (groups.c checks) */
 
 struct conf_results {
     struct conf_result *items;
