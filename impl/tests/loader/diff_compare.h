@@ -22,6 +22,7 @@
 struct diff_kernel_config {
     bool aux_clocks;
     bool hvclock;
+    bool pvclock_clamp; /* a TSC behind the pvclock's stamp counts as no time elapsed */
 };
 
 struct diff_pair {

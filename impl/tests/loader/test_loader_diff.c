@@ -149,10 +149,31 @@ static void write_state(struct vdso_loaded *l, const struct diff_state *s)
  * Which optional paths an image was built with: probe an aux clock and the
  * Hyper-V page with valid data; a fallback means "without".
  */
+/*
+ * Whether an image clamps a TSC behind the pvclock's stamp to no time
+ * elapsed: a build property, not an era's (this host's 6.18.44 does,
+ * Debian's 6.17-7.3 builds do not; docs/abi.md §2.3). Clamped, the
+ * stamped-ahead state reads exactly the model at the record's own time.
+ */
+static bool probe_pvclock_clamp(struct vdso_loaded *l)
+{
+    static struct diff_state s;
+    struct vdso_timespec ts;
+    struct timespec m;
+
+    if (!diff_state_find("pvclock stamp ahead", 0, &s))
+        return false;
+    struct tk_model_view v = {&s.time, NULL, diff_state_counter(&s), low_res_nsec, l->delta};
+    write_state(l, &s);
+    return l->clock_gettime(VDSO_CLOCK_MONOTONIC, &ts) == 0 &&
+           tk_model_clock_gettime(&v, VDSO_CLOCK_MONOTONIC, &m) == TK_MODEL_OK &&
+           ts.tv_sec == m.tv_sec && ts.tv_nsec == m.tv_nsec;
+}
+
 static struct diff_kernel_config probe_build(struct vdso_loaded *kern, const char *who)
 {
     static struct diff_state s;
-    struct diff_kernel_config k = {false, false};
+    struct diff_kernel_config k = {false, false, false};
     struct vdso_timespec ts;
 
     if (diff_state_find("aux clocks, timens", 0, &s)) {
@@ -164,8 +185,10 @@ static struct diff_kernel_config probe_build(struct vdso_loaded *kern, const cha
         k.hvclock = kern->clock_gettime(VDSO_CLOCK_MONOTONIC_RAW, &ts) == 0 &&
                     ts.tv_sec == (int64_t)s.time.clock_data[1].basetime[4].sec;
     }
-    printf("%s build: aux clocks %s, HVCLOCK %s\n", who, k.aux_clocks ? "served" : "to the syscall",
-           k.hvclock ? "served" : "to the syscall");
+    k.pvclock_clamp = probe_pvclock_clamp(kern);
+    printf("%s build: aux clocks %s, HVCLOCK %s, a TSC behind the pvclock stamp %s\n", who,
+           k.aux_clocks ? "served" : "to the syscall", k.hvclock ? "served" : "to the syscall",
+           k.pvclock_clamp ? "clamped" : "scaled as it wraps");
     return k;
 }
 
@@ -188,14 +211,15 @@ static uint64_t era_counter(const struct diff_state *s, enum layout_delta_rule r
 
 /*
  * A pvclock record stamped ahead of the TSC with a nonzero multiplier: an
- * era that does not clamp the pvclock's delta at 0 (before 6.17) scales
- * the wrapped delta, so the counter depends on the TSC at each read.
+ * image that does not clamp the pvclock's delta at 0 (before 6.17, and
+ * some later builds: probe_pvclock_clamp) scales the wrapped delta, so the
+ * counter depends on the TSC at each read. Compared only where both the
+ * reference and the kernel image clamp.
  */
-static bool counter_is_tsc_dependent(const struct diff_state *s, const struct vdso_loaded *kern)
+static bool counter_is_tsc_dependent(const struct diff_state *s, struct diff_kernel_config rcfg,
+                                     struct diff_kernel_config kcfg)
 {
-    uint32_t v = kern->layout_version;
-
-    return v && v < LAYOUT_PROFILE_VERSION(6, 17) &&
+    return !(rcfg.pvclock_clamp && kcfg.pvclock_clamp) &&
            s->time.clock_data[0].clock_mode == VDSO_CLOCKMODE_PVCLOCK && s->pv.tsc_to_system_mul &&
            (int64_t)(__builtin_ia32_rdtsc() - s->pv.tsc_timestamp) < 0;
 }
@@ -208,7 +232,7 @@ static void run_state(struct vdso_loaded *ref, struct vdso_loaded *kern,
     struct tk_model_view v = {s->timens ? &s->ns : &s->time, s->timens ? &s->time : NULL,
                               era_counter(s, kern->delta), low_res_nsec, kern->delta};
 
-    if (counter_is_tsc_dependent(s, kern)) {
+    if (counter_is_tsc_dependent(s, rcfg, kcfg)) {
         tsc_dependent++;
         return;
     }
@@ -401,7 +425,8 @@ static void check_same_pages(const struct vdso_loaded *a, const struct vdso_load
 
 static unsigned run_tk_sequence(struct diff_kernel_config rcfg, struct diff_kernel_config kcfg)
 {
-    const struct loader_options opt = {.clock = LOADER_CLOCK_SCRIPTED, .script = &script};
+    const struct loader_options opt = {
+        .clock = LOADER_CLOCK_SCRIPTED, .script = &script, .linux_version = layout_version};
     struct vdso_loaded *kern = load_kernel(&opt);
     struct vdso_loaded *ref = kern ? load_ref(&opt, kern->layout_version) : NULL;
     char name[96];
