@@ -50,8 +50,10 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc_)
                                     g[REG_R8]);
 }
 
-int clock_gate_install(clock_gate_hook *hook)
+int clock_gate_install(clock_gate_hook *hook, bool gate_getrandom)
 {
+    /* A number no syscall has where getrandom is not gated. */
+    const unsigned rng_nr = gate_getrandom ? SYS_getrandom : ~0u;
     const uint64_t ip = (uint64_t)(uintptr_t)clock_gate_syscall_ret;
     const unsigned lo = (unsigned)ip, hi = (unsigned)(ip >> 32);
     const unsigned ip_at = offsetof(struct seccomp_data, instruction_pointer);
@@ -60,11 +62,12 @@ int clock_gate_install(clock_gate_hook *hook)
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clock_gettime, 5, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_gettimeofday, 4, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_time, 3, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clock_getres, 2, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getcpu, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clock_gettime, 6, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_gettimeofday, 5, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_time, 4, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clock_getres, 3, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getcpu, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, rng_nr, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         /* A clock syscall: through only from the gate's instruction. BPF
          * loads 32 bits at a time, so the 64-bit address in two halves. */
@@ -81,6 +84,8 @@ int clock_gate_install(clock_gate_hook *hook)
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_sigsys;
     sa.sa_flags = SA_SIGINFO;
+    /* A signal whose handler calls the vDSO must not trap inside this one. */
+    sigfillset(&sa.sa_mask);
     gate_hook = hook;
     if (sigaction(SIGSYS, &sa, NULL) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
         syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)

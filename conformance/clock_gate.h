@@ -1,8 +1,9 @@
 /*
- * The suite's seccomp gate for the five clock syscalls, shared by group 6
- * (group_syscall_free.c) and the destructive tier (destr_trap.c): a filter
- * traps every clock syscall (clock_gettime, gettimeofday, time,
- * clock_getres, getcpu) unless its instruction pointer is the gate's own
+ * The suite's seccomp gate for the five clock syscalls (and, on request,
+ * getrandom), shared by group 6 (group_syscall_free.c), the getrandom
+ * group and the destructive tier (destr_trap.c): a filter traps every
+ * such syscall (clock_gettime, gettimeofday, time, clock_getres, getcpu)
+ * unless its instruction pointer is the gate's own
  * syscall instruction (clock_gate_syscall below), and lets every other
  * syscall through. The SIGSYS handler hands each trap to the user's hook and
  * then performs the call itself through that instruction, so the trapped
@@ -16,6 +17,7 @@
 #define VDSOCONF_CLOCK_GATE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <ucontext.h>
 
 /* Called in the SIGSYS handler for each trap, before the call is re-issued;
@@ -23,8 +25,9 @@
 typedef void clock_gate_hook(const siginfo_t *si, const greg_t *g);
 
 /* Install the handler (with `hook`) and the filter for this process, for
- * good: 0 or -errno. */
-int clock_gate_install(clock_gate_hook *hook);
+ * good: 0 or -errno. gate_getrandom: getrandom is gated like the clock
+ * syscalls (the getrandom group). */
+int clock_gate_install(clock_gate_hook *hook, bool gate_getrandom);
 
 /* The raw syscall nr(a..e) from the gate's own instruction, which the filter
  * lets through: the result or -errno, errno untouched. */

@@ -25,7 +25,7 @@ static void count_trap(const siginfo_t *si, const greg_t *g)
 
 int destr_trap_install(void)
 {
-    return clock_gate_install(count_trap);
+    return clock_gate_install(count_trap, false);
 }
 
 unsigned destr_trap_count(void)

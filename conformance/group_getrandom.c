@@ -14,8 +14,8 @@
  * (vgetrandom.h). In-process targets, exactly: each call's output, state
  * and syscalls equal the model's (rng_model.h) on the emulated kernel's
  * key stream, and a reseed racing the key fetch is retried. Syscalls are
- * counted as in group 6: in-process by the hermetic trap; for live by a
- * seccomp filter of this group trapping getrandom, counting those made
+ * counted as in group 6: in-process by the hermetic trap; for live by the
+ * clock gate (clock_gate.h) with getrandom gated too, counting those made
  * from the vDSO's text.
  */
 #define _GNU_SOURCE
@@ -26,13 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
 #include <linux/random.h>
-#include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -40,6 +36,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "clock_gate.h"
 #include "conf.h"
 #include "inproc.h"
 #include "oracle.h"
@@ -54,8 +51,7 @@
 #define sigev_notify_thread_id _sigev_un._tid
 #endif
 
-#define PASS_TAG 0x76646f7372616e64ull /* arg 6 of syscalls the filter lets through */
-#define S        sizeof(struct vgetrandom_state)
+#define S sizeof(struct vgetrandom_state)
 
 static const struct conf_target *target;
 static bool hermetic;
@@ -65,51 +61,15 @@ static bool droppable; /* states are MAP_DROPPABLE (the kernel wipes them on for
 
 /* ---- counting the target's syscalls ---- */
 
-static void on_sigsys(int sig, siginfo_t *si, void *uc_)
+/* Every gated syscall counts; one made from the target's text is its own. */
+static void count_trap(const siginfo_t *si, const greg_t *g)
 {
-    greg_t *g = ((ucontext_t *)uc_)->uc_mcontext.gregs;
-    int saved = errno;
     uintptr_t at = (uintptr_t)si->si_call_addr;
-    (void)sig;
+    (void)g;
 
     atomic_fetch_add(&all_traps, 1);
     if (at >= text_lo && at < text_hi)
         atomic_fetch_add(&vdso_syscalls, 1);
-    long r = syscall(si->si_syscall, g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8],
-                     PASS_TAG);
-    g[REG_RAX] = r < 0 ? -errno : r;
-    errno = saved;
-}
-
-static int install_counter(void)
-{
-    const unsigned lo = (unsigned)PASS_TAG, hi = (unsigned)(PASS_TAG >> 32);
-    struct sock_filter f[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getrandom, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[5])),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, lo, 0, 3),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[5]) + 4),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-    };
-    struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_sigsys;
-    sa.sa_flags = SA_SIGINFO;
-    /* SIGALRM's handler calls the vDSO: it must not trap inside this handler. */
-    sigfillset(&sa.sa_mask);
-    if (sigaction(SIGSYS, &sa, NULL) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
-        return -errno;
-    return 0;
 }
 
 static unsigned long syscalls_now(void)
@@ -783,7 +743,7 @@ void group_getrandom(struct conf_ctx *ctx)
     }
     text_lo = (uintptr_t)target->text;
     text_hi = text_lo + target->text_size;
-    int rc = hermetic ? 0 : install_counter();
+    int rc = hermetic ? 0 : clock_gate_install(count_trap, true);
     if (rc) {
         snprintf(why, sizeof why, "cannot count syscalls: seccomp: %s", strerror(-rc));
         skip_all(ctx, why);

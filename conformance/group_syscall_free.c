@@ -201,7 +201,7 @@ void group_syscall_free(struct conf_ctx *ctx)
             snprintf(why, sizeof(why), "the hermetic trap is not installed in this child");
         else if (ctx->target->flags & CONF_TARGET_IN_PROCESS)
             ready = hermetic = true;
-        else if (clock_gate_install(record_trap) != 0)
+        else if (clock_gate_install(record_trap, false) != 0)
             snprintf(why, sizeof(why), "cannot install the seccomp filter: %s", strerror(errno));
         else
             ready = true;

@@ -42,14 +42,12 @@ static bool ready_to_run;
 
 static struct tk_script script(void)
 {
-    struct tk_script s;
+    const struct tk_script s = {.counter = TK_COUNTER_PVCLOCK_MANUAL,
+                                .mult = 1u << 24,
+                                .shift = 24,
+                                .realtime = {1700000000, 0},
+                                .monotonic = {5000, 0}};
 
-    memset(&s, 0, sizeof s);
-    s.counter = TK_COUNTER_PVCLOCK_MANUAL;
-    s.mult = 1u << 24;
-    s.shift = 24;
-    s.realtime = (struct timespec){1700000000, 0};
-    s.monotonic = (struct timespec){5000, 0};
     return s;
 }
 

@@ -124,7 +124,7 @@ int main(void)
         SKIP("no vDSO in this process");
     if (conf_target_open_live(&live, err, sizeof(err)) != 0 || !live.fn.clock_gettime)
         SKIP("the live vDSO has no clock_gettime: %s", err);
-    int r = clock_gate_install(record);
+    int r = clock_gate_install(record, false);
     CHECK(r == 0, "install: %s", strerror(-r));
     if (r != 0)
         return check_finish();

@@ -254,13 +254,11 @@ int main(int argc, char **argv)
     }
     if (loader_trap_install(&err) != 0)
         SKIP("%s", err.msg);
-    struct tk_script s;
-    memset(&s, 0, sizeof s);
-    s.counter = TK_COUNTER_PVCLOCK_MANUAL;
-    s.mult = 1u << 24;
-    s.shift = 24;
-    s.realtime = (struct timespec){1700000000, 0};
-    s.monotonic = (struct timespec){5000, 0};
+    const struct tk_script s = {.counter = TK_COUNTER_PVCLOCK_MANUAL,
+                                .mult = 1u << 24,
+                                .shift = 24,
+                                .realtime = {1700000000, 0},
+                                .monotonic = {5000, 0}};
     struct loader_options opt = {.clock = LOADER_CLOCK_SCRIPTED, .script = &s};
     struct side kern, ref;
     open_side(&kern, "kernel", kern_path, !kern_path, &opt);

@@ -316,14 +316,12 @@ static bool run_huge; /* --huge: the 2 GiB clamp (native reference only) */
 
 static void run_era(uint32_t version, const char *era, bool huge)
 {
-    struct tk_script s;
+    const struct tk_script s = {.counter = TK_COUNTER_PVCLOCK_MANUAL,
+                                .mult = 1u << 24,
+                                .shift = 24,
+                                .realtime = {1700000000, 0},
+                                .monotonic = {5000, 0}};
 
-    memset(&s, 0, sizeof s);
-    s.counter = TK_COUNTER_PVCLOCK_MANUAL;
-    s.mult = 1u << 24;
-    s.shift = 24;
-    s.realtime = (struct timespec){1700000000, 0};
-    s.monotonic = (struct timespec){5000, 0};
     const struct loader_options opt = {
         .clock = LOADER_CLOCK_SCRIPTED, .script = &s, .linux_version = version};
     struct fixture f = {0};
